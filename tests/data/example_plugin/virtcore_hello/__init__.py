@@ -1,0 +1,1 @@
+"""An example third-party virtcore backend: in-memory guests behind ``hello:///``."""

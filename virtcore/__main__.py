@@ -1,0 +1,7 @@
+"""``python -m virtcore``: the command line."""
+
+import sys
+
+from virtcore.cli import main
+
+sys.exit(main())

@@ -1,0 +1,663 @@
+"""Opening connections (URI dispatch) and the :class:`Connection` object.
+
+:func:`open`, :func:`open_read_only` and :func:`open_auth` follow libvirt's
+``virConnectOpenInternal`` (reference §3.1):
+
+1. No URI: ``VIRTCORE_DEFAULT_URI``, else each driver's ``probe()`` in order;
+   if still none, only wildcard drivers are tried.
+2. The URI must parse and name a scheme ("URI '/x' does not include a driver
+   name"); ``qemu://system``-style typos are refused with a hint.
+3. ``scheme:///embed?root=/abs`` selects embedded mode: ``root`` is required
+   and absolute, and only embeddable drivers of that scheme are tried.
+4. Drivers are tried in registry order (wildcards last): ``local_only``
+   drivers are skipped for URIs naming a server, named-scheme drivers for other
+   schemes, ``remote_only`` drivers refuse server-less URIs. ``open`` returning
+   ``None`` declines (next driver); raising fails the whole open.
+5. Nobody accepted: "no connection driver available for <uri>".
+
+A :class:`Connection` dispatches every call to its driver tables through one
+seam, :meth:`Connection._invoke`, which enforces closed-connection and
+read-only rules and turns a missing table or method into NO_SUPPORT.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any
+
+from virtcore.auth import Auth
+from virtcore.driver import ConnectDriver, DriverTable, DriverTables
+from virtcore.enums.connect import ConnectCloseReason, ConnectFlags
+from virtcore.enums.errors import ErrorDomain
+from virtcore.errors import (
+    ConnectionClosedError,
+    InternalError,
+    InvalidArgError,
+    NoConnectError,
+    NoSupportError,
+    OperationDeniedError,
+    VirtError,
+)
+from virtcore.events import ConnectionEvents, Event, EventDispatcher, EventKind, ObjectIdentity
+from virtcore.objects import Domain, Handle, Network, NodeDevice, Secret, StoragePool, Stream
+from virtcore.registry import Registry, default_registry
+from virtcore.uri import URI, default_uri, parse_connect_uri, validate_embedded
+
+__all__ = ["CloseCallback", "Connection", "open", "open_auth", "open_read_only"]
+
+logger = logging.getLogger(__name__)
+
+CloseCallback = Callable[["Connection", ConnectCloseReason], None]
+
+# The table that emits each kind of event, and the API named in errors.
+_EVENT_APIS: dict[EventKind, tuple[str, str]] = {
+    EventKind.DOMAIN: ("hypervisor", "virConnectDomainEventRegisterAny"),
+    EventKind.NETWORK: ("network", "virConnectNetworkEventRegisterAny"),
+    EventKind.STORAGE_POOL: ("storage", "virConnectStoragePoolEventRegisterAny"),
+    EventKind.NODE_DEVICE: ("nodedev", "virConnectNodeDeviceEventRegisterAny"),
+    EventKind.SECRET: ("secret", "virConnectSecretEventRegisterAny"),
+}
+
+
+def open(
+    uri: str | None = None,
+    flags: int = 0,
+    *,
+    registry: Registry | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Connection:
+    """Open a read-write connection to *uri* (``virConnectOpen``)."""
+    return _open(uri, None, flags, registry, environ)
+
+
+def open_read_only(
+    uri: str | None = None,
+    *,
+    registry: Registry | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Connection:
+    """Open a read-only connection: every mutating call raises OPERATION_DENIED."""
+    return _open(uri, None, ConnectFlags.RO, registry, environ)
+
+
+def open_auth(
+    uri: str | None,
+    auth: Auth | None,
+    flags: int = 0,
+    *,
+    registry: Registry | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Connection:
+    """Open a connection, answering credential requests with *auth* (``virConnectOpenAuth``)."""
+    return _open(uri, auth, flags, registry, environ)
+
+
+def _open(
+    name: str | None,
+    auth: Auth | None,
+    flags: int,
+    registry: Registry | None,
+    environ: Mapping[str, str] | None,
+) -> Connection:
+    reg = registry if registry is not None else default_registry()
+    env = os.environ if environ is None else environ
+    flags = int(flags) & int(ConnectFlags.RO)  # libvirt keeps only the RO flag
+    drivers = reg.connect_drivers()
+
+    if not name:
+        name = default_uri(env)
+    if not name:
+        for drv in drivers:
+            probed = drv.probe()
+            if probed:
+                logger.debug("driver %s probed default URI %s", drv.name, probed)
+                name = probed
+                break
+
+    uri: URI | None = None
+    if name:
+        uri = parse_connect_uri(name)
+    embedded = uri is not None and uri.is_embedded
+    if uri is not None and embedded:
+        validate_embedded(uri)
+
+    for drv in drivers:
+        if uri is not None and drv.local_only and uri.has_server:
+            continue
+        if drv.schemes is not None:
+            if uri is None or (embedded and not drv.embeddable) or uri.scheme not in drv.schemes:
+                continue
+        elif embedded:
+            continue
+        if drv.remote_only and (uri is None or not uri.has_server):
+            raise InvalidArgError("URI is missing the server part", domain=ErrorDomain.NONE)
+        logger.debug("trying connection driver %s for %s", drv.name, name)
+        tables = _driver_open(drv, uri, auth, flags)
+        if tables is None:
+            logger.debug("driver %s declined %s", drv.name, name)
+            continue
+        return Connection(uri, drv, tables, flags)
+    raise NoConnectError(name if name else "<null>")
+
+
+def _driver_open(
+    drv: ConnectDriver, uri: URI | None, auth: Auth | None, flags: int
+) -> DriverTables | None:
+    try:
+        return drv.open(uri, auth, flags)
+    except VirtError:
+        raise
+    except Exception as exc:
+        logger.exception("connection driver %s failed unexpectedly", drv.name)
+        raise InternalError(
+            f"connection driver '{drv.name}' failed: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+class Connection:
+    """An open connection to a driver. Thread-safe; a context manager.
+
+    Obtain one with :func:`virtcore.open`. Object lookups return handles
+    (:mod:`virtcore.objects`) bound to this connection.
+    """
+
+    def __init__(
+        self, uri: URI | None, driver: ConnectDriver, tables: DriverTables, flags: int
+    ) -> None:
+        self._uri = uri
+        self._driver = driver
+        self._tables = tables
+        self._flags = flags
+        self._lock = threading.Lock()
+        self._closed = False
+        self._close_callbacks: dict[int, CloseCallback] = {}
+        self._next_close_id = 0
+        self._events = ConnectionEvents(self, self._make_handle)
+        for table in tables.present():
+            source = table.event_source()
+            if source is not None:
+                self._events.attach(source)
+
+    # -- the dispatch seam --------------------------------------------------
+
+    def _check_open(self, api: str, domain: int) -> None:
+        if self._closed:
+            raise ConnectionClosedError(api, domain=domain)
+
+    def _invoke(self, kind: str, method: str, api: str, *args: Any, write: bool = False) -> Any:
+        """Call ``tables.<kind>.<method>(self, *args)`` under libvirt's rules."""
+        table = self._tables.get(kind)
+        domain = _api_domain(api, table, kind)
+        self._check_open(api, domain)
+        if write and self.read_only:
+            raise OperationDeniedError(f"read only access prevents {api}", domain=domain)
+        func = getattr(table, method, None) if table is not None else None
+        if func is None:
+            raise NoSupportError(api, domain=domain)
+        try:
+            return func(self, *args)
+        except VirtError:
+            raise
+        except Exception as exc:
+            logger.exception("driver %s failed in %s", self._driver.name, api)
+            raise InternalError(
+                f"{api}: driver '{self._driver.name}' failed: {type(exc).__name__}: {exc}",
+                domain=domain,
+            ) from exc
+
+    def _hv(self, method: str, api: str, *args: Any, write: bool = False) -> Any:
+        return self._invoke("hypervisor", method, api, *args, write=write)
+
+    # -- lifecycle ----------------------------------------------------------
+
+    @property
+    def uri(self) -> str:
+        """The URI the connection was opened with, formatted like libvirt."""
+        return str(self._uri) if self._uri is not None else ""
+
+    @property
+    def parsed_uri(self) -> URI | None:
+        """The parsed URI (``None`` for a wildcard driver opened without one)."""
+        return self._uri
+
+    @property
+    def driver(self) -> ConnectDriver:
+        """The connection driver that accepted the URI."""
+        return self._driver
+
+    @property
+    def tables(self) -> DriverTables:
+        """The driver tables this connection dispatches to."""
+        return self._tables
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the connection was opened read-only."""
+        return bool(self._flags & ConnectFlags.RO)
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called or the driver reported the connection lost."""
+        return self._closed
+
+    def close(self) -> int:
+        """Close the connection; later calls raise ConnectionClosedError. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return 0
+            self._closed = True
+        self._events.close()
+        for table in self._tables.present():
+            try:
+                table.connect_close(self)
+            except Exception:
+                logger.exception("driver %s failed to close a connection", self._driver.name)
+        return 0
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def is_alive(self) -> bool:
+        """Whether the connection is usable (``virConnectIsAlive``)."""
+        if self._closed:
+            return False
+        probe = getattr(self._tables.hypervisor, "connect_is_alive", None)
+        return True if probe is None else bool(probe(self))
+
+    def is_secure(self) -> bool:
+        """Whether the channel is secure against eavesdropping (``virConnectIsSecure``)."""
+        return bool(self._hv("connect_is_secure", "virConnectIsSecure"))
+
+    def is_encrypted(self) -> bool:
+        """Whether the channel is encrypted (``virConnectIsEncrypted``)."""
+        return bool(self._hv("connect_is_encrypted", "virConnectIsEncrypted"))
+
+    def set_keepalive(self, interval: int, count: int) -> int:
+        """Start keepalive probing (``virConnectSetKeepAlive``); remote drivers only."""
+        result: int = self._hv("connect_set_keepalive", "virConnectSetKeepAlive", interval, count)
+        return result
+
+    def register_close_callback(self, callback: CloseCallback) -> int:
+        """Call *callback(conn, reason)* when the connection is lost; returns an id.
+
+        Local drivers never lose their connection, so their callbacks never
+        fire; remote drivers report EOF, keepalive timeouts and errors.
+        """
+        with self._lock:
+            self._check_open("virConnectRegisterCloseCallback", ErrorDomain.NONE)
+            self._next_close_id += 1
+            self._close_callbacks[self._next_close_id] = callback
+            return self._next_close_id
+
+    def unregister_close_callback(self, callback_id: int) -> None:
+        """Remove a close callback (``virConnectUnregisterCloseCallback``)."""
+        with self._lock:
+            if self._close_callbacks.pop(callback_id, None) is None:
+                raise InvalidArgError("A different callback was requested", domain=ErrorDomain.NONE)
+
+    def report_closed(self, reason: ConnectCloseReason) -> None:
+        """For drivers: the peer went away. Marks the connection closed and notifies."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            callbacks = list(self._close_callbacks.values())
+        self._events.close()
+        dispatcher = EventDispatcher.default()
+        for cb in callbacks:
+            dispatcher.submit(cb, self, reason)
+
+    # -- host ---------------------------------------------------------------
+
+    def get_type(self) -> str:
+        """Hypervisor type name, e.g. ``"Test"`` or ``"QEMU"`` (``virConnectGetType``)."""
+        result: str = self._hv("connect_get_type", "virConnectGetType")
+        return result
+
+    def get_version(self) -> int:
+        """Hypervisor version as major*1000000+minor*1000+micro (``virConnectGetVersion``)."""
+        result: int = self._hv("connect_get_version", "virConnectGetVersion")
+        return result
+
+    def get_lib_version(self) -> int:
+        """virtcore's libvirt-compatible library version (``virConnectGetLibVersion``)."""
+        probe = getattr(self._tables.hypervisor, "connect_get_lib_version", None)
+        self._check_open("virConnectGetLibVersion", ErrorDomain.DOMAIN)
+        return int(probe(self)) if probe is not None else 9000000
+
+    def get_hostname(self) -> str:
+        """The host's name (``virConnectGetHostname``)."""
+        result: str = self._hv("connect_get_hostname", "virConnectGetHostname")
+        return result
+
+    def get_capabilities(self) -> str:
+        """Capabilities XML (``virConnectGetCapabilities``)."""
+        result: str = self._hv("connect_get_capabilities", "virConnectGetCapabilities")
+        return result
+
+    def get_sysinfo(self, flags: int = 0) -> str:
+        """Host SMBIOS information as XML (``virConnectGetSysinfo``)."""
+        result: str = self._hv("connect_get_sysinfo", "virConnectGetSysinfo", flags)
+        return result
+
+    def get_max_vcpus(self, type: str | None = None) -> int:
+        """Maximum vCPUs per guest (``virConnectGetMaxVcpus``)."""
+        result: int = self._hv("connect_get_max_vcpus", "virConnectGetMaxVcpus", type)
+        return result
+
+    def get_info(self) -> Any:
+        """Node information (``virNodeGetInfo``), a :class:`~virtcore.results.NodeInfo`."""
+        from virtcore.results import NodeInfo
+
+        return NodeInfo(*self._hv("node_get_info", "virNodeGetInfo"))
+
+    # -- domains ------------------------------------------------------------
+
+    def list_all_domains(self, flags: int = 0) -> list[Domain]:
+        """Domains matching the ``ConnectListAllDomainsFlags`` filter."""
+        return list(self._hv("connect_list_all_domains", "virConnectListAllDomains", flags))
+
+    def list_domains_ids(self) -> list[int]:
+        """Ids of running domains (``virConnectListDomains``)."""
+        return list(self._hv("connect_list_domains", "virConnectListDomains"))
+
+    def list_defined_domains(self) -> list[str]:
+        """Names of inactive persistent domains (``virConnectListDefinedDomains``)."""
+        return list(self._hv("connect_list_defined_domains", "virConnectListDefinedDomains"))
+
+    def num_of_domains(self) -> int:
+        """Number of running domains (``virConnectNumOfDomains``)."""
+        result: int = self._hv("connect_num_of_domains", "virConnectNumOfDomains")
+        return result
+
+    def num_of_defined_domains(self) -> int:
+        """Number of inactive persistent domains (``virConnectNumOfDefinedDomains``)."""
+        result: int = self._hv("connect_num_of_defined_domains", "virConnectNumOfDefinedDomains")
+        return result
+
+    def domain_lookup_by_name(self, name: str) -> Domain:
+        """Find a domain by name (``virDomainLookupByName``)."""
+        result: Domain = self._hv("domain_lookup_by_name", "virDomainLookupByName", name)
+        return result
+
+    def domain_lookup_by_uuid(self, uuid: str) -> Domain:
+        """Find a domain by UUID string (``virDomainLookupByUUIDString``)."""
+        result: Domain = self._hv("domain_lookup_by_uuid", "virDomainLookupByUUID", uuid)
+        return result
+
+    def domain_lookup_by_id(self, id: int) -> Domain:
+        """Find a running domain by id (``virDomainLookupByID``)."""
+        result: Domain = self._hv("domain_lookup_by_id", "virDomainLookupByID", id)
+        return result
+
+    def domain_define_xml(self, xml: str, flags: int = 0) -> Domain:
+        """Define (or redefine) a persistent domain (``virDomainDefineXMLFlags``)."""
+        result: Domain = self._hv(
+            "domain_define_xml_flags", "virDomainDefineXMLFlags", xml, flags, write=True
+        )
+        return result
+
+    def domain_create_xml(self, xml: str, flags: int = 0) -> Domain:
+        """Start a transient domain (``virDomainCreateXML``)."""
+        result: Domain = self._hv("domain_create_xml", "virDomainCreateXML", xml, flags, write=True)
+        return result
+
+    def domain_restore(self, path: str, dxml: str | None = None, flags: int = 0) -> None:
+        """Restore a domain saved to *path* (``virDomainRestoreFlags``)."""
+        self._hv("domain_restore_flags", "virDomainRestoreFlags", path, dxml, flags, write=True)
+
+    def new_stream(self, flags: int = 0) -> Stream:
+        """A new, unbound stream (``virStreamNew``)."""
+        self._check_open("virStreamNew", ErrorDomain.STREAMS)
+        return Stream(self, flags)
+
+    # -- secondary objects --------------------------------------------------
+
+    def list_all_networks(self, flags: int = 0) -> list[Network]:
+        """Networks matching the filter flags (``virConnectListAllNetworks``)."""
+        return list(
+            self._invoke("network", "connect_list_all_networks", "virConnectListAllNetworks", flags)
+        )
+
+    def network_lookup_by_name(self, name: str) -> Network:
+        """Find a network (``virNetworkLookupByName``)."""
+        result: Network = self._invoke(
+            "network", "network_lookup_by_name", "virNetworkLookupByName", name
+        )
+        return result
+
+    def network_define_xml(self, xml: str, flags: int = 0) -> Network:
+        """Define a persistent network (``virNetworkDefineXMLFlags``)."""
+        result: Network = self._invoke(
+            "network",
+            "network_define_xml_flags",
+            "virNetworkDefineXMLFlags",
+            xml,
+            flags,
+            write=True,
+        )
+        return result
+
+    def list_all_storage_pools(self, flags: int = 0) -> list[StoragePool]:
+        """Pools matching the filter flags (``virConnectListAllStoragePools``)."""
+        return list(
+            self._invoke(
+                "storage", "connect_list_all_storage_pools", "virConnectListAllStoragePools", flags
+            )
+        )
+
+    def storage_pool_lookup_by_name(self, name: str) -> StoragePool:
+        """Find a pool (``virStoragePoolLookupByName``)."""
+        result: StoragePool = self._invoke(
+            "storage", "storage_pool_lookup_by_name", "virStoragePoolLookupByName", name
+        )
+        return result
+
+    def storage_pool_define_xml(self, xml: str, flags: int = 0) -> StoragePool:
+        """Define a persistent pool (``virStoragePoolDefineXML``)."""
+        result: StoragePool = self._invoke(
+            "storage",
+            "storage_pool_define_xml",
+            "virStoragePoolDefineXML",
+            xml,
+            flags,
+            write=True,
+        )
+        return result
+
+    def list_all_node_devices(self, flags: int = 0) -> list[NodeDevice]:
+        """Host devices (``virConnectListAllNodeDevices``)."""
+        return list(
+            self._invoke(
+                "nodedev", "connect_list_all_node_devices", "virConnectListAllNodeDevices", flags
+            )
+        )
+
+    def node_device_lookup_by_name(self, name: str) -> NodeDevice:
+        """Find a host device (``virNodeDeviceLookupByName``)."""
+        result: NodeDevice = self._invoke(
+            "nodedev", "node_device_lookup_by_name", "virNodeDeviceLookupByName", name
+        )
+        return result
+
+    def list_all_secrets(self, flags: int = 0) -> list[Secret]:
+        """Secrets (``virConnectListAllSecrets``)."""
+        return list(
+            self._invoke("secret", "connect_list_all_secrets", "virConnectListAllSecrets", flags)
+        )
+
+    def secret_lookup_by_uuid(self, uuid: str) -> Secret:
+        """Find a secret (``virSecretLookupByUUID``)."""
+        result: Secret = self._invoke(
+            "secret", "secret_lookup_by_uuid", "virSecretLookupByUUID", uuid
+        )
+        return result
+
+    def secret_define_xml(self, xml: str, flags: int = 0) -> Secret:
+        """Define a secret (``virSecretDefineXML``)."""
+        result: Secret = self._invoke(
+            "secret", "secret_define_xml", "virSecretDefineXML", xml, flags, write=True
+        )
+        return result
+
+    def num_of_secrets(self) -> int:
+        """Number of secrets (``virConnectNumOfSecrets``)."""
+        result: int = self._invoke("secret", "connect_num_of_secrets", "virConnectNumOfSecrets")
+        return result
+
+    def num_of_nwfilters(self) -> int:
+        """Number of network filters (``virConnectNumOfNWFilters``)."""
+        result: int = self._invoke(
+            "nwfilter", "connect_num_of_nwfilters", "virConnectNumOfNWFilters"
+        )
+        return result
+
+    def nwfilter_lookup_by_name(self, name: str) -> Any:
+        """Find a network filter (``virNWFilterLookupByName``)."""
+        return self._invoke("nwfilter", "nwfilter_lookup_by_name", "virNWFilterLookupByName", name)
+
+    def list_all_interfaces(self, flags: int = 0) -> list[Any]:
+        """Host interfaces (``virConnectListAllInterfaces``)."""
+        return list(
+            self._invoke(
+                "interface", "connect_list_all_interfaces", "virConnectListAllInterfaces", flags
+            )
+        )
+
+    def interface_lookup_by_name(self, name: str) -> Any:
+        """Find a host interface (``virInterfaceLookupByName``)."""
+        return self._invoke(
+            "interface", "interface_lookup_by_name", "virInterfaceLookupByName", name
+        )
+
+    # -- events -------------------------------------------------------------
+
+    def event_register(
+        self,
+        kind: EventKind,
+        event_id: int,
+        callback: Callable[[Connection, Handle, Event], None],
+        *,
+        obj: Handle | None = None,
+    ) -> int:
+        """Call *callback(conn, handle, event)* for matching events; returns an id.
+
+        Callbacks run on virtcore's event thread, in emission order; no event
+        loop needs registering. Valid on read-only connections.
+        """
+        table_kind, api = _EVENT_APIS[kind]
+        table = self._tables.get(table_kind)
+        domain = _api_domain(api, table, table_kind)
+        self._check_open(api, domain)
+        # libvirt validates the id before asking whether the driver has events.
+        ConnectionEvents.validate_event_id(kind, event_id)
+        if table is None or table.event_source() is None:
+            raise NoSupportError(api, domain=domain)
+        ident = _identity_of(obj) if obj is not None else None
+        return self._events.register(kind, event_id, _adapt_callback(callback), obj=ident)
+
+    def event_deregister(self, callback_id: int) -> None:
+        """Remove a callback registered with :meth:`event_register`."""
+        self._check_open("virConnectDomainEventDeregisterAny", ErrorDomain.DOMAIN)
+        self._events.deregister(callback_id)
+
+    def domain_event_register_any(
+        self,
+        event_id: int,
+        callback: Callable[[Connection, Handle, Event], None],
+        dom: Domain | None = None,
+    ) -> int:
+        """Register for domain events (``virConnectDomainEventRegisterAny``)."""
+        return self.event_register(EventKind.DOMAIN, event_id, callback, obj=dom)
+
+    def events(
+        self,
+        kind: EventKind | None = None,
+        event_ids: list[int] | None = None,
+        *,
+        obj: Handle | None = None,
+    ) -> Any:
+        """An async (and blocking) iterator over events: ``async for ev in conn.events()``."""
+        self._check_open("virConnectDomainEventRegisterAny", ErrorDomain.DOMAIN)
+        ident = _identity_of(obj) if obj is not None else None
+        return self._events.stream(kind, event_ids, obj=ident)
+
+    def _make_handle(self, ident: ObjectIdentity) -> Handle:
+        if ident.kind is EventKind.DOMAIN:
+            return Domain(self, ident.name, ident.uuid or "", ident.id)
+        if ident.kind is EventKind.NETWORK:
+            return Network(self, ident.name, ident.uuid or "")
+        if ident.kind is EventKind.STORAGE_POOL:
+            return StoragePool(self, ident.name, ident.uuid or "")
+        if ident.kind is EventKind.NODE_DEVICE:
+            return NodeDevice(self, ident.name)
+        return Secret(self, ident.uuid or "", 0, ident.name)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else ("ro" if self.read_only else "rw")
+        return f"<Connection {self.uri!r} driver={self._driver.name!r} {state}>"
+
+
+def _identity_of(handle: Handle) -> ObjectIdentity:
+    if isinstance(handle, Domain):
+        return ObjectIdentity(EventKind.DOMAIN, handle.name, handle.uuid, handle.id)
+    if isinstance(handle, Network):
+        return ObjectIdentity(EventKind.NETWORK, handle.name, handle.uuid)
+    if isinstance(handle, StoragePool):
+        return ObjectIdentity(EventKind.STORAGE_POOL, handle.name, handle.uuid)
+    if isinstance(handle, NodeDevice):
+        return ObjectIdentity(EventKind.NODE_DEVICE, handle.name)
+    if isinstance(handle, Secret):
+        return ObjectIdentity(EventKind.SECRET, handle.usage_id, handle.uuid)
+    raise InvalidArgError(f"objects of type {type(handle).__name__} emit no events")
+
+
+def _adapt_callback(
+    callback: Callable[[Connection, Handle, Event], None],
+) -> Callable[[object, object, Event], None]:
+    def deliver(owner: object, handle: object, event: Event) -> None:
+        assert isinstance(owner, Connection) and isinstance(handle, Handle)
+        callback(owner, handle, event)
+
+    return deliver
+
+
+_API_DOMAIN_PREFIXES: tuple[tuple[str, ErrorDomain], ...] = (
+    ("virDomainSnapshot", ErrorDomain.DOMAIN_SNAPSHOT),
+    ("virDomainRevertToSnapshot", ErrorDomain.DOMAIN_SNAPSHOT),
+    ("virDomainCheckpoint", ErrorDomain.DOMAIN_CHECKPOINT),
+    ("virStream", ErrorDomain.STREAMS),
+)
+
+
+def _api_domain(api: str, table: DriverTable | None, kind: str) -> ErrorDomain:
+    """The error domain libvirt reports for failures of public API *api*."""
+    for prefix, domain in _API_DOMAIN_PREFIXES:
+        if api.startswith(prefix):
+            return domain
+    if table is not None:
+        return table.error_domain
+    return _KIND_DOMAINS.get(kind, ErrorDomain.NONE)
+
+
+_KIND_DOMAINS: dict[str, ErrorDomain] = {
+    "hypervisor": ErrorDomain.DOMAIN,
+    "network": ErrorDomain.NETWORK,
+    "storage": ErrorDomain.STORAGE,
+    "nodedev": ErrorDomain.NODEDEV,
+    "secret": ErrorDomain.SECRET,
+    "nwfilter": ErrorDomain.NWFILTER,
+    "interface": ErrorDomain.INTERFACE,
+}
