@@ -226,3 +226,25 @@ def test_events_stop_after_close(registry: Registry) -> None:
         other.domain_lookup_by_name("one").create()
     assert EventDispatcher.default().flush(10)
     assert got == []
+
+
+def test_events_can_be_iterated_with_async_for(registry: Registry) -> None:
+    import asyncio
+
+    hv = FakeHypervisor()
+    registry.register(plugin_of(FakeConnectDriver(hypervisor=hv)), "fake")
+
+    async def consume(conn: virtcore.Connection) -> list[tuple[str, tuple[object, ...]]]:
+        got: list[tuple[str, tuple[object, ...]]] = []
+        async with conn.events(EventKind.DOMAIN, [0]) as stream:
+            starter = threading.Thread(target=conn.domain_lookup_by_name("one").create)
+            starter.start()
+            async for item in stream:
+                assert isinstance(item.handle, Domain)
+                got.append((item.handle.name, item.event.args))
+                break
+            starter.join()
+        return got
+
+    with virtcore.open("fake:///x", registry=registry) as conn:
+        assert asyncio.run(asyncio.wait_for(consume(conn), 30)) == [("one", (2, 0))]

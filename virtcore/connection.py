@@ -582,6 +582,42 @@ class Connection:
         """Register for domain events (``virConnectDomainEventRegisterAny``)."""
         return self.event_register(EventKind.DOMAIN, event_id, callback, obj=dom)
 
+    def network_event_register_any(
+        self,
+        event_id: int,
+        callback: Callable[[Connection, Handle, Event], None],
+        net: Network | None = None,
+    ) -> int:
+        """Register for network events (``virConnectNetworkEventRegisterAny``)."""
+        return self.event_register(EventKind.NETWORK, event_id, callback, obj=net)
+
+    def storage_pool_event_register_any(
+        self,
+        event_id: int,
+        callback: Callable[[Connection, Handle, Event], None],
+        pool: StoragePool | None = None,
+    ) -> int:
+        """Register for storage pool events (``virConnectStoragePoolEventRegisterAny``)."""
+        return self.event_register(EventKind.STORAGE_POOL, event_id, callback, obj=pool)
+
+    def node_device_event_register_any(
+        self,
+        event_id: int,
+        callback: Callable[[Connection, Handle, Event], None],
+        dev: NodeDevice | None = None,
+    ) -> int:
+        """Register for node device events (``virConnectNodeDeviceEventRegisterAny``)."""
+        return self.event_register(EventKind.NODE_DEVICE, event_id, callback, obj=dev)
+
+    def secret_event_register_any(
+        self,
+        event_id: int,
+        callback: Callable[[Connection, Handle, Event], None],
+        secret: Secret | None = None,
+    ) -> int:
+        """Register for secret events (``virConnectSecretEventRegisterAny``)."""
+        return self.event_register(EventKind.SECRET, event_id, callback, obj=secret)
+
     def events(
         self,
         kind: EventKind | None = None,
