@@ -96,8 +96,11 @@ def test_read_only_connections_refuse_mutating_calls(
             dom.create()
         assert info.value.code == ErrorNumber.OPERATION_DENIED
         assert info.value.message == (
-            "operation forbidden: read only access prevents virDomainCreateWithFlags"
+            "operation forbidden: read only access prevents virDomainCreate"
         )
+        with pytest.raises(OperationDeniedError) as info:
+            dom.create(1)
+        assert info.value.message.endswith("prevents virDomainCreateWithFlags")
         assert not dom.is_active()
         assert "<name>one</name>" in dom.xml_desc()
 

@@ -322,7 +322,7 @@ class Connection:
     # -- host ---------------------------------------------------------------
 
     def get_type(self) -> str:
-        """Hypervisor type name, e.g. ``"Test"`` or ``"QEMU"`` (``virConnectGetType``)."""
+        """Hypervisor type name, e.g. ``"TEST"`` or ``"QEMU"`` (``virConnectGetType``)."""
         result: str = self._hv("connect_get_type", "virConnectGetType")
         return result
 
@@ -405,7 +405,11 @@ class Connection:
     def domain_define_xml(self, xml: str, flags: int = 0) -> Domain:
         """Define (or redefine) a persistent domain (``virDomainDefineXMLFlags``)."""
         result: Domain = self._hv(
-            "domain_define_xml_flags", "virDomainDefineXMLFlags", xml, flags, write=True
+            "domain_define_xml_flags",
+            "virDomainDefineXMLFlags" if flags else "virDomainDefineXML",
+            xml,
+            flags,
+            write=True,
         )
         return result
 

@@ -41,6 +41,18 @@ __all__ = [
 ]
 
 
+def _api(flags: int, plain: str, suffix: str = "Flags") -> str:
+    """The libvirt API a call stands for: the plain one without flags, else its flags variant.
+
+    libvirt-python's ``dom.destroy()`` is ``virDomainDestroy`` and
+    ``dom.destroyFlags(f)`` is ``virDomainDestroyFlags``; errors name the one
+    the caller's arguments correspond to.
+    """
+    if not flags:
+        return plain
+    return plain + ("WithFlags" if plain == "virDomainCreate" else suffix)
+
+
 class Handle:
     """Base of all handles. ``_table`` names the driver table the handle's calls use."""
 
@@ -102,21 +114,29 @@ class Domain(Handle):
 
     @property
     def id(self) -> int:
-        """The runtime id, or -1 when the domain was inactive at lookup."""
+        """The runtime id, or -1 when inactive (kept current by this handle's own calls)."""
         return self._id
+
+    def set_id(self, id: int) -> None:
+        """For drivers: record the id after this handle started (or stopped, -1) the domain.
+
+        libvirt updates the handle a start or stop call was made through; other
+        handles of the same domain keep the id they were looked up with.
+        """
+        self._id = id
 
     # lifecycle
     def create(self, flags: int = 0) -> None:
         """Start a defined domain (``virDomainCreateWithFlags``)."""
-        self._call("domain_create_with_flags", "virDomainCreateWithFlags", flags, write=True)
+        self._call("domain_create_with_flags", _api(flags, "virDomainCreate"), flags, write=True)
 
     def destroy(self, flags: int = 0) -> None:
         """Stop the domain immediately (``virDomainDestroyFlags``)."""
-        self._call("domain_destroy_flags", "virDomainDestroyFlags", flags, write=True)
+        self._call("domain_destroy_flags", _api(flags, "virDomainDestroy"), flags, write=True)
 
     def shutdown(self, flags: int = 0) -> None:
         """Ask the guest to shut down (``virDomainShutdownFlags``)."""
-        self._call("domain_shutdown_flags", "virDomainShutdownFlags", flags, write=True)
+        self._call("domain_shutdown_flags", _api(flags, "virDomainShutdown"), flags, write=True)
 
     def reboot(self, flags: int = 0) -> None:
         """Ask the guest to reboot (``virDomainReboot``)."""
@@ -136,7 +156,7 @@ class Domain(Handle):
 
     def undefine(self, flags: int = 0) -> None:
         """Remove the persistent configuration (``virDomainUndefineFlags``)."""
-        self._call("domain_undefine_flags", "virDomainUndefineFlags", flags, write=True)
+        self._call("domain_undefine_flags", _api(flags, "virDomainUndefine"), flags, write=True)
 
     def save(self, path: str, dxml: str | None = None, flags: int = 0) -> None:
         """Save the running state to *path* and stop (``virDomainSaveFlags``)."""

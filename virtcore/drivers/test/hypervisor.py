@@ -1,0 +1,615 @@
+"""The test driver's hypervisor table: connection, node and domain calls.
+
+Every method follows libvirt 9.0's ``src/test/test_driver.c`` behaviour as
+observed through libvirt-python: the same preconditions, state transitions
+(state and reason), domain ids, lifecycle events and errors (code, error
+domain and wording, including which errors come from the test driver itself,
+domain ``VIR_FROM_TEST``, and which from libvirt's generic domain code,
+``VIR_FROM_DOMAIN``). Reboot emits no event, starting a domain that has a
+managed save image boots it afresh (reason BOOTED) and drops the image, and
+undefining a running domain leaves it running as a transient domain.
+
+Save images use the test driver's format (``TestGuestMagic\\0``, a native
+32-bit length, then the domain XML), so images written by libvirt's test
+driver restore here and vice versa.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import struct
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from virtcore.driver import HypervisorDriver
+from virtcore.drivers.test.domainxml import DomainDef
+from virtcore.drivers.test.state import DomainObj, TestState, check_flags
+from virtcore.drivers.test.xmlutil import parse_uuid
+from virtcore.enums.connect import ConnectListAllDomainsFlags as ListFlags
+from virtcore.enums.domain import (
+    DomainPausedReason,
+    DomainRunningReason,
+    DomainShutoffReason,
+    DomainState,
+)
+from virtcore.enums.domain_events import (
+    DomainEventDefinedDetailType,
+    DomainEventResumedDetailType,
+    DomainEventStartedDetailType,
+    DomainEventStoppedDetailType,
+    DomainEventSuspendedDetailType,
+    DomainEventType,
+    DomainEventUndefinedDetailType,
+)
+from virtcore.enums.errors import ErrorDomain, ErrorNumber
+from virtcore.errors import (
+    ArgumentUnsupportedError,
+    InternalError,
+    InvalidArgError,
+    NoDomainError,
+    OperationInvalidError,
+    SystemCallError,
+    VirtError,
+)
+from virtcore.objects import Domain
+
+if TYPE_CHECKING:
+    from virtcore.connection import Connection
+    from virtcore.events import EventSource
+
+__all__ = ["SAVE_MAGIC", "TestHypervisorDriver"]
+
+logger = logging.getLogger(__name__)
+
+_TEST = ErrorDomain.TEST
+_DOM = ErrorDomain.DOMAIN
+SAVE_MAGIC = b"TestGuestMagic\0"
+_MAX_SAVE_XML = 8192
+SYSINFO = """\
+<sysinfo type='smbios'>
+  <bios>
+    <entry name='vendor'>LENOVO</entry>
+    <entry name='version'>G4ETA1WW (2.61 )</entry>
+    <entry name='date'>05/07/2014</entry>
+    <entry name='release'>2.61</entry>
+  </bios>
+</sysinfo>
+"""
+_ALL_LIST_FILTERS = (1 << 16) - 1
+
+
+def _check_save_flags(flags: int) -> None:
+    """libvirt's API-level check (before any driver code) on save/restore flags."""
+    if flags & 0x2 and flags & 0x4:
+        text = "Flags 'VIR_DOMAIN_SAVE_RUNNING' and 'VIR_DOMAIN_SAVE_PAUSED' are mutually exclusive"
+        raise InvalidArgError(text, message=text, domain=_DOM)
+
+
+def host_name() -> str:
+    """The host's name the way libvirt's ``virGetHostname`` finds it.
+
+    A name that is already qualified (contains a dot) or starts with
+    ``localhost`` is returned as is; otherwise the resolver's canonical name
+    is preferred when it gives a useful one.
+    """
+    name = socket.gethostname()
+    if name.startswith("localhost") or "." in name:
+        return name
+    try:
+        infos = socket.getaddrinfo(name, None, flags=socket.AI_CANONNAME)
+    except OSError:
+        return name
+    for info in infos:
+        canon = info[3]
+        if canon and not canon.startswith("localhost"):
+            return canon
+    return name
+
+
+class TestHypervisorDriver(HypervisorDriver):
+    """Hypervisor table over one :class:`~virtcore.drivers.test.state.TestState`."""
+
+    __test__ = False  # not a pytest test class
+    name = "Test"
+
+    def __init__(self, state: TestState, release: Callable[[], None] | None = None) -> None:
+        self.state = state
+        self._release = release
+
+    def event_source(self) -> EventSource:
+        """Domain events of this host, shared by all its connections."""
+        return self.state.events
+
+    def connect_close(self, conn: Connection) -> None:
+        """Drop this connection's reference to the host."""
+        if self._release is not None:
+            release, self._release = self._release, None
+            release()
+
+    # -- connection and node -------------------------------------------------
+
+    def connect_get_type(self, conn: Connection) -> str:
+        """``"TEST"``."""
+        return "TEST"
+
+    def connect_get_version(self, conn: Connection) -> int:
+        """Hypervisor version 2 (printed as 0.0.2)."""
+        return 2
+
+    def connect_get_hostname(self, conn: Connection) -> str:
+        """This machine's host name."""
+        return host_name()
+
+    def connect_get_max_vcpus(self, conn: Connection, type: str | None) -> int:
+        """32, whatever the domain type."""
+        return 32
+
+    def connect_is_secure(self, conn: Connection) -> int:
+        """In-process, hence secure."""
+        return 1
+
+    def connect_is_encrypted(self, conn: Connection) -> int:
+        """Nothing travels over a wire."""
+        return 0
+
+    def connect_is_alive(self, conn: Connection) -> int:
+        """Always alive while open."""
+        return 1
+
+    def connect_get_capabilities(self, conn: Connection) -> str:
+        """The capabilities XML of this host."""
+        with self.state.lock:
+            return self.state.capabilities
+
+    def connect_get_sysinfo(self, conn: Connection, flags: int) -> str:
+        """A fixed SMBIOS block."""
+        check_flags(flags, 0, "testConnectGetSysinfo")
+        return SYSINFO
+
+    def node_get_info(self, conn: Connection) -> tuple[str, int, int, int, int, int, int, int]:
+        """``virNodeGetInfo`` in libvirt-python's order, memory in MiB."""
+        with self.state.lock:
+            n = self.state.node
+            return (
+                n.model,
+                n.memory_kib // 1024,
+                n.cpus,
+                n.mhz,
+                n.nodes,
+                n.sockets,
+                n.cores,
+                n.threads,
+            )
+
+    def node_get_cells_free_memory(self, conn: Connection, start: int, maxcells: int) -> list[int]:
+        """Per-cell memory; like libvirt's test driver it reports each cell's size."""
+        with self.state.lock:
+            cells = self.state.cells
+            if start >= len(cells):
+                raise InvalidArgError("Range exceeds available cells", domain=_TEST)
+            return [cell.memory_kib for cell in cells[start : start + maxcells]]
+
+    def node_get_free_memory(self, conn: Connection) -> int:
+        """Sum of the cells' free memory."""
+        with self.state.lock:
+            return sum(cell.free_kib for cell in self.state.cells)
+
+    def node_get_security_model(self, conn: Connection) -> tuple[str, str]:
+        """Security model ``testSecurity`` with an empty DOI."""
+        return ("testSecurity", "")
+
+    # -- listing and lookup --------------------------------------------------
+
+    def _handle(self, conn: Connection, obj: DomainObj) -> Domain:
+        return Domain(conn, obj.name, obj.uuid, obj.id)
+
+    def _obj(self, dom: Domain) -> DomainObj:
+        obj = self.state.find_by_uuid(dom.uuid)
+        if obj is None:
+            raise NoDomainError(
+                f"no domain with matching uuid '{dom.uuid}' ({dom.name})", domain=_TEST
+            )
+        return obj
+
+    def connect_list_all_domains(self, conn: Connection, flags: int) -> list[Domain]:
+        """Domains matching the ``ConnectListAllDomainsFlags`` filter, by name."""
+        check_flags(flags, _ALL_LIST_FILTERS, "testConnectListAllDomains")
+        with self.state.lock:
+            return [self._handle(conn, o) for o in self.state if _matches(o, int(flags))]
+
+    def connect_list_domains(self, conn: Connection) -> list[int]:
+        """Ids of the active domains, ascending."""
+        with self.state.lock:
+            return sorted(o.id for o in self.state if o.is_active())
+
+    def connect_num_of_domains(self, conn: Connection) -> int:
+        """Number of active domains."""
+        with self.state.lock:
+            return sum(1 for o in self.state if o.is_active())
+
+    def connect_list_defined_domains(self, conn: Connection) -> list[str]:
+        """Names of the inactive domains, sorted."""
+        with self.state.lock:
+            return [o.name for o in self.state if not o.is_active()]
+
+    def connect_num_of_defined_domains(self, conn: Connection) -> int:
+        """Number of inactive domains."""
+        with self.state.lock:
+            return sum(1 for o in self.state if not o.is_active())
+
+    def domain_lookup_by_name(self, conn: Connection, name: str) -> Domain:
+        """The domain called *name*; NO_DOMAIN without detail otherwise."""
+        with self.state.lock:
+            obj = self.state.find_by_name(name)
+            if obj is None:
+                raise NoDomainError(domain=_TEST)
+            return self._handle(conn, obj)
+
+    def domain_lookup_by_uuid(self, conn: Connection, uuid: str) -> Domain:
+        """The domain with *uuid* (any textual form libvirt accepts)."""
+        canonical = parse_uuid(uuid)
+        if canonical is None:
+            raise InvalidArgError("Invalid UUID", message="Invalid UUID", domain=_DOM)
+        with self.state.lock:
+            obj = self.state.find_by_uuid(canonical)
+            if obj is None:
+                raise NoDomainError(domain=_TEST)
+            return self._handle(conn, obj)
+
+    def domain_lookup_by_id(self, conn: Connection, id: int) -> Domain:
+        """The running domain with *id*."""
+        if id < 0:
+            text = "id in virDomainLookupByID must be zero or greater"
+            raise InvalidArgError(text, message=text, domain=_DOM)
+        with self.state.lock:
+            obj = self.state.find_by_id(id)
+            if obj is None:
+                raise NoDomainError(domain=_TEST)
+            return self._handle(conn, obj)
+
+    # -- definition ----------------------------------------------------------
+
+    def domain_define_xml_flags(self, conn: Connection, xml: str, flags: int) -> Domain:
+        """Define or redefine a persistent domain; DEFINED/ADDED or DEFINED/UPDATED."""
+        check_flags(flags, 1, "testDomainDefineXMLFlags")
+        definition = DomainDef.parse(xml)
+        if "\n" in definition.name:
+            raise VirtError(
+                "invalid char in name: \n", code=ErrorNumber.XML_DETAIL, domain=ErrorDomain.XML
+            )
+        with self.state.lock:
+            obj, old = self.state.add_domain(definition)
+            obj.persistent = True
+            detail = (
+                DomainEventDefinedDetailType.ADDED
+                if old is None
+                else DomainEventDefinedDetailType.UPDATED
+            )
+            self.state.emit_domain(obj, DomainEventType.DEFINED, detail)
+            logger.debug("defined domain %s (%s)", obj.name, obj.uuid)
+            return self._handle(conn, obj)
+
+    def domain_undefine_flags(self, conn: Connection, dom: Domain, flags: int) -> None:
+        """Remove the persistent config; a running domain becomes transient."""
+        check_flags(flags, 0x3, "testDomainUndefineFlags")
+        with self.state.lock:
+            obj = self._obj(dom)
+            if obj.has_managed_save and not flags & 0x1:
+                raise OperationInvalidError(
+                    "Refusing to undefine while domain managed save image exists", domain=_TEST
+                )
+            self.state.emit_domain(
+                obj, DomainEventType.UNDEFINED, DomainEventUndefinedDetailType.REMOVED
+            )
+            obj.has_managed_save = False
+            if obj.is_active():
+                obj.persistent = False
+            else:
+                self.state.remove_domain(obj)
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def domain_create_xml(self, conn: Connection, xml: str, flags: int) -> Domain:
+        """Start a transient domain; STARTED/BOOTED."""
+        check_flags(flags, 0x10, "testDomainCreateXML")
+        definition = DomainDef.parse(xml)
+        with self.state.lock:
+            obj, _ = self.state.add_domain(definition, live=True, check_live=True)
+            self.state.start_domain(obj, DomainRunningReason.BOOTED)
+            self.state.emit_domain(
+                obj, DomainEventType.STARTED, DomainEventStartedDetailType.BOOTED
+            )
+            return self._handle(conn, obj)
+
+    def domain_create_with_flags(self, conn: Connection, dom: Domain, flags: int) -> None:
+        """Start a defined domain with the next id; STARTED/BOOTED."""
+        check_flags(flags, 0, "testDomainCreateWithFlags")
+        with self.state.lock:
+            obj = self._obj(dom)
+            if obj.state != DomainState.SHUTOFF:
+                raise InternalError(f"Domain '{dom.name}' is already running", domain=_TEST)
+            self.state.start_domain(obj, DomainRunningReason.BOOTED)
+            self.state.emit_domain(
+                obj, DomainEventType.STARTED, DomainEventStartedDetailType.BOOTED
+            )
+            dom.set_id(obj.id)
+
+    def domain_destroy_flags(self, conn: Connection, dom: Domain, flags: int) -> None:
+        """Stop an active domain at once; STOPPED/DESTROYED, transient domains vanish."""
+        check_flags(flags, 0x1, "testDomainDestroyFlags")
+        with self.state.lock:
+            obj = self._active(dom)
+            self._stop(obj, DomainShutoffReason.DESTROYED, DomainEventStoppedDetailType.DESTROYED)
+            dom.set_id(obj.id)
+
+    def domain_shutdown_flags(self, conn: Connection, dom: Domain, flags: int) -> None:
+        """Shut down per ``on_poweroff``; STOPPED/SHUTDOWN when the domain stops."""
+        check_flags(flags, 0, "testDomainShutdownFlags")
+        with self.state.lock:
+            obj = self._obj(dom)
+            if obj.state == DomainState.SHUTOFF:
+                raise InternalError(f"domain '{dom.name}' not running", domain=_TEST)
+            self._lifecycle_action(obj, obj.def_.on_poweroff)
+            dom.set_id(obj.id)
+
+    def domain_reboot(self, conn: Connection, dom: Domain, flags: int) -> None:
+        """Reboot per ``on_reboot``; a restart keeps the id and emits nothing."""
+        check_flags(flags, 0x1F, "testDomainReboot")
+        with self.state.lock:
+            obj = self._active(dom)
+            self._lifecycle_action(obj, obj.def_.on_reboot)
+
+    def domain_reset(self, conn: Connection, dom: Domain, flags: int) -> None:
+        """Reset an active domain (nothing observable changes)."""
+        check_flags(flags, 0, "testDomainReset")
+        with self.state.lock:
+            self._active(dom)
+
+    def domain_suspend(self, conn: Connection, dom: Domain) -> None:
+        """Pause a running domain; SUSPENDED/PAUSED."""
+        with self.state.lock:
+            obj = self._obj(dom)
+            if obj.state in (DomainState.SHUTOFF, DomainState.PAUSED):
+                raise InternalError(f"domain '{dom.name}' not running", domain=_TEST)
+            obj.set_state(DomainState.PAUSED, DomainPausedReason.USER)
+            self.state.emit_domain(
+                obj, DomainEventType.SUSPENDED, DomainEventSuspendedDetailType.PAUSED
+            )
+
+    def domain_resume(self, conn: Connection, dom: Domain) -> None:
+        """Resume a paused domain; RESUMED/UNPAUSED."""
+        with self.state.lock:
+            obj = self._obj(dom)
+            if obj.state != DomainState.PAUSED:
+                raise InternalError(f"domain '{dom.name}' not paused", domain=_TEST)
+            obj.set_state(DomainState.RUNNING, DomainRunningReason.UNPAUSED)
+            self.state.emit_domain(
+                obj, DomainEventType.RESUMED, DomainEventResumedDetailType.UNPAUSED
+            )
+
+    def _active(self, dom: Domain) -> DomainObj:
+        obj = self._obj(dom)
+        if not obj.is_active():
+            raise OperationInvalidError("domain is not running", domain=_DOM)
+        return obj
+
+    def _stop(self, obj: DomainObj, reason: int, detail: int) -> None:
+        self.state.stop_domain(obj, reason)
+        self.state.emit_domain(obj, DomainEventType.STOPPED, detail)
+        if not obj.persistent:
+            self.state.remove_domain(obj)
+
+    def _lifecycle_action(self, obj: DomainObj, action: str) -> None:
+        if action in ("restart", "rename-restart"):
+            obj.set_state(DomainState.RUNNING, DomainRunningReason.BOOTED)
+            return
+        self._stop(obj, DomainShutoffReason.SHUTDOWN, DomainEventStoppedDetailType.SHUTDOWN)
+
+    # -- save and restore ----------------------------------------------------
+
+    def domain_save_flags(
+        self, conn: Connection, dom: Domain, path: str, dxml: str | None, flags: int
+    ) -> None:
+        """Write a save image to *path* and stop; STOPPED/SAVED."""
+        _check_save_flags(flags)
+        check_flags(flags, 0, "testDomainSaveFlags")
+        if dxml:
+            raise ArgumentUnsupportedError("xml modification unsupported", domain=_TEST)
+        with self.state.lock:
+            obj = self._active(dom)
+            _write_image(path, obj)
+            self._stop(obj, DomainShutoffReason.SAVED, DomainEventStoppedDetailType.SAVED)
+            dom.set_id(obj.id)
+
+    def domain_restore_flags(
+        self, conn: Connection, path: str, dxml: str | None, flags: int
+    ) -> None:
+        """Start the domain saved in *path* with a new id; STARTED/RESTORED."""
+        _check_save_flags(flags)
+        check_flags(flags, 0, "testDomainRestoreFlags")
+        if dxml:
+            raise ArgumentUnsupportedError("xml modification unsupported", domain=_TEST)
+        definition = _read_image(path)
+        with self.state.lock:
+            obj, _ = self.state.add_domain(definition, live=True, check_live=True)
+            self.state.start_domain(obj, DomainRunningReason.RESTORED)
+            self.state.emit_domain(
+                obj, DomainEventType.STARTED, DomainEventStartedDetailType.RESTORED
+            )
+
+    def domain_managed_save(self, conn: Connection, dom: Domain, flags: int) -> None:
+        """Save to the managed image and stop; STOPPED/SAVED."""
+        _check_save_flags(flags)
+        check_flags(flags, 0x7, "testDomainManagedSave")
+        with self.state.lock:
+            obj = self._active(dom)
+            if not obj.persistent:
+                raise OperationInvalidError(
+                    "cannot do managed save for transient domain", domain=_TEST
+                )
+            self._stop(obj, DomainShutoffReason.SAVED, DomainEventStoppedDetailType.SAVED)
+            obj.has_managed_save = True
+            dom.set_id(obj.id)
+
+    def domain_has_managed_save_image(self, conn: Connection, dom: Domain, flags: int) -> int:
+        """1 when a managed save image exists."""
+        check_flags(flags, 0, "testDomainHasManagedSaveImage")
+        with self.state.lock:
+            return int(self._obj(dom).has_managed_save)
+
+    def domain_managed_save_remove(self, conn: Connection, dom: Domain, flags: int) -> None:
+        """Forget the managed save image."""
+        check_flags(flags, 0, "testDomainManagedSaveRemove")
+        with self.state.lock:
+            self._obj(dom).has_managed_save = False
+
+    # -- queries and settings ------------------------------------------------
+
+    def domain_get_info(self, conn: Connection, dom: Domain) -> tuple[int, int, int, int, int]:
+        """State, max memory, memory (KiB), vCPUs, and a clock-derived CPU time."""
+        with self.state.lock:
+            obj = self._obj(dom)
+            d = obj.def_
+            return (
+                obj.state,
+                d.memory_kib,
+                d.current_kib,
+                d.vcpus_current,
+                time.time_ns() // 1000 * 1000,
+            )
+
+    def domain_get_state(self, conn: Connection, dom: Domain, flags: int) -> tuple[int, int]:
+        """State and reason."""
+        check_flags(flags, 0, "testDomainGetState")
+        with self.state.lock:
+            obj = self._obj(dom)
+            return obj.state, obj.reason
+
+    def domain_get_xml_desc(self, conn: Connection, dom: Domain, flags: int) -> str:
+        """Live XML, or with ``INACTIVE`` (2) the persistent definition."""
+        check_flags(flags, 0x1 | 0x2 | 0x8, "testDomainGetXMLDesc")
+        with self.state.lock:
+            obj = self._obj(dom)
+            if flags & 0x2:
+                return obj.persistent_def().format(None)
+            return obj.def_.format(obj.id if obj.is_active() else None)
+
+    def domain_get_os_type(self, conn: Connection, dom: Domain) -> str:
+        """``"linux"``, as libvirt's test driver answers for every domain."""
+        with self.state.lock:
+            self._obj(dom)
+        return "linux"
+
+    def domain_get_max_memory(self, conn: Connection, dom: Domain) -> int:
+        """Maximum memory in KiB."""
+        with self.state.lock:
+            return self._obj(dom).def_.memory_kib
+
+    def domain_is_active(self, conn: Connection, dom: Domain) -> int:
+        """1 while the domain has an id."""
+        with self.state.lock:
+            return int(self._obj(dom).is_active())
+
+    def domain_is_persistent(self, conn: Connection, dom: Domain) -> int:
+        """1 for a defined domain."""
+        with self.state.lock:
+            return int(self._obj(dom).persistent)
+
+    def domain_is_updated(self, conn: Connection, dom: Domain) -> int:
+        """Always 0 in the test driver."""
+        return 0
+
+    def domain_get_autostart(self, conn: Connection, dom: Domain) -> int:
+        """The autostart flag."""
+        with self.state.lock:
+            return int(self._obj(dom).autostart)
+
+    def domain_set_autostart(self, conn: Connection, dom: Domain, autostart: bool) -> None:
+        """Set the autostart flag (accepted on transient domains too)."""
+        with self.state.lock:
+            self._obj(dom).autostart = bool(autostart)
+
+
+def _matches(obj: DomainObj, flags: int) -> bool:
+    """``virDomainObjListFilter`` for one domain (no snapshots or checkpoints exist)."""
+
+    def pair(yes: int, no: int, value: bool) -> bool:
+        if not flags & (yes | no):
+            return True
+        return bool((flags & yes and value) or (flags & no and not value))
+
+    active = obj.is_active()
+    if not pair(ListFlags.ACTIVE, ListFlags.INACTIVE, active):
+        return False
+    if not pair(ListFlags.PERSISTENT, ListFlags.TRANSIENT, obj.persistent):
+        return False
+    states = ListFlags.RUNNING | ListFlags.PAUSED | ListFlags.SHUTOFF | ListFlags.OTHER
+    if flags & states:
+        wanted = (
+            (flags & ListFlags.RUNNING and obj.state == DomainState.RUNNING)
+            or (flags & ListFlags.PAUSED and obj.state == DomainState.PAUSED)
+            or (flags & ListFlags.SHUTOFF and obj.state == DomainState.SHUTOFF)
+            or (
+                flags & ListFlags.OTHER
+                and obj.state not in (DomainState.RUNNING, DomainState.PAUSED, DomainState.SHUTOFF)
+            )
+        )
+        if not wanted:
+            return False
+    if not pair(ListFlags.MANAGEDSAVE, ListFlags.NO_MANAGEDSAVE, obj.has_managed_save):
+        return False
+    if not pair(ListFlags.AUTOSTART, ListFlags.NO_AUTOSTART, obj.autostart):
+        return False
+    if not pair(ListFlags.HAS_SNAPSHOT, ListFlags.NO_SNAPSHOT, False):
+        return False
+    return pair(ListFlags.HAS_CHECKPOINT, ListFlags.NO_CHECKPOINT, False)
+
+
+def _write_image(path: str, obj: DomainObj) -> None:
+    xml = obj.def_.format(obj.id).encode("utf-8")
+    what = f"saving domain '{obj.name}' to '{path}'"
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    except OSError as exc:
+        raise SystemCallError.from_os_error(f"{what}: open failed", exc, domain=_TEST) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(SAVE_MAGIC + struct.pack("=i", len(xml)) + xml)
+    except OSError as exc:
+        try:
+            os.unlink(path)
+        except OSError:
+            logger.debug("cannot remove incomplete save image %s", path)
+        raise SystemCallError.from_os_error(f"{what}: write failed", exc, domain=_TEST) from None
+
+
+def _read_image(path: str) -> DomainDef:
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(len(SAVE_MAGIC))
+            if len(magic) != len(SAVE_MAGIC):
+                raise _short_read(f"incomplete save header in '{path}'")
+            if magic != SAVE_MAGIC:
+                raise InternalError("mismatched header magic", domain=_TEST)
+            raw_len = fh.read(4)
+            if len(raw_len) != 4:
+                raise _short_read(f"failed to read metadata length in '{path}'")
+            (length,) = struct.unpack("=i", raw_len)
+            if length < 1 or length > _MAX_SAVE_XML:
+                raise InternalError("length of metadata out of range", domain=_TEST)
+            xml = fh.read(length)
+            if len(xml) != length:
+                raise _short_read(f"incomplete metadata in '{path}'")
+    except OSError as exc:
+        raise SystemCallError.from_os_error(
+            f"cannot read domain image '{path}'", exc, domain=_TEST
+        ) from None
+    return DomainDef.parse(xml)
+
+
+def _short_read(what: str) -> SystemCallError:
+    # A short read leaves errno at 0, which libvirt reports as "Success".
+    return SystemCallError(f"{what}: {os.strerror(0)}", domain=_TEST, int1=0)

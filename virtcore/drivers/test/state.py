@@ -1,0 +1,364 @@
+"""The state of one test host: its objects, domain ids, events and lock.
+
+A :class:`TestState` is what libvirt's test driver calls ``testDriver``: the
+node description, the domains, networks, pools, interfaces and node devices,
+the next domain id and the event queue. ``test:///default`` shares one state
+between all its connections; every configuration-file connection has its own.
+
+Concurrency: one re-entrant lock per state (:attr:`TestState.lock`) guards
+every object in it. Table methods hold it for the whole call, so each call is
+atomic with respect to every other call on the same host, and events are
+emitted (queued, never delivered) while it is held, so their order is the
+order in which the state changed.
+
+:class:`DomainObj` carries libvirt's ``virDomainObj`` semantics: a running
+persistent domain has a live definition (``def_``) and a separate persistent
+one (``new_def``) that becomes live again when it stops.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from virtcore.drivers.test.domainxml import DomainDef
+from virtcore.drivers.test.objxml import (
+    InterfaceDef,
+    NetworkDef,
+    NodeDeviceDef,
+    PoolDef,
+    VolumeDef,
+)
+from virtcore.enums import domain as domain_enums
+from virtcore.enums.domain import DomainRunningReason, DomainShutoffReason, DomainState
+from virtcore.enums.errors import ErrorDomain
+from virtcore.errors import InvalidArgError, OperationFailedError, OperationInvalidError
+from virtcore.events import Event, EventKind, EventSource, ObjectIdentity
+
+__all__ = [
+    "AuthUser",
+    "CellInfo",
+    "DomainObj",
+    "InterfaceObj",
+    "NetworkObj",
+    "NodeInfo",
+    "PoolObj",
+    "TestState",
+    "check_flags",
+    "typed_state",
+]
+
+_DOM = ErrorDomain.DOMAIN
+
+# The reason enumeration that goes with each domain state.
+_REASONS: dict[DomainState, type[IntEnum]] = {
+    DomainState.NOSTATE: domain_enums.DomainNostateReason,
+    DomainState.RUNNING: domain_enums.DomainRunningReason,
+    DomainState.BLOCKED: domain_enums.DomainBlockedReason,
+    DomainState.PAUSED: domain_enums.DomainPausedReason,
+    DomainState.SHUTDOWN: domain_enums.DomainShutdownReason,
+    DomainState.SHUTOFF: domain_enums.DomainShutoffReason,
+    DomainState.CRASHED: domain_enums.DomainCrashedReason,
+    DomainState.PMSUSPENDED: domain_enums.DomainPMSuspendedReason,
+}
+
+
+def typed_state(state: int, reason: int) -> tuple[DomainState, int]:
+    """*state* as :class:`DomainState` and *reason* as its state's reason enum."""
+    typed = DomainState(state)
+    try:
+        return typed, _REASONS[typed](reason)
+    except ValueError:
+        return typed, int(reason)
+
+
+def check_flags(flags: int, supported: int, function: str) -> None:
+    """Reject flags outside *supported* the way libvirt's ``virCheckFlags`` does.
+
+    The message names the driver function (``testDomainGetXMLDesc``) and,
+    like libvirt's ``virReportInvalidArg``, carries no "invalid argument"
+    prefix.
+    """
+    extra = (int(flags) & 0xFFFFFFFF) & ~supported
+    if extra:
+        text = f"unsupported flags ({extra:#x}) in function {function}"
+        raise InvalidArgError(text, message=text, domain=ErrorDomain.TEST)
+
+
+@dataclass
+class NodeInfo:
+    """``virNodeInfo`` as the test driver keeps it (memory in KiB)."""
+
+    model: str = "i686"
+    memory_kib: int = 3 * 1024 * 1024
+    cpus: int = 16
+    mhz: int = 1400
+    nodes: int = 2
+    sockets: int = 2
+    cores: int = 2
+    threads: int = 2
+
+
+@dataclass
+class CellInfo:
+    """One NUMA cell of the default host (memory in KiB)."""
+
+    memory_kib: int
+    free_kib: int
+    cpus: list[int]
+
+
+@dataclass
+class AuthUser:
+    """A ``<auth><user password='...'>name</user></auth>`` entry of a config file."""
+
+    name: str
+    password: str | None
+
+
+@dataclass
+class DomainObj:
+    """One domain and its runtime state (libvirt's ``virDomainObj``)."""
+
+    def_: DomainDef
+    new_def: DomainDef | None = None
+    state: int = DomainState.SHUTOFF
+    reason: int = DomainShutoffReason.UNKNOWN
+    id: int = -1
+    persistent: bool = False
+    autostart: bool = False
+    has_managed_save: bool = False
+
+    @property
+    def name(self) -> str:
+        """The domain's name."""
+        return self.def_.name
+
+    @property
+    def uuid(self) -> str:
+        """The domain's UUID in canonical form."""
+        return self.def_.uuid
+
+    def is_active(self) -> bool:
+        """Running, paused or otherwise not shut off (libvirt: it has an id)."""
+        return self.id != -1
+
+    def set_state(self, state: int, reason: int) -> None:
+        """Record a state and its reason (kept as libvirt's enumerations)."""
+        self.state, self.reason = typed_state(state, reason)
+
+    def persistent_def(self) -> DomainDef:
+        """The definition that survives a stop."""
+        return self.new_def if self.new_def is not None else self.def_
+
+    def assign_def(self, new: DomainDef, *, live: bool) -> DomainDef | None:
+        """Install *new* (``virDomainObjAssignDef``); return the replaced persistent def.
+
+        On a running domain the new definition becomes the persistent one;
+        on an inactive domain *live* keeps the old one as persistent
+        definition (a transient start over a defined domain).
+        """
+        if self.is_active():
+            old = self.new_def
+            self.new_def = new
+            return old
+        if live:
+            if self.new_def is None:
+                self.new_def = self.def_
+            self.def_ = new
+            return None
+        old = self.def_
+        self.def_ = new
+        return old
+
+
+@dataclass
+class NetworkObj:
+    """A virtual network and its runtime flags."""
+
+    def_: NetworkDef
+    active: bool = True
+    persistent: bool = True
+    autostart: bool = False
+
+
+@dataclass
+class PoolObj:
+    """A storage pool, its volumes and runtime flags."""
+
+    def_: PoolDef
+    volumes: dict[str, VolumeDef] = field(default_factory=dict)
+    active: bool = True
+    persistent: bool = True
+    autostart: bool = False
+
+
+@dataclass
+class InterfaceObj:
+    """A host interface and whether it is up."""
+
+    def_: InterfaceDef
+    active: bool = True
+
+
+class TestState:
+    """One test host. Build it with :func:`virtcore.drivers.test.config.build_state`."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, source_path: str | None = None) -> None:
+        self.lock = threading.RLock()
+        self.source_path = source_path
+        self.node = NodeInfo()
+        self.cells: list[CellInfo] = []
+        self.capabilities = ""
+        self.auth_users: list[AuthUser] = []
+        self.events = EventSource()
+        self._domains: dict[str, DomainObj] = {}
+        self.networks: dict[str, NetworkObj] = {}
+        self.pools: dict[str, PoolObj] = {}
+        self.interfaces: dict[str, InterfaceObj] = {}
+        self.nodedevs: dict[str, NodeDeviceDef] = {}
+        self._ids = itertools.count(1)
+
+    # -- domains -------------------------------------------------------------
+
+    def domains(self) -> list[DomainObj]:
+        """Every domain, ordered by name (libvirt's order is its hash table's)."""
+        return sorted(self._domains.values(), key=lambda d: d.name)
+
+    def __iter__(self) -> Iterator[DomainObj]:
+        return iter(self.domains())
+
+    def find_by_uuid(self, uuid: str) -> DomainObj | None:
+        """The domain with *uuid* (canonical form), if any."""
+        return self._domains.get(uuid)
+
+    def find_by_name(self, name: str) -> DomainObj | None:
+        """The domain called *name*, if any."""
+        for obj in self._domains.values():
+            if obj.name == name:
+                return obj
+        return None
+
+    def find_by_id(self, dom_id: int) -> DomainObj | None:
+        """The running domain with id *dom_id*, if any."""
+        for obj in self._domains.values():
+            if obj.id == dom_id and obj.is_active():
+                return obj
+        return None
+
+    def add_domain(
+        self, new: DomainDef, *, live: bool = False, check_live: bool = False
+    ) -> tuple[DomainObj, DomainDef | None]:
+        """Add or update a domain by UUID (``virDomainObjListAdd``).
+
+        Returns the object and the persistent definition *new* replaced (None
+        for a new domain). A UUID known under another name, a name known
+        under another UUID, and (with *check_live*) an active or starting
+        domain are refused with libvirt's errors.
+        """
+        existing = self._domains.get(new.uuid)
+        if existing is not None:
+            if existing.name != new.name:
+                raise OperationFailedError(
+                    f"domain '{existing.name}' is already defined with uuid {existing.uuid}",
+                    domain=_DOM,
+                )
+            if check_live:
+                if existing.is_active():
+                    raise OperationInvalidError(
+                        f"domain '{existing.name}' is already active", domain=_DOM
+                    )
+                if not existing.persistent:
+                    raise OperationInvalidError(
+                        f"domain '{existing.name}' is already being started", domain=_DOM
+                    )
+            return existing, existing.assign_def(new, live=live)
+        clash = self.find_by_name(new.name)
+        if clash is not None:
+            raise OperationFailedError(
+                f"domain '{new.name}' already exists with uuid {clash.uuid}", domain=_DOM
+            )
+        obj = DomainObj(def_=new)
+        self._domains[new.uuid] = obj
+        return obj, None
+
+    def remove_domain(self, obj: DomainObj) -> None:
+        """Forget a domain entirely."""
+        self._domains.pop(obj.uuid, None)
+
+    def start_domain(self, obj: DomainObj, reason: int = DomainRunningReason.BOOTED) -> None:
+        """Mark *obj* running with a fresh id (``testDomainStartState``)."""
+        obj.set_state(DomainState.RUNNING, reason)
+        obj.id = next(self._ids)
+        if obj.persistent and obj.new_def is None:
+            obj.new_def = obj.def_.copy()
+        obj.has_managed_save = False
+
+    def stop_domain(self, obj: DomainObj, reason: int) -> None:
+        """Mark *obj* shut off; the persistent definition becomes live again."""
+        if obj.new_def is not None:
+            obj.def_ = obj.new_def
+            obj.new_def = None
+        obj.set_state(DomainState.SHUTOFF, reason)
+        obj.id = -1
+
+    def emit_domain(self, obj: DomainObj, event_type: int, detail: int) -> None:
+        """Queue a domain lifecycle event for every connection to this host."""
+        ident = ObjectIdentity(EventKind.DOMAIN, obj.name, obj.uuid, obj.id)
+        self.events.emit(
+            Event(kind=EventKind.DOMAIN, event_id=0, obj=ident, args=(int(event_type), int(detail)))
+        )
+
+    # -- secondary objects ---------------------------------------------------
+
+    def add_network(self, new: NetworkDef) -> NetworkObj:
+        """Add a network loaded from the configuration (active and persistent)."""
+        for obj in self.networks.values():
+            if obj.def_.uuid == new.uuid and obj.def_.name != new.name:
+                raise OperationFailedError(
+                    f"network '{obj.def_.name}' is already defined with uuid {new.uuid}",
+                    domain=ErrorDomain.NETWORK,
+                )
+        if new.name in self.networks and self.networks[new.name].def_.uuid != new.uuid:
+            raise OperationFailedError(
+                f"network '{new.name}' already exists with uuid "
+                f"{self.networks[new.name].def_.uuid}",
+                domain=ErrorDomain.NETWORK,
+            )
+        obj = NetworkObj(new)
+        self.networks[new.name] = obj
+        return obj
+
+    def add_pool(self, new: PoolDef) -> PoolObj:
+        """Add a pool loaded from the configuration (active and persistent)."""
+        if new.name in self.pools:
+            raise OperationFailedError(
+                f"pool '{new.name}' already exists", domain=ErrorDomain.STORAGE
+            )
+        obj = PoolObj(new)
+        self.pools[new.name] = obj
+        return obj
+
+    def add_volume(self, pool: PoolObj, vol: VolumeDef) -> None:
+        """Add a volume to *pool* and account for its allocation."""
+        if vol.name in pool.volumes:
+            raise OperationFailedError(
+                f"volume '{vol.name}' already exists", domain=ErrorDomain.STORAGE
+            )
+        pool.volumes[vol.name] = vol
+        pool.def_.allocation += vol.allocation
+
+    def add_interface(self, new: InterfaceDef) -> InterfaceObj:
+        """Add a host interface loaded from the configuration (active)."""
+        obj = InterfaceObj(new)
+        self.interfaces[new.name or ""] = obj
+        return obj
+
+    def add_nodedev(self, new: NodeDeviceDef) -> None:
+        """Add (or replace) a node device."""
+        self.nodedevs[new.name] = new
