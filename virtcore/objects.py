@@ -259,8 +259,8 @@ class Domain(Handle):
         return list(self._call("domain_list_all_snapshots", "virDomainListAllSnapshots", flags))
 
 
-class DomainSnapshot(Handle):
-    """A snapshot of a domain."""
+class _DomainChild(Handle):
+    """Objects named within one domain (snapshots, checkpoints)."""
 
     __slots__ = ("_domain", "_name")
 
@@ -274,13 +274,19 @@ class DomainSnapshot(Handle):
 
     @property
     def name(self) -> str:
-        """The snapshot's name."""
+        """The object's name, unique within its domain."""
         return self._name
 
     @property
     def domain(self) -> Domain:
-        """The domain the snapshot belongs to."""
+        """The domain the object belongs to."""
         return self._domain
+
+
+class DomainSnapshot(_DomainChild):
+    """A snapshot of a domain."""
+
+    __slots__ = ()
 
     def xml_desc(self, flags: int = 0) -> str:
         """Snapshot XML (``virDomainSnapshotGetXMLDesc``)."""
@@ -298,28 +304,10 @@ class DomainSnapshot(Handle):
         self._call("domain_revert_to_snapshot", "virDomainRevertToSnapshot", flags, write=True)
 
 
-class DomainCheckpoint(Handle):
+class DomainCheckpoint(_DomainChild):
     """A checkpoint of a domain's disks."""
 
-    __slots__ = ("_domain", "_name")
-
-    def __init__(self, domain: Domain, name: str) -> None:
-        super().__init__(domain.connection)
-        self._domain = domain
-        self._name = name
-
-    def _key(self) -> tuple[Any, ...]:
-        return (self._domain.uuid, self._name)
-
-    @property
-    def name(self) -> str:
-        """The checkpoint's name."""
-        return self._name
-
-    @property
-    def domain(self) -> Domain:
-        """The domain the checkpoint belongs to."""
-        return self._domain
+    __slots__ = ()
 
     def xml_desc(self, flags: int = 0) -> str:
         """Checkpoint XML (``virDomainCheckpointGetXMLDesc``)."""
