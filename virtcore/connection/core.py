@@ -30,6 +30,10 @@ from types import TracebackType
 from typing import Any
 
 from virtcore.auth import Auth
+from virtcore.connection.domains import DomainCalls
+from virtcore.connection.host import HostObjectCalls
+from virtcore.connection.networks import NetworkCalls
+from virtcore.connection.storage import StorageCalls
 from virtcore.driver import ConnectDriver, DriverTable, DriverTables
 from virtcore.enums.connect import ConnectCloseReason, ConnectFlags
 from virtcore.enums.errors import ErrorDomain
@@ -158,7 +162,7 @@ def _driver_open(
         ) from exc
 
 
-class Connection:
+class Connection(DomainCalls, NetworkCalls, StorageCalls, HostObjectCalls):
     """An open connection to a driver. Thread-safe; a context manager.
 
     Obtain one with :func:`virtcore.open`. Object lookups return handles
@@ -208,9 +212,6 @@ class Connection:
                 f"{api}: driver '{self._driver.name}' failed: {type(exc).__name__}: {exc}",
                 domain=domain,
             ) from exc
-
-    def _hv(self, method: str, api: str, *args: Any, write: bool = False) -> Any:
-        return self._invoke("hypervisor", method, api, *args, write=write)
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -363,188 +364,10 @@ class Connection:
 
         return NodeInfo(*self._hv("node_get_info", "virNodeGetInfo"))
 
-    # -- domains ------------------------------------------------------------
-
-    def list_all_domains(self, flags: int = 0) -> list[Domain]:
-        """Domains matching the ``ConnectListAllDomainsFlags`` filter."""
-        return list(self._hv("connect_list_all_domains", "virConnectListAllDomains", flags))
-
-    def list_domains_ids(self) -> list[int]:
-        """Ids of running domains (``virConnectListDomains``)."""
-        return list(self._hv("connect_list_domains", "virConnectListDomains"))
-
-    def list_defined_domains(self) -> list[str]:
-        """Names of inactive persistent domains (``virConnectListDefinedDomains``)."""
-        return list(self._hv("connect_list_defined_domains", "virConnectListDefinedDomains"))
-
-    def num_of_domains(self) -> int:
-        """Number of running domains (``virConnectNumOfDomains``)."""
-        result: int = self._hv("connect_num_of_domains", "virConnectNumOfDomains")
-        return result
-
-    def num_of_defined_domains(self) -> int:
-        """Number of inactive persistent domains (``virConnectNumOfDefinedDomains``)."""
-        result: int = self._hv("connect_num_of_defined_domains", "virConnectNumOfDefinedDomains")
-        return result
-
-    def domain_lookup_by_name(self, name: str) -> Domain:
-        """Find a domain by name (``virDomainLookupByName``)."""
-        result: Domain = self._hv("domain_lookup_by_name", "virDomainLookupByName", name)
-        return result
-
-    def domain_lookup_by_uuid(self, uuid: str) -> Domain:
-        """Find a domain by UUID string (``virDomainLookupByUUIDString``)."""
-        result: Domain = self._hv("domain_lookup_by_uuid", "virDomainLookupByUUID", uuid)
-        return result
-
-    def domain_lookup_by_id(self, id: int) -> Domain:
-        """Find a running domain by id (``virDomainLookupByID``)."""
-        result: Domain = self._hv("domain_lookup_by_id", "virDomainLookupByID", id)
-        return result
-
-    def domain_define_xml(self, xml: str, flags: int = 0) -> Domain:
-        """Define (or redefine) a persistent domain (``virDomainDefineXMLFlags``)."""
-        result: Domain = self._hv(
-            "domain_define_xml_flags",
-            "virDomainDefineXMLFlags" if flags else "virDomainDefineXML",
-            xml,
-            flags,
-            write=True,
-        )
-        return result
-
-    def domain_create_xml(self, xml: str, flags: int = 0) -> Domain:
-        """Start a transient domain (``virDomainCreateXML``)."""
-        result: Domain = self._hv("domain_create_xml", "virDomainCreateXML", xml, flags, write=True)
-        return result
-
-    def domain_restore(self, path: str, dxml: str | None = None, flags: int = 0) -> None:
-        """Restore a domain saved to *path* (``virDomainRestoreFlags``)."""
-        self._hv("domain_restore_flags", "virDomainRestoreFlags", path, dxml, flags, write=True)
-
     def new_stream(self, flags: int = 0) -> Stream:
         """A new, unbound stream (``virStreamNew``)."""
         self._check_open("virStreamNew", ErrorDomain.STREAMS)
         return Stream(self, flags)
-
-    # -- secondary objects --------------------------------------------------
-
-    def list_all_networks(self, flags: int = 0) -> list[Network]:
-        """Networks matching the filter flags (``virConnectListAllNetworks``)."""
-        return list(
-            self._invoke("network", "connect_list_all_networks", "virConnectListAllNetworks", flags)
-        )
-
-    def network_lookup_by_name(self, name: str) -> Network:
-        """Find a network (``virNetworkLookupByName``)."""
-        result: Network = self._invoke(
-            "network", "network_lookup_by_name", "virNetworkLookupByName", name
-        )
-        return result
-
-    def network_define_xml(self, xml: str, flags: int = 0) -> Network:
-        """Define a persistent network (``virNetworkDefineXMLFlags``)."""
-        result: Network = self._invoke(
-            "network",
-            "network_define_xml_flags",
-            "virNetworkDefineXMLFlags",
-            xml,
-            flags,
-            write=True,
-        )
-        return result
-
-    def list_all_storage_pools(self, flags: int = 0) -> list[StoragePool]:
-        """Pools matching the filter flags (``virConnectListAllStoragePools``)."""
-        return list(
-            self._invoke(
-                "storage", "connect_list_all_storage_pools", "virConnectListAllStoragePools", flags
-            )
-        )
-
-    def storage_pool_lookup_by_name(self, name: str) -> StoragePool:
-        """Find a pool (``virStoragePoolLookupByName``)."""
-        result: StoragePool = self._invoke(
-            "storage", "storage_pool_lookup_by_name", "virStoragePoolLookupByName", name
-        )
-        return result
-
-    def storage_pool_define_xml(self, xml: str, flags: int = 0) -> StoragePool:
-        """Define a persistent pool (``virStoragePoolDefineXML``)."""
-        result: StoragePool = self._invoke(
-            "storage",
-            "storage_pool_define_xml",
-            "virStoragePoolDefineXML",
-            xml,
-            flags,
-            write=True,
-        )
-        return result
-
-    def list_all_node_devices(self, flags: int = 0) -> list[NodeDevice]:
-        """Host devices (``virConnectListAllNodeDevices``)."""
-        return list(
-            self._invoke(
-                "nodedev", "connect_list_all_node_devices", "virConnectListAllNodeDevices", flags
-            )
-        )
-
-    def node_device_lookup_by_name(self, name: str) -> NodeDevice:
-        """Find a host device (``virNodeDeviceLookupByName``)."""
-        result: NodeDevice = self._invoke(
-            "nodedev", "node_device_lookup_by_name", "virNodeDeviceLookupByName", name
-        )
-        return result
-
-    def list_all_secrets(self, flags: int = 0) -> list[Secret]:
-        """Secrets (``virConnectListAllSecrets``)."""
-        return list(
-            self._invoke("secret", "connect_list_all_secrets", "virConnectListAllSecrets", flags)
-        )
-
-    def secret_lookup_by_uuid(self, uuid: str) -> Secret:
-        """Find a secret (``virSecretLookupByUUID``)."""
-        result: Secret = self._invoke(
-            "secret", "secret_lookup_by_uuid", "virSecretLookupByUUID", uuid
-        )
-        return result
-
-    def secret_define_xml(self, xml: str, flags: int = 0) -> Secret:
-        """Define a secret (``virSecretDefineXML``)."""
-        result: Secret = self._invoke(
-            "secret", "secret_define_xml", "virSecretDefineXML", xml, flags, write=True
-        )
-        return result
-
-    def num_of_secrets(self) -> int:
-        """Number of secrets (``virConnectNumOfSecrets``)."""
-        result: int = self._invoke("secret", "connect_num_of_secrets", "virConnectNumOfSecrets")
-        return result
-
-    def num_of_nwfilters(self) -> int:
-        """Number of network filters (``virConnectNumOfNWFilters``)."""
-        result: int = self._invoke(
-            "nwfilter", "connect_num_of_nwfilters", "virConnectNumOfNWFilters"
-        )
-        return result
-
-    def nwfilter_lookup_by_name(self, name: str) -> Any:
-        """Find a network filter (``virNWFilterLookupByName``)."""
-        return self._invoke("nwfilter", "nwfilter_lookup_by_name", "virNWFilterLookupByName", name)
-
-    def list_all_interfaces(self, flags: int = 0) -> list[Any]:
-        """Host interfaces (``virConnectListAllInterfaces``)."""
-        return list(
-            self._invoke(
-                "interface", "connect_list_all_interfaces", "virConnectListAllInterfaces", flags
-            )
-        )
-
-    def interface_lookup_by_name(self, name: str) -> Any:
-        """Find a host interface (``virInterfaceLookupByName``)."""
-        return self._invoke(
-            "interface", "interface_lookup_by_name", "virInterfaceLookupByName", name
-        )
 
     # -- events -------------------------------------------------------------
 

@@ -1,0 +1,71 @@
+"""Connection calls that list, look up, define and create domains."""
+
+from __future__ import annotations
+
+from virtcore.connection.base import CallsBase
+from virtcore.objects import Domain
+
+__all__ = ["DomainCalls"]
+
+
+class DomainCalls(CallsBase):
+    """Connection calls that list, look up, define and create domains."""
+
+    __slots__ = ()
+
+    def list_all_domains(self, flags: int = 0) -> list[Domain]:
+        """Domains matching the ``ConnectListAllDomainsFlags`` filter."""
+        return list(self._hv("connect_list_all_domains", "virConnectListAllDomains", flags))
+
+    def list_domains_ids(self) -> list[int]:
+        """Ids of running domains (``virConnectListDomains``)."""
+        return list(self._hv("connect_list_domains", "virConnectListDomains"))
+
+    def list_defined_domains(self) -> list[str]:
+        """Names of inactive persistent domains (``virConnectListDefinedDomains``)."""
+        return list(self._hv("connect_list_defined_domains", "virConnectListDefinedDomains"))
+
+    def num_of_domains(self) -> int:
+        """Number of running domains (``virConnectNumOfDomains``)."""
+        result: int = self._hv("connect_num_of_domains", "virConnectNumOfDomains")
+        return result
+
+    def num_of_defined_domains(self) -> int:
+        """Number of inactive persistent domains (``virConnectNumOfDefinedDomains``)."""
+        result: int = self._hv("connect_num_of_defined_domains", "virConnectNumOfDefinedDomains")
+        return result
+
+    def domain_lookup_by_name(self, name: str) -> Domain:
+        """Find a domain by name (``virDomainLookupByName``)."""
+        result: Domain = self._hv("domain_lookup_by_name", "virDomainLookupByName", name)
+        return result
+
+    def domain_lookup_by_uuid(self, uuid: str) -> Domain:
+        """Find a domain by UUID string (``virDomainLookupByUUIDString``)."""
+        result: Domain = self._hv("domain_lookup_by_uuid", "virDomainLookupByUUID", uuid)
+        return result
+
+    def domain_lookup_by_id(self, id: int) -> Domain:
+        """Find a running domain by id (``virDomainLookupByID``)."""
+        result: Domain = self._hv("domain_lookup_by_id", "virDomainLookupByID", id)
+        return result
+
+    def domain_define_xml(self, xml: str, flags: int = 0) -> Domain:
+        """Define (or redefine) a persistent domain (``virDomainDefineXMLFlags``)."""
+        result: Domain = self._hv(
+            "domain_define_xml_flags",
+            "virDomainDefineXMLFlags" if flags else "virDomainDefineXML",
+            xml,
+            flags,
+            write=True,
+        )
+        return result
+
+    def domain_create_xml(self, xml: str, flags: int = 0) -> Domain:
+        """Start a transient domain (``virDomainCreateXML``)."""
+        result: Domain = self._hv("domain_create_xml", "virDomainCreateXML", xml, flags, write=True)
+        return result
+
+    def domain_restore(self, path: str, dxml: str | None = None, flags: int = 0) -> None:
+        """Restore a domain saved to *path* (``virDomainRestoreFlags``)."""
+        self._hv("domain_restore_flags", "virDomainRestoreFlags", path, dxml, flags, write=True)
