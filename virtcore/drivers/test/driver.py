@@ -16,6 +16,13 @@ A configuration file with an ``<auth>`` section makes the open ask for a
 user name (credential ``AUTHNAME``) and, unless the user has no password,
 a password (``PASSPHRASE``) through the caller's :class:`~virtcore.auth.Auth`.
 
+virtcore's extensions: ``test:///default?private=NAME`` and
+``test:///path.xml?private=NAME`` open the private host registered under
+``NAME`` (:mod:`.private`), shared by all its connections; a configuration
+file may carry virtcore's extension elements (:mod:`.extconfig`); and every
+connection's tables are intercepted (:mod:`.intercept`) for fault injection
+(:mod:`.faults`) and deterministic mode (:mod:`.determinism`).
+
 This module imports only lightweight parts of virtcore; the XML machinery is
 loaded when a connection opens.
 """
@@ -145,16 +152,25 @@ class TestConnectDriver(ConnectDriver):
             raise InvalidArgError(
                 "testOpen: supply a path or use test:///default", domain=ErrorDomain.TEST
             )
-        if path == "/default":
+        private = dict(uri.query).get("private")
+        if private is not None:
+            from virtcore.drivers.test.private import acquire_private
+
+            state = acquire_private(private, path)
+
+            def release() -> None:
+                logger.debug("closed a connection to private test host %s", private)
+
+        elif path == "/default":
             state = _acquire_default()
 
             def release() -> None:
                 _release_default(state)
 
         else:
-            from virtcore.drivers.test.config import load_state
+            from virtcore.drivers.test.extconfig import load_host
 
-            state = load_state(path)
+            state = load_host(path)
 
             def release() -> None:
                 logger.debug("closed test host %s", path)
@@ -164,7 +180,9 @@ class TestConnectDriver(ConnectDriver):
         except BaseException:
             release()
             raise
-        return _tables(state, release)
+        from virtcore.drivers.test.intercept import wrap_tables
+
+        return wrap_tables(state, _tables(state, release))
 
 
 def _tables(state: TestState, release: Callable[[], None]) -> DriverTables:
