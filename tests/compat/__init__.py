@@ -1,0 +1,1 @@
+"""Tests of virtcore.libvirt, the libvirt-python compatible module."""

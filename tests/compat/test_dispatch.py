@@ -1,0 +1,234 @@
+"""Every compat call is one driver-table call: names, arguments and return shapes.
+
+A purpose-built driver implements a few calls the test driver lacks
+(libvirt_qemu, libvirt_lxc, bulk statistics, snapshots); the compat layer must
+reach them with libvirt-python's arguments and shape their results like
+libvirt-python. The last test checks that every call the built-in test driver
+implements is reachable from virtcore.libvirt.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+import virtcore
+from tests.fakedrivers import FakeConnectDriver, FakeHypervisor, plugin_of
+from virtcore import libvirt, libvirt_lxc, libvirt_qemu
+from virtcore.connection import Connection
+from virtcore.libvirt import (
+    _children,
+    _connect,
+    _connect_calls,
+    _connect_objects,
+    _domain,
+    _domain_calls_a,
+    _domain_calls_b,
+    _host,
+    _network,
+    _storage,
+)
+from virtcore.objects import Domain, DomainSnapshot
+from virtcore.registry import Registry
+
+
+class CompatHypervisor(FakeHypervisor):
+    """Records the arguments of the calls the compat layer makes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[Any, ...]] = []
+        self.monitor_callbacks: dict[int, Callable[..., None]] = {}
+
+    def domain_qemu_monitor_command(
+        self, conn: Connection, dom: Domain, cmd: str, flags: int
+    ) -> str:
+        self.seen.append(("monitor", dom.name, cmd, flags))
+        return '{"return":{}}'
+
+    def domain_qemu_agent_command(
+        self, conn: Connection, dom: Domain, cmd: str, timeout: int, flags: int
+    ) -> str:
+        self.seen.append(("agent", dom.name, cmd, timeout, flags))
+        return '{"return":[]}'
+
+    def domain_qemu_attach(self, conn: Connection, pid: int, flags: int) -> Domain:
+        return self._dom(conn, "one")
+
+    def connect_domain_qemu_monitor_event_register(
+        self,
+        conn: Connection,
+        dom: Domain | None,
+        event: str | None,
+        callback: Callable[..., None],
+        flags: int,
+    ) -> int:
+        self.monitor_callbacks[7] = callback
+        return 7
+
+    def connect_domain_qemu_monitor_event_deregister(self, conn: Connection, cid: int) -> None:
+        del self.monitor_callbacks[cid]
+
+    def domain_lxc_open_namespace(self, conn: Connection, dom: Domain, flags: int) -> list[int]:
+        return [3, 4]
+
+    def connect_get_all_domain_stats(
+        self, conn: Connection, doms: list[Domain] | None, stats: int, flags: int
+    ) -> list[tuple[Domain, dict[str, Any]]]:
+        self.seen.append(("stats", None if doms is None else [d.name for d in doms], stats, flags))
+        targets = doms if doms is not None else self.connect_list_all_domains(conn, 0)
+        return [(d, {"state.state": 5, "state.reason": 0}) for d in targets]
+
+    def domain_get_block_info(
+        self, conn: Connection, dom: Domain, path: str, flags: int
+    ) -> tuple[int, int, int]:
+        return (10, 20, 30)
+
+    def domain_snapshot_create_xml(
+        self, conn: Connection, dom: Domain, xml: str, flags: int
+    ) -> DomainSnapshot:
+        return DomainSnapshot(dom, "s1")
+
+    def domain_revert_to_snapshot(self, conn: Connection, snap: DomainSnapshot, flags: int) -> None:
+        self.seen.append(("revert", type(snap).__name__, snap.name, flags))
+
+    def domain_set_memory_flags(self, conn: Connection, dom: Domain, mem: int, flags: int) -> None:
+        self.seen.append(("setmem", mem, flags))
+
+
+@pytest.fixture
+def hv() -> CompatHypervisor:
+    return CompatHypervisor()
+
+
+@pytest.fixture
+def fake(hv: CompatHypervisor, quiet: object) -> Iterator[libvirt.virConnect]:
+    registry = Registry(builtins=False, autoload=False)
+    registry.register(plugin_of(FakeConnectDriver(hypervisor=hv)), "fake")
+    conn = libvirt.virConnect(_obj=virtcore.open("fake:///", registry=registry))
+    yield conn
+    conn.close()
+
+
+def test_qemu_monitor_command_reaches_the_driver(
+    fake: libvirt.virConnect, hv: CompatHypervisor
+) -> None:
+    dom = fake.lookupByName("one")
+    reply = libvirt_qemu.qemuMonitorCommand(dom, '{"execute":"stop"}', 0)
+    assert (reply, hv.seen) == ('{"return":{}}', [("monitor", "one", '{"execute":"stop"}', 0)])
+
+
+def test_qemu_agent_command_passes_the_timeout(
+    fake: libvirt.virConnect, hv: CompatHypervisor
+) -> None:
+    libvirt_qemu.qemuAgentCommand(fake.lookupByName("one"), "{}", 5, 0)
+    assert hv.seen == [("agent", "one", "{}", 5, 0)]
+
+
+def test_qemu_attach_returns_a_virdomain(fake: libvirt.virConnect) -> None:
+    dom = libvirt_qemu.qemuAttach(fake, 1234, 0)
+    assert (type(dom), dom.name()) == (libvirt.virDomain, "one")
+
+
+def test_qemu_monitor_event_callback_gets_libvirt_pythons_arguments(
+    fake: libvirt.virConnect, hv: CompatHypervisor
+) -> None:
+    seen: list[tuple[Any, ...]] = []
+    cid = libvirt_qemu.qemuMonitorEventRegister(fake, None, "STOP", lambda *a: seen.append(a), "o")
+    hv.monitor_callbacks[cid](Domain(fake.native, "one", "u", 1), "STOP", 1, 2, "{}")
+    libvirt_qemu.qemuMonitorEventDeregister(fake, cid)
+    assert [(a[0], a[1].name(), *a[2:]) for a in seen] == [(fake, "one", "STOP", 1, 2, "{}", "o")]
+
+
+def test_qemu_calls_without_driver_support_fail_with_no_support(conn: libvirt.virConnect) -> None:
+    with pytest.raises(libvirt.libvirtError) as info:
+        libvirt_qemu.qemuMonitorCommand(conn.lookupByName("test"), "{}", 0)
+    assert info.value.get_str2() == "virDomainQemuMonitorCommand"
+
+
+def test_lxc_open_namespace_returns_descriptors(fake: libvirt.virConnect) -> None:
+    assert libvirt_lxc.lxcOpenNamespace(fake.lookupByName("one"), 0) == [3, 4]
+
+
+def test_lxc_security_label_none_needs_nothing() -> None:
+    assert libvirt_lxc.lxcEnterSecurityLabel(["none", "0"], ["", 0]) == ["", 0]
+
+
+def test_get_all_domain_stats_pairs_domains_with_dicts(
+    fake: libvirt.virConnect, hv: CompatHypervisor
+) -> None:
+    stats = fake.getAllDomainStats(libvirt.VIR_DOMAIN_STATS_STATE, 0)
+    assert [(d.name(), s) for d, s in stats] == [
+        ("one", {"state.state": 5, "state.reason": 0}),
+        ("two", {"state.state": 5, "state.reason": 0}),
+    ]
+    assert hv.seen == [("stats", None, 1, 0)]
+
+
+def test_domain_list_get_stats_passes_the_domains(
+    fake: libvirt.virConnect, hv: CompatHypervisor
+) -> None:
+    fake.domainListGetStats([fake.lookupByName("two")])
+    assert hv.seen == [("stats", ["two"], 0, 0)]
+
+
+def test_tuple_from_the_driver_becomes_libvirt_pythons_list(fake: libvirt.virConnect) -> None:
+    assert fake.lookupByName("one").blockInfo("vda") == [10, 20, 30]
+
+
+def test_snapshot_wraps_into_virdomainsnapshot(fake: libvirt.virConnect) -> None:
+    dom = fake.lookupByName("one")
+    snap = dom.snapshotCreateXML("<domainsnapshot/>")
+    assert (type(snap), snap.getName(), snap.getDomain()) == (libvirt.virDomainSnapshot, "s1", dom)
+
+
+def test_revert_passes_the_snapshot_as_the_handle(
+    fake: libvirt.virConnect, hv: CompatHypervisor
+) -> None:
+    dom = fake.lookupByName("one")
+    dom.revertToSnapshot(dom.snapshotCreateXML("<domainsnapshot/>"), 0)
+    assert hv.seen == [("revert", "DomainSnapshot", "s1", 0)]
+
+
+def test_pre_flags_calls_use_the_flags_variant(
+    fake: libvirt.virConnect, hv: CompatHypervisor
+) -> None:
+    dom = fake.lookupByName("one")
+    dom.setMemory(1024)
+    dom.setMaxMemory(2048)
+    assert hv.seen == [
+        ("setmem", 1024, libvirt.VIR_DOMAIN_AFFECT_LIVE),
+        ("setmem", 2048, libvirt.VIR_DOMAIN_MEM_MAXIMUM),
+    ]
+
+
+_COMPAT_MODULES = (
+    _children,
+    _connect,
+    _connect_calls,
+    _connect_objects,
+    _domain,
+    _domain_calls_a,
+    _domain_calls_b,
+    _host,
+    _network,
+    _storage,
+)
+_CALL = re.compile(r'_call(?:_in)?\(\s*(?:"\w+",\s*)?"(\w+)",\s*"vir\w+"')
+
+
+def test_every_test_driver_call_is_reachable(conn: libvirt.virConnect) -> None:
+    referenced = {m for mod in _COMPAT_MODULES for m in _CALL.findall(inspect.getsource(mod))}
+    implemented = {
+        name
+        for table in conn.native.tables.present()
+        for name in dir(table)
+        if not name.startswith("_")
+        and callable(getattr(table, name))
+        and name not in ("event_source", "connect_close")
+    }
+    assert sorted(implemented - referenced) == []

@@ -1,0 +1,117 @@
+"""``virDomain``: a guest, with libvirt-python 9.0's methods.
+
+The identity accessors (``name``, ``ID``, ``UUID``, ``UUIDString``) answer from
+the handle like libvirt's; ``info()`` and ``state()`` return lists whose state
+and reason items are :mod:`virtcore.enums` members (``DomainState``,
+``DomainRunningReason``, ...), equal to libvirt-python's integers. Every other
+method is one driver call (:mod:`._domain_calls_a`, :mod:`._domain_calls_b`).
+"""
+
+# libvirt-python's camelCase names and signatures are the API reproduced here.
+# ruff: noqa: N801, N802
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any
+
+from virtcore.enums.domain import (
+    DomainBlockedReason,
+    DomainCrashedReason,
+    DomainNostateReason,
+    DomainPausedReason,
+    DomainPMSuspendedReason,
+    DomainRunningReason,
+    DomainShutdownReason,
+    DomainShutoffReason,
+    DomainState,
+)
+from virtcore.libvirt._base import ConnectionLike, uuid_bytes
+from virtcore.libvirt._domain_calls_a import DomainCallsA
+from virtcore.libvirt._domain_calls_b import DomainCallsB
+
+if TYPE_CHECKING:
+    from virtcore.libvirt._connect import virConnect
+
+__all__ = ["domain_state", "virDomain"]
+
+_REASONS: dict[int, type[IntEnum]] = {
+    DomainState.NOSTATE: DomainNostateReason,
+    DomainState.RUNNING: DomainRunningReason,
+    DomainState.BLOCKED: DomainBlockedReason,
+    DomainState.PAUSED: DomainPausedReason,
+    DomainState.SHUTDOWN: DomainShutdownReason,
+    DomainState.SHUTOFF: DomainShutoffReason,
+    DomainState.CRASHED: DomainCrashedReason,
+    DomainState.PMSUSPENDED: DomainPMSuspendedReason,
+}
+
+
+def _typed_pair(state: DomainState, reason: int) -> list[int]:
+    reasons = _REASONS.get(state)
+    try:
+        typed: int = reasons(reason) if reasons is not None else int(reason)
+    except ValueError:
+        typed = int(reason)
+    return [state, typed]
+
+
+# Every (state, reason) libvirt 9.0 defines, precomputed: state() is a hot call.
+_PAIRS: dict[tuple[int, int], list[int]] = {
+    (int(state), int(reason)): _typed_pair(state, int(reason))
+    for state in DomainState
+    for reason in (_REASONS.get(state) or ())
+}
+_STATES: dict[int, int] = {int(state): state for state in DomainState}
+
+
+def domain_state(state: int, reason: int) -> list[int]:
+    """``[state, reason]`` as enum members where the values are known to libvirt 9.0."""
+    pair = _PAIRS.get((state, reason))
+    if pair is not None:
+        return list(pair)
+    return [_STATES.get(state, int(state)), int(reason)]
+
+
+class virDomain(DomainCallsA, DomainCallsB):
+    """A domain (libvirt-python's ``virDomain``); obtained from a ``virConnect``."""
+
+    def __init__(self, conn: ConnectionLike, _obj: Any = None) -> None:
+        self._bind(conn, _obj)
+
+    def connect(self) -> virConnect:
+        """The connection the domain was obtained from."""
+        conn: virConnect = self._conn
+        return conn
+
+    def name(self) -> str:
+        """The domain's name (``virDomainGetName``)."""
+        name: str = self._o.name
+        return name
+
+    def ID(self) -> int:
+        """The running domain's id, -1 when inactive as of the lookup (``virDomainGetID``)."""
+        ident: int = self._o.id
+        return ident
+
+    def UUID(self) -> bytes:
+        """The UUID as 16 raw bytes (``virDomainGetUUID``)."""
+        return uuid_bytes(self._o.uuid)
+
+    def UUIDString(self) -> str:
+        """The UUID in text form (``virDomainGetUUIDString``)."""
+        uuid: str = self._o.uuid
+        return uuid
+
+    def info(self) -> list[int]:
+        """``[state, maxMemory KiB, memory KiB, nrVirtCpu, cpuTime ns]`` (``virDomainGetInfo``).
+
+        The state is a ``DomainState`` member.
+        """
+        state, *rest = self._call("domain_get_info", "virDomainGetInfo")
+        return [_STATES.get(state, state), *rest]
+
+    def state(self, flags: int = 0) -> list[int]:
+        """``[state, reason]`` as ``DomainState`` and its reason enum (``virDomainGetState``)."""
+        state, reason = self._call("domain_get_state", "virDomainGetState", flags)
+        return domain_state(state, reason)
