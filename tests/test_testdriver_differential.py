@@ -388,8 +388,6 @@ SCENARIOS: dict[str, str] = {
     + "\n" + "\n".join(f"conn nodedev {d}\ndev {d} xml 0\ndev {d} parent\ndev {d} caps"
                        for d in ("computer", "scsi_host1", "scsi_host2", "scsi_host11"))
     + "\ndev computer xml 1\nconn nodedev nosuch",
-    "unsupported_secondary_drivers": "conn secret 00000000-0000-0000-0000-000000000000\n"
-    "conn nwfilter nosuch",
     "config_file_host": "conn open $node\n" + each("conn {}", [
         "nodeinfo", "caps", "list_ids", "list_defined", "num_active", "uri", "list_all 0",
         "list_all 8", "list_all 256"]) + "\n" + "\n".join(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from virtcore.connection.base import CallsBase
 from virtcore.objects import Domain
 
@@ -69,3 +72,52 @@ class DomainCalls(CallsBase):
     def domain_restore(self, path: str, dxml: str | None = None, flags: int = 0) -> None:
         """Restore a domain saved to *path* (``virDomainRestoreFlags``)."""
         self._hv("domain_restore_flags", "virDomainRestoreFlags", path, dxml, flags, write=True)
+
+    def save_image_get_xml_desc(self, file: str, flags: int = 0) -> str:
+        """The domain definition inside a save image (``virDomainSaveImageGetXMLDesc``)."""
+        result: str = self._hv(
+            "domain_save_image_get_xml_desc",
+            "virDomainSaveImageGetXMLDesc",
+            file,
+            flags,
+            write=True,
+        )
+        return result
+
+    def save_image_define_xml(self, file: str, dxml: str, flags: int = 0) -> None:
+        """Replace the definition inside a save image (``virDomainSaveImageDefineXML``)."""
+        self._hv(
+            "domain_save_image_define_xml",
+            "virDomainSaveImageDefineXML",
+            file,
+            dxml,
+            flags,
+            write=True,
+        )
+
+    def get_all_domain_stats(
+        self, stats: int = 0, flags: int = 0
+    ) -> list[tuple[Domain, dict[str, Any]]]:
+        """Statistics of every matching domain (``virConnectGetAllDomainStats``).
+
+        *stats* selects groups (:class:`~virtcore.enums.domain_guest.DomainStatsTypes`,
+        0 for every group the driver supports); *flags* filter domains like
+        ``list_all_domains`` and may add ``ENFORCE_STATS`` (bit 31).
+        """
+        return [
+            (dom, dict(params))
+            for dom, params in self._hv(
+                "connect_get_all_domain_stats", "virConnectGetAllDomainStats", None, stats, flags
+            )
+        ]
+
+    def domain_list_get_stats(
+        self, doms: Sequence[Domain], stats: int = 0, flags: int = 0
+    ) -> list[tuple[Domain, dict[str, Any]]]:
+        """Statistics of the given domains (``virDomainListGetStats``)."""
+        return [
+            (dom, dict(params))
+            for dom, params in self._hv(
+                "connect_get_all_domain_stats", "virDomainListGetStats", list(doms), stats, flags
+            )
+        ]

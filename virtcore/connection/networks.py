@@ -19,10 +19,41 @@ class NetworkCalls(CallsBase):
             self._invoke("network", "connect_list_all_networks", "virConnectListAllNetworks", flags)
         )
 
+    def list_networks(self) -> list[str]:
+        """Names of running networks (``virConnectListNetworks``)."""
+        return list(self._invoke("network", "connect_list_networks", "virConnectListNetworks"))
+
+    def list_defined_networks(self) -> list[str]:
+        """Names of inactive networks (``virConnectListDefinedNetworks``)."""
+        return list(
+            self._invoke(
+                "network", "connect_list_defined_networks", "virConnectListDefinedNetworks"
+            )
+        )
+
+    def num_of_networks(self) -> int:
+        """Number of running networks (``virConnectNumOfNetworks``)."""
+        result: int = self._invoke("network", "connect_num_of_networks", "virConnectNumOfNetworks")
+        return result
+
+    def num_of_defined_networks(self) -> int:
+        """Number of inactive networks (``virConnectNumOfDefinedNetworks``)."""
+        result: int = self._invoke(
+            "network", "connect_num_of_defined_networks", "virConnectNumOfDefinedNetworks"
+        )
+        return result
+
     def network_lookup_by_name(self, name: str) -> Network:
         """Find a network (``virNetworkLookupByName``)."""
         result: Network = self._invoke(
             "network", "network_lookup_by_name", "virNetworkLookupByName", name
+        )
+        return result
+
+    def network_lookup_by_uuid(self, uuid: str) -> Network:
+        """Find a network by UUID string (``virNetworkLookupByUUIDString``)."""
+        result: Network = self._invoke(
+            "network", "network_lookup_by_uuid", "virNetworkLookupByUUID", uuid
         )
         return result
 
@@ -31,7 +62,19 @@ class NetworkCalls(CallsBase):
         result: Network = self._invoke(
             "network",
             "network_define_xml_flags",
-            "virNetworkDefineXMLFlags",
+            "virNetworkDefineXMLFlags" if flags else "virNetworkDefineXML",
+            xml,
+            flags,
+            write=True,
+        )
+        return result
+
+    def network_create_xml(self, xml: str, flags: int = 0) -> Network:
+        """Start a network, transient unless defined (``virNetworkCreateXMLFlags``)."""
+        result: Network = self._invoke(
+            "network",
+            "network_create_xml_flags",
+            "virNetworkCreateXMLFlags" if flags else "virNetworkCreateXML",
             xml,
             flags,
             write=True,

@@ -1,10 +1,17 @@
-"""Domain handles: domains, their snapshots and checkpoints."""
+"""Domain handles: domains, their snapshots and checkpoints.
+
+:class:`Domain` gathers the lifecycle and query calls defined here with the
+configuration calls of :mod:`.domain_config` and the runtime calls of
+:mod:`.domain_runtime`.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from virtcore.objects.base import Handle, api_for_flags
+from virtcore.objects.domain_config import DomainConfigCalls
+from virtcore.objects.domain_runtime import DomainRuntimeCalls
 from virtcore.results import DomainInfo, DomainStateInfo
 
 if TYPE_CHECKING:
@@ -13,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["Domain", "DomainCheckpoint", "DomainSnapshot"]
 
 
-class Domain(Handle):
+class Domain(DomainConfigCalls, DomainRuntimeCalls):
     """A domain (guest). ``id`` is -1 while inactive, as of the lookup."""
 
     __slots__ = ("_id", "_name", "_uuid")
@@ -221,6 +228,48 @@ class DomainSnapshot(_DomainChild):
 
     __slots__ = ()
 
+    def get_parent(self, flags: int = 0) -> DomainSnapshot:
+        """The parent snapshot (``virDomainSnapshotGetParent``)."""
+        result: DomainSnapshot = self._call(
+            "domain_snapshot_get_parent", "virDomainSnapshotGetParent", flags
+        )
+        return result
+
+    def list_all_children(self, flags: int = 0) -> list[DomainSnapshot]:
+        """Children or, with ``DESCENDANTS``, descendants (``virDomainSnapshotListAllChildren``)."""
+        return list(
+            self._call(
+                "domain_snapshot_list_all_children", "virDomainSnapshotListAllChildren", flags
+            )
+        )
+
+    def num_children(self, flags: int = 0) -> int:
+        """How many children match *flags* (``virDomainSnapshotNumChildren``)."""
+        result: int = self._call(
+            "domain_snapshot_num_children", "virDomainSnapshotNumChildren", flags
+        )
+        return result
+
+    def list_children_names(self, flags: int = 0) -> list[str]:
+        """Names of the matching children (``virDomainSnapshotListChildrenNames``)."""
+        return list(
+            self._call(
+                "domain_snapshot_list_children_names",
+                "virDomainSnapshotListChildrenNames",
+                flags,
+            )
+        )
+
+    def is_current(self, flags: int = 0) -> bool:
+        """Whether this is the domain's current snapshot (``virDomainSnapshotIsCurrent``)."""
+        return bool(self._call("domain_snapshot_is_current", "virDomainSnapshotIsCurrent", flags))
+
+    def has_metadata(self, flags: int = 0) -> bool:
+        """Whether libvirt keeps metadata for it (``virDomainSnapshotHasMetadata``)."""
+        return bool(
+            self._call("domain_snapshot_has_metadata", "virDomainSnapshotHasMetadata", flags)
+        )
+
     def xml_desc(self, flags: int = 0) -> str:
         """Snapshot XML (``virDomainSnapshotGetXMLDesc``)."""
         result: str = self._call(
@@ -241,6 +290,23 @@ class DomainCheckpoint(_DomainChild):
     """A checkpoint of a domain's disks."""
 
     __slots__ = ()
+
+    def get_parent(self, flags: int = 0) -> DomainCheckpoint:
+        """The parent checkpoint (``virDomainCheckpointGetParent``)."""
+        result: DomainCheckpoint = self._call(
+            "domain_checkpoint_get_parent", "virDomainCheckpointGetParent", flags
+        )
+        return result
+
+    def list_all_children(self, flags: int = 0) -> list[DomainCheckpoint]:
+        """Children or, with DESCENDANTS, descendants (``virDomainCheckpointListAllChildren``)."""
+        return list(
+            self._call(
+                "domain_checkpoint_list_all_children",
+                "virDomainCheckpointListAllChildren",
+                flags,
+            )
+        )
 
     def xml_desc(self, flags: int = 0) -> str:
         """Checkpoint XML (``virDomainCheckpointGetXMLDesc``)."""

@@ -44,6 +44,15 @@ class NodeDevice(Handle):
         """Capability names (``virNodeDeviceListCaps``)."""
         return list(self._call("node_device_list_caps", "virNodeDeviceListCaps"))
 
+    def num_of_caps(self) -> int:
+        """Number of capabilities (``virNodeDeviceNumOfCaps``)."""
+        result: int = self._call("node_device_num_of_caps", "virNodeDeviceNumOfCaps")
+        return result
+
+    def destroy(self) -> None:
+        """Destroy the device, e.g. a vHBA (``virNodeDeviceDestroy``)."""
+        self._call("node_device_destroy", "virNodeDeviceDestroy", write=True)
+
 
 class Secret(Handle):
     """A secret, identified by UUID, with a usage type and usage id."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from virtcore.objects.base import Handle, NamedUUIDHandle
+from virtcore.results import NetworkDHCPLease
 
 __all__ = ["Network", "NetworkPort"]
 
@@ -26,6 +27,27 @@ class Network(NamedUUIDHandle):
     def undefine(self) -> None:
         """Remove the persistent config (``virNetworkUndefine``)."""
         self._call("network_undefine", "virNetworkUndefine", write=True)
+
+    def update(
+        self, command: int, section: int, parent_index: int, xml: str, flags: int = 0
+    ) -> None:
+        """Change one section of the definition (``virNetworkUpdate``).
+
+        *command* is a ``NetworkUpdateCommand``, *section* a
+        ``NetworkUpdateSection``; *parent_index* picks the ``<ip>`` a DHCP
+        entry belongs to (-1: the one serving DHCP); *flags* are
+        ``NetworkUpdateFlags`` (``CURRENT``, ``LIVE``, ``CONFIG``).
+        """
+        self._call(
+            "network_update",
+            "virNetworkUpdate",
+            command,
+            section,
+            parent_index,
+            xml,
+            flags,
+            write=True,
+        )
 
     def xml_desc(self, flags: int = 0) -> str:
         """Network XML (``virNetworkGetXMLDesc``)."""
@@ -51,6 +73,29 @@ class Network(NamedUUIDHandle):
     def bridge_name(self) -> str:
         """The host bridge (``virNetworkGetBridgeName``)."""
         result: str = self._call("network_get_bridge_name", "virNetworkGetBridgeName")
+        return result
+
+    def dhcp_leases(self, mac: str | None = None, flags: int = 0) -> list[NetworkDHCPLease]:
+        """Leases of the network's DHCP server, all or one MAC's (``virNetworkGetDHCPLeases``)."""
+        leases = self._call("network_get_dhcp_leases", "virNetworkGetDHCPLeases", mac, flags)
+        return [NetworkDHCPLease(**lease) for lease in leases]
+
+    def list_all_ports(self, flags: int = 0) -> list[NetworkPort]:
+        """The network's ports (``virNetworkListAllPorts``)."""
+        return list(self._call("network_list_all_ports", "virNetworkListAllPorts", flags))
+
+    def port_lookup_by_uuid(self, uuid: str) -> NetworkPort:
+        """Find a port by UUID string (``virNetworkPortLookupByUUIDString``)."""
+        result: NetworkPort = self._call(
+            "network_port_lookup_by_uuid", "virNetworkPortLookupByUUID", uuid
+        )
+        return result
+
+    def port_create_xml(self, xml: str, flags: int = 0) -> NetworkPort:
+        """Create a port from a ``<networkport>`` document (``virNetworkPortCreateXML``)."""
+        result: NetworkPort = self._call(
+            "network_port_create_xml", "virNetworkPortCreateXML", xml, flags, write=True
+        )
         return result
 
 
@@ -86,3 +131,17 @@ class NetworkPort(Handle):
     def delete(self, flags: int = 0) -> None:
         """Delete the port (``virNetworkPortDelete``)."""
         self._call("network_port_delete", "virNetworkPortDelete", flags, write=True)
+
+    def get_parameters(self, flags: int = 0) -> dict[str, int]:
+        """Bandwidth limits such as ``inbound.average`` (``virNetworkPortGetParameters``)."""
+        return dict(self._call("network_port_get_parameters", "virNetworkPortGetParameters", flags))
+
+    def set_parameters(self, params: dict[str, int], flags: int = 0) -> None:
+        """Change bandwidth limits; 0 removes one (``virNetworkPortSetParameters``)."""
+        self._call(
+            "network_port_set_parameters",
+            "virNetworkPortSetParameters",
+            dict(params),
+            flags,
+            write=True,
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from virtcore.objects.base import Handle, NamedUUIDHandle
+from virtcore.objects.base import Handle, NamedUUIDHandle, Stream
 from virtcore.results import StoragePoolInfo, StorageVolInfo
 
 if TYPE_CHECKING:
@@ -90,6 +90,27 @@ class StoragePool(NamedUUIDHandle):
         )
         return result
 
+    def vol_create_xml_from(self, xml: str, clonevol: StorageVol, flags: int = 0) -> StorageVol:
+        """Create a volume as a copy of *clonevol* (``virStorageVolCreateXMLFrom``)."""
+        result: StorageVol = self._call(
+            "storage_vol_create_xml_from",
+            "virStorageVolCreateXMLFrom",
+            xml,
+            clonevol,
+            flags,
+            write=True,
+        )
+        return result
+
+    def num_of_volumes(self) -> int:
+        """Number of volumes (``virStoragePoolNumOfVolumes``)."""
+        result: int = self._call("storage_pool_num_of_volumes", "virStoragePoolNumOfVolumes")
+        return result
+
+    def list_volumes(self) -> list[str]:
+        """Volume names (``virStoragePoolListVolumes``)."""
+        return list(self._call("storage_pool_list_volumes", "virStoragePoolListVolumes"))
+
 
 class StorageVol(Handle):
     """A storage volume: pool name, volume name and key (usually the path)."""
@@ -138,3 +159,56 @@ class StorageVol(Handle):
     def delete(self, flags: int = 0) -> None:
         """Delete the volume (``virStorageVolDelete``)."""
         self._call("storage_vol_delete", "virStorageVolDelete", flags, write=True)
+
+    def info_flags(self, flags: int = 0) -> StorageVolInfo:
+        """Type and sizes, optionally the physical size (``virStorageVolGetInfoFlags``)."""
+        return StorageVolInfo(
+            *self._call("storage_vol_get_info_flags", "virStorageVolGetInfoFlags", flags)
+        )
+
+    def storage_pool_lookup_by_volume(self) -> StoragePool:
+        """The pool holding the volume (``virStoragePoolLookupByVolume``)."""
+        result: StoragePool = self._call(
+            "storage_pool_lookup_by_volume", "virStoragePoolLookupByVolume"
+        )
+        return result
+
+    def wipe(self, flags: int = 0) -> None:
+        """Overwrite the volume's data (``virStorageVolWipe``)."""
+        self._call("storage_vol_wipe", "virStorageVolWipe", flags, write=True)
+
+    def wipe_pattern(self, algorithm: int, flags: int = 0) -> None:
+        """Wipe with a ``StorageVolWipeAlgorithm`` (``virStorageVolWipePattern``)."""
+        self._call(
+            "storage_vol_wipe_pattern", "virStorageVolWipePattern", algorithm, flags, write=True
+        )
+
+    def resize(self, capacity: int, flags: int = 0) -> None:
+        """Change the capacity; *flags* are ``StorageVolResizeFlags`` (``virStorageVolResize``)."""
+        self._call("storage_vol_resize", "virStorageVolResize", capacity, flags, write=True)
+
+    def upload(self, stream: Stream, offset: int = 0, length: int = 0, flags: int = 0) -> None:
+        """Bind *stream* to write the volume from *offset* (``virStorageVolUpload``).
+
+        Send the data with :meth:`Stream.send`, then :meth:`Stream.finish`;
+        *length* 0 means no limit.
+        """
+        self._call(
+            "storage_vol_upload", "virStorageVolUpload", stream, offset, length, flags, write=True
+        )
+
+    def download(self, stream: Stream, offset: int = 0, length: int = 0, flags: int = 0) -> None:
+        """Bind *stream* to read the volume from *offset* (``virStorageVolDownload``).
+
+        Read with :meth:`Stream.recv` until it returns ``b""``; *length* 0
+        means to the end of the volume.
+        """
+        self._call(
+            "storage_vol_download",
+            "virStorageVolDownload",
+            stream,
+            offset,
+            length,
+            flags,
+            write=True,
+        )

@@ -11,7 +11,9 @@ or as ``file='...'`` relative to the configuration file, and an optional
 ``<auth>`` list of users. Objects are loaded in that order with libvirt's
 rules: domains start in their ``test:runstate`` (running by default, with
 reason 0) and get ids in load order; networks, interfaces and pools are
-active; pools report 100 GiB plus their volumes' allocation.
+active; pools report 100 GiB plus their volumes' allocation. Networks and
+pools are added with the same rules (name/UUID clashes, pools sharing their
+storage) as define applies.
 
 :func:`format_capabilities` produces the capabilities document.
 """
@@ -25,6 +27,7 @@ import re
 from lxml import etree
 
 from virtcore.drivers.test.domainxml import DomainDef
+from virtcore.drivers.test.networks import add_network
 from virtcore.drivers.test.objxml import (
     InterfaceDef,
     NetworkDef,
@@ -33,6 +36,7 @@ from virtcore.drivers.test.objxml import (
     VolumeDef,
 )
 from virtcore.drivers.test.state import AuthUser, CellInfo, NodeInfo, TestState
+from virtcore.drivers.test.storage import add_pool
 from virtcore.drivers.test.xmlutil import XMLWriter, child, children, parse_xml, parse_xml_file
 from virtcore.enums.domain import DomainState
 from virtcore.enums.errors import ErrorDomain
@@ -247,12 +251,14 @@ def _load(state: TestState, root: etree._Element, config_path: str | None) -> No
     for elem in children(root, "domain"):
         _load_domain(state, _resolve(elem, config_path))
     for elem in children(root, "network"):
-        state.add_network(NetworkDef.from_element(_resolve(elem, config_path)))
+        network = add_network(state, NetworkDef.from_element(_resolve(elem, config_path)))
+        network.active = True
     for elem in children(root, "interface"):
         state.add_interface(InterfaceDef.from_element(_resolve(elem, config_path)))
     for elem in children(root, "pool"):
         pool_elem = _resolve(elem, config_path)
-        pool = state.add_pool(PoolDef.from_element(pool_elem))
+        pool = add_pool(state, PoolDef.from_element(pool_elem))
+        pool.persistent = pool.active = True
         for vol_elem in children(pool_elem, "volume"):
             vol = VolumeDef.from_element(_resolve(vol_elem, config_path), pool.def_)
             state.add_volume(pool, vol)

@@ -17,7 +17,10 @@ re-emitted in libvirt's position for known names; unknown top-level elements
 survive at the end of the document (libvirt itself drops them). Elements in
 the test driver's namespace (``test:runstate``, ``test:transient``,
 ``test:hasmanagedsave``) are read into :class:`TestNamespace` and not
-written back, exactly like libvirt.
+written back, exactly like libvirt; ``test:domainsnapshot`` elements are
+kept for :mod:`.runtime`, which turns them into the domain's snapshots. The
+sections the tuning calls change (``<metadata>``, IOThreads, ``<cputune>``,
+``<perf>``) are modelled by :class:`~.domainparts.DomainTuning`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from virtcore.drivers.test.domainparts import DomainTuning, format_cpuset
+from virtcore.drivers.test.resources import normalize_bandwidth, normalize_iotune, write_device
 from virtcore.drivers.test.xmlutil import (
     XMLWriter,
     attributes,
@@ -104,14 +109,14 @@ DISK_ORDER = (
 )
 NET_ORDER = (
     words(
-        "mac source virtualport ip route script downscript backenddomain target guest model driver "
-        "backend filterref tune teaming link mtu bandwidth vlan port coalesce"
+        "mac source vlan virtualport bandwidth port ip route script downscript backenddomain "
+        "target guest model driver backend filterref tune teaming link mtu coalesce"
     )
     + DEVINFO_ORDER
 )
 # Top-level elements DomainDef models itself (the rest is carried through).
 MODELLED = words("name uuid title description memory currentMemory vcpu os clock features devices")
-KEEP_OPEN = ("devices", "ip")
+KEEP_OPEN = ("devices", "bandwidth")
 # Interface names libvirt treats as generated (dropped from inactive definitions).
 GENERATED_IFNAME_PREFIXES = ("vnet", "macvtap", "macvlan")
 # Disk buses that get drive addresses, with their units per controller.
@@ -136,6 +141,8 @@ class TestNamespace:
     runstate: int = DomainState.RUNNING
     transient: bool = False
     has_managed_save: bool = False
+    snapshots: list[etree._Element] = field(default_factory=list)
+    """``<test:domainsnapshot>`` elements (inline documents or ``file=`` references)."""
 
 
 @dataclass
@@ -164,17 +171,23 @@ class DomainDef:
     passthrough: dict[str, list[etree._Element]] = field(default_factory=dict)
     unknown: list[etree._Element] = field(default_factory=list)
     namespace: TestNamespace = field(default_factory=TestNamespace)
+    tuning: DomainTuning = field(default_factory=DomainTuning)
 
     # -- parsing -------------------------------------------------------------
 
     @classmethod
-    def parse(cls, text: str | bytes) -> DomainDef:
-        """Parse a domain XML document (``virDomainDefParseString``)."""
+    def parse(cls, text: str | bytes, *, ifnames: bool = True) -> DomainDef:
+        """Parse a domain XML document (``virDomainDefParseString``).
+
+        With *ifnames* (the default) interfaces without a host-side name get
+        ``testnetN``, as the test driver's define, create and restore calls
+        do; ``ifnames=False`` parses like libvirt's bare parser.
+        """
         root = parse_xml(text, "(domain_definition)", domain=_DOM, root="domain")
-        return cls.from_element(root)
+        return cls.from_element(root, ifnames=ifnames)
 
     @classmethod
-    def from_element(cls, root: etree._Element) -> DomainDef:
+    def from_element(cls, root: etree._Element, *, ifnames: bool = True) -> DomainDef:
         """Build a definition from an already parsed ``<domain>`` element."""
         virt_type = root.get("type")
         if virt_type is None:
@@ -203,7 +216,8 @@ class DomainDef:
                 ("on_crash", "destroy", CRASH_ACTIONS),
             )
         }
-        modelled = set(MODELLED) | set(actions)
+        modelled = set(MODELLED) | set(actions) | set(DomainTuning.MODELLED)
+        tuning = DomainTuning.parse(root, vcpu_attrs.get("cpuset"))
         passthrough: dict[str, list[etree._Element]] = {}
         unknown: list[etree._Element] = []
         for sub in elements(root):
@@ -219,7 +233,7 @@ class DomainDef:
                 unknown.append(copy.deepcopy(sub))
 
         devices_elem = child(root, "devices")
-        devices = _normalize_devices(devices_elem)
+        devices = _normalize_devices(devices_elem, ifnames=ifnames)
         if os_type == "hvm" and not children(os_elem, "boot"):
             has_boot_order = any(child(dev, "boot") is not None for dev in devices)
             if not has_boot_order:
@@ -250,6 +264,7 @@ class DomainDef:
             passthrough=passthrough,
             unknown=unknown,
             namespace=namespace,
+            tuning=tuning,
         )
 
     def copy(self) -> DomainDef:
@@ -265,6 +280,12 @@ class DomainDef:
         clone.unknown = copy.deepcopy(self.unknown)
         clone.namespace = copy.deepcopy(self.namespace)
         return clone
+
+    def replace_devices(self, devices: list[etree._Element]) -> None:
+        """Install *devices*, normalised as the parser would (addresses, controllers, names)."""
+        holder = etree.Element("devices")
+        holder.extend(copy.deepcopy(dev) for dev in devices)
+        self.devices = _normalize_devices(holder)
 
     # -- formatting ----------------------------------------------------------
 
@@ -297,9 +318,10 @@ class DomainDef:
         elif tag == "currentMemory":
             out.text("currentMemory", self.current_kib, [("unit", "KiB")])
         elif tag == "vcpu":
+            cpumask = self.tuning.cpumask
             attrs = [
                 ("placement", self.vcpu_attrs.get("placement", "static")),
-                ("cpuset", self.vcpu_attrs.get("cpuset")),
+                ("cpuset", format_cpuset(cpumask) if cpumask is not None else None),
             ]
             if self.vcpus_current != self.vcpus:
                 attrs.append(("current", str(self.vcpus_current)))
@@ -312,10 +334,12 @@ class DomainDef:
             out.element(self.clock)
         elif tag in ("on_poweroff", "on_reboot", "on_crash"):
             out.text(tag, getattr(self, tag))
+        elif self.tuning.format_section(out, tag):
+            return
         elif tag == "devices":
             out.open("devices")
             for dev in self.devices:
-                out.element(dev, keep_open=KEEP_OPEN)
+                write_device(out, dev, KEEP_OPEN)
             out.close("devices")
         else:
             for elem in self.passthrough.get(tag, ()):
@@ -335,6 +359,7 @@ def _parse_namespace(root: etree._Element) -> TestNamespace:
     data = TestNamespace(
         transient=bool(root.xpath("boolean(./test:transient)", namespaces=ns)),
         has_managed_save=bool(root.xpath("boolean(./test:hasmanagedsave)", namespaces=ns)),
+        snapshots=[copy.deepcopy(e) for e in root.findall(f"{{{TEST_NAMESPACE}}}domainsnapshot")],
     )
     runstate = root.find(f"{{{TEST_NAMESPACE}}}runstate")
     if runstate is not None:
@@ -592,6 +617,11 @@ def _normalize_disk(src: etree._Element) -> tuple[etree._Element, str]:
         raise InternalError(f"Invalid floppy device name: {dev}", domain=_DOM)
     if disk.get("device") != "floppy" and dev.startswith("fd"):
         raise InternalError(f"Invalid harddisk device name: {dev}", domain=_DOM)
+    for iotune in children(disk, "iotune"):
+        normalize_iotune(iotune)
+    if disk.get("device") == "cdrom" and child(disk, "readonly") is None:
+        # libvirt's parser makes every CD-ROM read-only, and formats it so.
+        _insert_ordered(disk, etree.Element("readonly"), DISK_ORDER)
     needs_source = disk.get("device") in ("disk", "lun") and disk.get("type") in ("file", "block")
     if source is None and needs_source:
         raise VirtError(dev, code=ErrorNumber.NO_SOURCE, domain=_DOM)
@@ -653,10 +683,26 @@ def _normalize_interface(src: etree._Element) -> etree._Element:
     target = child(net, "target")
     if target is not None and target.get("dev", "").startswith(GENERATED_IFNAME_PREFIXES):
         net.remove(target)
+    for bandwidth in children(net, "bandwidth"):
+        normalize_bandwidth(bandwidth)
+    for ip in children(net, "ip"):
+        # libvirt writes the family it infers and drops the element's content.
+        address = ip.get("address", "")
+        family = ip.get("family") or ("ipv6" if ":" in address else "ipv4")
+        attrs = {"address": address, "family": family, "prefix": ip.get("prefix"),
+                 "peer": ip.get("peer")}  # fmt: skip
+        ip.attrib.clear()
+        for name, value in attrs.items():
+            if value is not None:
+                ip.set(name, value)
+        for sub in list(ip):
+            ip.remove(sub)
     return net
 
 
-def _normalize_devices(devices_elem: etree._Element | None) -> list[etree._Element]:
+def _normalize_devices(
+    devices_elem: etree._Element | None, *, ifnames: bool = True
+) -> list[etree._Element]:
     disks: list[tuple[str | None, int, etree._Element]] = []
     others: list[etree._Element] = []
     for src in children(devices_elem) if devices_elem is not None else []:
@@ -669,12 +715,13 @@ def _normalize_devices(devices_elem: etree._Element | None) -> list[etree._Eleme
             others.append(_normalize_interface(src))
         elif src.tag == "memballoon":
             attr_order = ("model", "autodeflate", "freePageReporting")
-            others.append(_reordered(src, DEVINFO_ORDER, attr_order))
+            others.append(_reordered(src, ("stats", *DEVINFO_ORDER), attr_order))
         else:
             others.append(_reordered(src, DEVINFO_ORDER, ("type",)))
     devices = [disk for _, _, disk in disks] + others
     _add_implicit_controllers(devices)
-    _generate_ifnames(devices)
+    if ifnames:
+        _generate_ifnames(devices)
     # Stable: disks keep their insertion order, other devices their document order.
     devices.sort(key=lambda dev: DEVICE_RANK.get(dev.tag, len(DEVICE_RANK)))
     return devices

@@ -191,6 +191,8 @@ def _tables(state: TestState, release: Callable[[], None]) -> DriverTables:
         TestInterfaceDriver,
         TestNetworkDriver,
         TestNodeDeviceDriver,
+        TestNWFilterDriver,
+        TestSecretDriver,
         TestStorageDriver,
     )
 
@@ -200,4 +202,6 @@ def _tables(state: TestState, release: Callable[[], None]) -> DriverTables:
         storage=TestStorageDriver(state),
         nodedev=TestNodeDeviceDriver(state),
         interface=TestInterfaceDriver(state),
+        secret=TestSecretDriver(state),
+        nwfilter=TestNWFilterDriver(state),
     )

@@ -25,8 +25,16 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from virtcore.driver import HypervisorDriver
+from virtcore.drivers.test.checkpoints import CheckpointCalls
+from virtcore.drivers.test.devices import DeviceCalls
 from virtcore.drivers.test.domainxml import DomainDef
+from virtcore.drivers.test.domstats import StatsCalls
+from virtcore.drivers.test.guest import GuestCalls
+from virtcore.drivers.test.runtime import peek_runtime, runtime_of
+from virtcore.drivers.test.snapshots import SnapshotCalls
 from virtcore.drivers.test.state import DomainObj, TestState, check_flags
+from virtcore.drivers.test.tunables import TunableCalls
+from virtcore.drivers.test.tuning import TuningCalls
 from virtcore.drivers.test.xmlutil import parse_uuid
 from virtcore.enums.connect import ConnectListAllDomainsFlags as ListFlags
 from virtcore.enums.domain import (
@@ -51,6 +59,7 @@ from virtcore.errors import (
     InvalidArgError,
     NoDomainError,
     OperationInvalidError,
+    OperationUnsupportedError,
     SystemCallError,
     VirtError,
 )
@@ -109,8 +118,25 @@ def host_name() -> str:
     return name
 
 
-class TestHypervisorDriver(HypervisorDriver):
-    """Hypervisor table over one :class:`~virtcore.drivers.test.state.TestState`."""
+class TestHypervisorDriver(
+    SnapshotCalls,
+    CheckpointCalls,
+    TuningCalls,
+    TunableCalls,
+    StatsCalls,
+    GuestCalls,
+    DeviceCalls,
+    HypervisorDriver,
+):
+    """Hypervisor table over one :class:`~virtcore.drivers.test.state.TestState`.
+
+    The domain calls beyond the lifecycle live in mixins, one module each:
+    :mod:`.snapshots`, :mod:`.checkpoints`, :mod:`.tuning` (metadata, rename,
+    memory, vCPUs, pinning, IOThreads, perf events), :mod:`.tunables` (memory,
+    NUMA, block I/O, bandwidth and I/O limit parameters), :mod:`.domstats`
+    (statistics, block info, jobs), :mod:`.guest` (guest agent queries, keys,
+    time, screenshots, power management) and :mod:`.devices` (hot-plug).
+    """
 
     __test__ = False  # not a pytest test class
     name = "Test"
@@ -118,6 +144,10 @@ class TestHypervisorDriver(HypervisorDriver):
     def __init__(self, state: TestState, release: Callable[[], None] | None = None) -> None:
         self.state = state
         self._release = release
+        with state.lock:
+            # Snapshots a configuration file declares are loaded (and refused) at open.
+            for obj in state:
+                runtime_of(state, obj)
 
     def event_source(self) -> EventSource:
         """Domain events of this host, shared by all its connections."""
@@ -197,28 +227,39 @@ class TestHypervisorDriver(HypervisorDriver):
         with self.state.lock:
             return sum(cell.free_kib for cell in self.state.cells)
 
+    def node_get_cpu_map(self, conn: Connection, flags: int) -> tuple[int, bytes, int]:
+        """Eight CPUs of which 0, 2 and 4 are online (``virNodeGetCPUMap``)."""
+        check_flags(flags, 0, "testNodeGetCPUMap")
+        return 8, bytes([0x15]), 3
+
     def node_get_security_model(self, conn: Connection) -> tuple[str, str]:
         """Security model ``testSecurity`` with an empty DOI."""
         return ("testSecurity", "")
 
     # -- listing and lookup --------------------------------------------------
 
-    def _handle(self, conn: Connection, obj: DomainObj) -> Domain:
-        return Domain(conn, obj.name, obj.uuid, obj.id)
-
-    def _obj(self, dom: Domain) -> DomainObj:
-        obj = self.state.find_by_uuid(dom.uuid)
-        if obj is None:
-            raise NoDomainError(
-                f"no domain with matching uuid '{dom.uuid}' ({dom.name})", domain=_TEST
-            )
-        return obj
-
     def connect_list_all_domains(self, conn: Connection, flags: int) -> list[Domain]:
         """Domains matching the ``ConnectListAllDomainsFlags`` filter, by name."""
         check_flags(flags, _ALL_LIST_FILTERS, "testConnectListAllDomains")
         with self.state.lock:
-            return [self._handle(conn, o) for o in self.state if _matches(o, int(flags))]
+            return [
+                self._handle(conn, o)
+                for o in self.state
+                if _matches(o, int(flags)) and self._matches_moments(o, int(flags))
+            ]
+
+    def _matches_moments(self, obj: DomainObj, flags: int) -> bool:
+        """The snapshot and checkpoint filters of ``virConnectListAllDomains``."""
+        runtime = peek_runtime(self.state, obj)
+        snapshots = runtime is not None and len(runtime.snapshots) > 0
+        checkpoints = runtime is not None and len(runtime.checkpoints) > 0
+        for yes, no, value in (
+            (ListFlags.HAS_SNAPSHOT, ListFlags.NO_SNAPSHOT, snapshots),
+            (ListFlags.HAS_CHECKPOINT, ListFlags.NO_CHECKPOINT, checkpoints),
+        ):
+            if flags & (yes | no) and not ((flags & yes and value) or (flags & no and not value)):
+                return False
+        return True
 
     def connect_list_domains(self, conn: Connection) -> list[int]:
         """Ids of the active domains, ascending."""
@@ -300,6 +341,12 @@ class TestHypervisorDriver(HypervisorDriver):
             if obj.has_managed_save and not flags & 0x1:
                 raise OperationInvalidError(
                     "Refusing to undefine while domain managed save image exists", domain=_TEST
+                )
+            runtime = peek_runtime(self.state, obj)
+            snapshots = len(runtime.snapshots) if runtime is not None else 0
+            if not obj.is_active() and snapshots and not flags & 0x2:
+                raise OperationInvalidError(
+                    f"cannot delete inactive domain with {snapshots} snapshots", domain=_TEST
                 )
             self.state.emit_domain(
                 obj, DomainEventType.UNDEFINED, DomainEventUndefinedDetailType.REMOVED
@@ -390,12 +437,6 @@ class TestHypervisorDriver(HypervisorDriver):
                 obj, DomainEventType.RESUMED, DomainEventResumedDetailType.UNPAUSED
             )
 
-    def _active(self, dom: Domain) -> DomainObj:
-        obj = self._obj(dom)
-        if not obj.is_active():
-            raise OperationInvalidError("domain is not running", domain=_DOM)
-        return obj
-
     def _stop(self, obj: DomainObj, reason: int, detail: int) -> None:
         self.state.stop_domain(obj, reason)
         self.state.emit_domain(obj, DomainEventType.STOPPED, detail)
@@ -420,7 +461,7 @@ class TestHypervisorDriver(HypervisorDriver):
             raise ArgumentUnsupportedError("xml modification unsupported", domain=_TEST)
         with self.state.lock:
             obj = self._active(dom)
-            _write_image(path, obj)
+            _write_image(path, obj.def_, obj.id)
             self._stop(obj, DomainShutoffReason.SAVED, DomainEventStoppedDetailType.SAVED)
             dom.set_id(obj.id)
 
@@ -459,6 +500,54 @@ class TestHypervisorDriver(HypervisorDriver):
         check_flags(flags, 0, "testDomainHasManagedSaveImage")
         with self.state.lock:
             return int(self._obj(dom).has_managed_save)
+
+    def domain_save_image_get_xml_desc(self, conn: Connection, path: str, flags: int) -> str:
+        """The definition stored in the save image at *path*."""
+        check_flags(flags, 0x1, "testDomainSaveImageGetXMLDesc")
+        return _read_image(path, ifnames=False).format(None)
+
+    def domain_save_image_define_xml(
+        self, conn: Connection, path: str, dxml: str, flags: int
+    ) -> None:
+        """Replace the definition stored in the save image at *path* with *dxml*."""
+        _check_save_flags(flags)
+        check_flags(flags, 0x6, "testDomainSaveImageDefineXML")
+        _read_image(path, ifnames=False)
+        _write_image(path, DomainDef.parse(dxml, ifnames=False), None)
+
+    def domain_core_dump(self, conn: Connection, dom: Domain, to: str, flags: int) -> None:
+        """``virDomainCoreDump``: a raw dump."""
+        self.domain_core_dump_with_format(conn, dom, to, 0, flags)
+
+    def domain_core_dump_with_format(
+        self, conn: Connection, dom: Domain, to: str, dumpformat: int, flags: int
+    ) -> None:
+        """Write a dump header to *to*; ``CRASH`` then stops the domain (STOPPED/CRASHED).
+
+        Like libvirt's test driver, the file is written before a format other
+        than raw is refused.
+        """
+        check_flags(flags, 0x1, "testDomainCoreDumpWithFormat")
+        with self.state.lock:
+            obj = self._active(dom)
+            try:
+                fd = os.open(to, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+            except OSError as exc:
+                what = f"domain '{dom.name}' coredump: failed to open {to}"
+                raise SystemCallError.from_os_error(what, exc, domain=_TEST) from None
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(SAVE_MAGIC)
+            except OSError as exc:
+                what = f"domain '{dom.name}' coredump: failed to write header to {to}"
+                raise SystemCallError.from_os_error(what, exc, domain=_TEST) from None
+            if dumpformat != 0:
+                raise OperationUnsupportedError(
+                    "kdump-compressed format is not supported here", domain=_TEST
+                )
+            if flags & 0x1:
+                self._stop(obj, DomainShutoffReason.CRASHED, DomainEventStoppedDetailType.CRASHED)
+                dom.set_id(-1)
 
     def domain_managed_save_remove(self, conn: Connection, dom: Domain, flags: int) -> None:
         """Forget the managed save image."""
@@ -534,7 +623,7 @@ class TestHypervisorDriver(HypervisorDriver):
 
 
 def _matches(obj: DomainObj, flags: int) -> bool:
-    """``virDomainObjListFilter`` for one domain (no snapshots or checkpoints exist)."""
+    """``virDomainObjListFilter`` for one domain, but for the snapshot/checkpoint filters."""
 
     def pair(yes: int, no: int, value: bool) -> bool:
         if not flags & (yes | no):
@@ -561,16 +650,12 @@ def _matches(obj: DomainObj, flags: int) -> bool:
             return False
     if not pair(ListFlags.MANAGEDSAVE, ListFlags.NO_MANAGEDSAVE, obj.has_managed_save):
         return False
-    if not pair(ListFlags.AUTOSTART, ListFlags.NO_AUTOSTART, obj.autostart):
-        return False
-    if not pair(ListFlags.HAS_SNAPSHOT, ListFlags.NO_SNAPSHOT, False):
-        return False
-    return pair(ListFlags.HAS_CHECKPOINT, ListFlags.NO_CHECKPOINT, False)
+    return pair(ListFlags.AUTOSTART, ListFlags.NO_AUTOSTART, obj.autostart)
 
 
-def _write_image(path: str, obj: DomainObj) -> None:
-    xml = obj.def_.format(obj.id).encode("utf-8")
-    what = f"saving domain '{obj.name}' to '{path}'"
+def _write_image(path: str, definition: DomainDef, live_id: int | None) -> None:
+    xml = definition.format(live_id).encode("utf-8")
+    what = f"saving domain '{definition.name}' to '{path}'"
     try:
         fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
     except OSError as exc:
@@ -586,7 +671,7 @@ def _write_image(path: str, obj: DomainObj) -> None:
         raise SystemCallError.from_os_error(f"{what}: write failed", exc, domain=_TEST) from None
 
 
-def _read_image(path: str) -> DomainDef:
+def _read_image(path: str, *, ifnames: bool = True) -> DomainDef:
     try:
         with open(path, "rb") as fh:
             magic = fh.read(len(SAVE_MAGIC))
@@ -607,7 +692,7 @@ def _read_image(path: str) -> DomainDef:
         raise SystemCallError.from_os_error(
             f"cannot read domain image '{path}'", exc, domain=_TEST
         ) from None
-    return DomainDef.parse(xml)
+    return DomainDef.parse(xml, ifnames=ifnames)
 
 
 def _short_read(what: str) -> SystemCallError:

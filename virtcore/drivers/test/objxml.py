@@ -1,23 +1,27 @@
-"""Network, storage pool and volume, host interface and node device XML for the test driver.
+"""Storage pool and volume, host interface and node device XML for the test driver.
 
 Each ``*Def`` class reads the document libvirt's corresponding parser reads,
 applies the defaults libvirt 9.0 applies when the test driver loads it (a
-generated UUID, ``stp='on' delay='0'`` on routed and NAT bridges, the test
-driver's fixed pool sizes, volume paths and keys derived from the pool), and
-formats it back exactly as libvirt does for the documents it models. Parts
-that are not modelled (NAT port ranges, DNS, pool sources, node device
-capabilities other than ``system`` and ``scsi_host``) are carried through in
-content and formatted in libvirt's style.
+generated UUID, the test driver's fixed pool sizes, volume paths and keys
+derived from the pool, each pool type's source requirements and default
+formats), and formats it back exactly as libvirt does for the documents it
+models. Parts that are not modelled (pool source hosts and devices, volume
+permissions and backing stores, node device capabilities other than
+``system`` and ``scsi_host``) are carried through in content and formatted in
+libvirt's style. Network XML lives in :mod:`virtcore.drivers.test.netxml`;
+:class:`NetworkDef` is re-exported here for the modules that load hosts.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 import uuid as _uuid
 from dataclasses import dataclass, field
 
 from lxml import etree
 
+from virtcore.drivers.test.netxml import NetworkDef
 from virtcore.drivers.test.xmlutil import (
     XMLWriter,
     attributes,
@@ -25,10 +29,12 @@ from virtcore.drivers.test.xmlutil import (
     child_text,
     children,
     parse_uuid,
+    parse_xml,
     scaled_integer,
+    words,
 )
 from virtcore.enums.errors import ErrorDomain, ErrorNumber
-from virtcore.errors import InternalError, VirtError, XMLError
+from virtcore.errors import ConfigUnsupportedError, InternalError, VirtError, XMLError
 
 __all__ = [
     "DEFAULT_POOL_CAPACITY",
@@ -37,20 +43,14 @@ __all__ = [
     "NodeDeviceDef",
     "PoolDef",
     "VolumeDef",
+    "sanitize_path",
 ]
 
 DEFAULT_POOL_CAPACITY = 100 * 1024**3
 """Every pool the test driver loads reports 100 GiB, whatever its XML says."""
 
-_STP_FORWARD_MODES = frozenset({"none", "nat", "route", "open"})
+_STORAGE = ErrorDomain.STORAGE
 _NODEDEV_KEEP_OPEN = ("hardware", "firmware")
-
-
-def _name(elem: etree._Element, what: str, domain: int) -> str:
-    name = child_text(elem, "name")
-    if not name:
-        raise XMLError(f"missing {what} name element", domain=domain)
-    return name.strip()
 
 
 def _uuid_of(elem: etree._Element, domain: int) -> str:
@@ -59,206 +59,183 @@ def _uuid_of(elem: etree._Element, domain: int) -> str:
         return str(_uuid.uuid4())
     parsed = parse_uuid(text)
     if parsed is None:
-        raise XMLError(
-            f"malformed uuid element '{text}'" if text else "malformed uuid element", domain=domain
-        )
+        raise XMLError("malformed uuid element", domain=domain)
     return parsed
 
 
-# -- networks -----------------------------------------------------------------
+# -- storage ------------------------------------------------------------------------------
+
+_HOST, _DEVICE, _DIR, _ADAPTER, _NAME, _NETWORK = (1 << i for i in range(6))
+
+_FILE_FORMATS = words(
+    "none raw dir bochs cloop dmg iso vpc vdi fat vhd ploop cow qcow qcow2 qed vmdk luks"
+)
+_DISK_FORMATS = words("none linux fat16 fat32 linux-swap linux-lvm linux-raid extended")
 
 
-@dataclass
-class NetworkDef:
-    """A virtual network definition (``virNetworkDef``)."""
+@dataclass(frozen=True)
+class _PoolType:
+    """What ``virStoragePoolDefParseXML`` requires of a pool type and how it formats volumes."""
 
-    name: str
-    uuid: str
-    forward_mode: str = "none"
-    bridge: dict[str, str] = field(default_factory=dict)
-    forward: etree._Element | None = None
-    mac: str | None = None
-    rest: list[etree._Element] = field(default_factory=list)
-
-    @classmethod
-    def from_element(cls, root: etree._Element) -> NetworkDef:
-        """Parse a ``<network>`` element."""
-        dom = ErrorDomain.NETWORK
-        name = _name(root, "network", dom)
-        if "/" in name:
-            raise XMLError(f"name {name} cannot contain '/'", domain=dom)
-        forward_src = child(root, "forward")
-        mode = "none"
-        forward = None
-        if forward_src is not None:
-            mode = forward_src.get("mode", "nat")
-            forward = etree.Element("forward")
-            if forward_src.get("dev"):
-                forward.set("dev", forward_src.get("dev", ""))
-            forward.set("mode", mode)
-            for name_, value in forward_src.attrib.items():
-                if name_ not in ("dev", "mode"):
-                    forward.set(name_, value)
-            forward.extend(copy.deepcopy(sub) for sub in children(forward_src))
-            if forward_src.get("dev") and child(forward, "interface") is None:
-                etree.SubElement(forward, "interface", dev=forward_src.get("dev", ""))
-        ips = children(root, "ip")
-        if mode in ("nat", "route") and not ips:
-            raise XMLError(
-                f"{mode} forwarding requested, but no IP address provided for network '{name}'",
-                domain=dom,
-            )
-        bridge_src = child(root, "bridge")
-        bridge: dict[str, str] = {}
-        if bridge_src is not None and bridge_src.get("name"):
-            bridge["name"] = bridge_src.get("name", "")
-        if mode in _STP_FORWARD_MODES:
-            stp = bridge_src.get("stp", "on") if bridge_src is not None else "on"
-            bridge["stp"] = "off" if stp == "off" else "on"
-            bridge["delay"] = bridge_src.get("delay", "0") if bridge_src is not None else "0"
-        mac_elem = child(root, "mac")
-        mac = mac_elem.get("address", "").lower() if mac_elem is not None else None
-        skip = {"name", "uuid", "forward", "bridge", "mac"}
-        rest = [copy.deepcopy(sub) for sub in children(root) if sub.tag not in skip]
-        return cls(name, _uuid_of(root, dom), mode, bridge, forward, mac, rest)
-
-    @property
-    def bridge_name(self) -> str | None:
-        """The host bridge the network uses, if it names one."""
-        return self.bridge.get("name")
-
-    def format(self) -> str:
-        """The network XML (``virNetworkGetXMLDesc``)."""
-        out = XMLWriter()
-        out.open("network")
-        out.text("name", self.name)
-        out.text("uuid", self.uuid)
-        for elem in self.rest:
-            if elem.tag == "metadata":
-                out.element(elem)
-        if self.forward is not None:
-            out.element(self.forward)
-        if self.bridge:
-            out.empty("bridge", [(k, self.bridge.get(k)) for k in ("name", "stp", "delay")])
-        order = ("mtu", "mac", "domain", "dns", "ip", "route")
-        for tag in order:
-            if tag == "mac" and self.mac is not None:
-                out.empty("mac", [("address", self.mac)])
-            for elem in self.rest:
-                if elem.tag == tag:
-                    out.element(elem, keep_open=("ip",))
-        for elem in self.rest:
-            if elem.tag not in order and elem.tag != "metadata":
-                out.element(elem)
-        out.close("network")
-        return out.getvalue()
+    required: int = 0
+    source_formats: tuple[str, ...] = ()
+    volume_formats: tuple[str, ...] = ()
+    volume_type: int = 1  # virStorageVolType reported by the test driver's volume info
 
 
-# -- storage ------------------------------------------------------------------
+_POOL_TYPES: dict[str, _PoolType] = {
+    "dir": _PoolType(volume_formats=_FILE_FORMATS, volume_type=0),
+    "fs": _PoolType(
+        _DEVICE,
+        words("auto ext2 ext3 ext4 ufs iso9660 udf gfs gfs2 vfat hfs+ xfs ocfs2 vmfs"),
+        _FILE_FORMATS,
+        0,
+    ),
+    "netfs": _PoolType(_HOST | _DIR, words("auto nfs glusterfs cifs"), _FILE_FORMATS, 0),
+    "logical": _PoolType(_NAME, words("unknown lvm2")),
+    "disk": _PoolType(_DEVICE, words("unknown dos dvh gpt mac bsd pc98 sun lvm2"), _DISK_FORMATS),
+    "iscsi": _PoolType(_HOST | _DEVICE),
+    "scsi": _PoolType(_ADAPTER),
+    "mpath": _PoolType(),
+    "rbd": _PoolType(_HOST | _NETWORK | _NAME, volume_formats=_FILE_FORMATS, volume_type=3),
+    "sheepdog": _PoolType(_HOST | _NETWORK | _NAME, volume_formats=_FILE_FORMATS, volume_type=3),
+    "gluster": _PoolType(
+        _HOST | _NETWORK | _NAME | _DIR, volume_formats=_FILE_FORMATS, volume_type=3
+    ),
+    "zfs": _PoolType(_NAME),
+    "vstorage": _PoolType(_NAME, volume_formats=_FILE_FORMATS, volume_type=0),
+    "iscsi-direct": _PoolType(_HOST | _DEVICE | _NETWORK, volume_type=3),
+}
+_SOURCE_ORDER = ("host", "device", "dir", "adapter", "name", "initiator", "auth", "vendor",
+                 "product", "format")  # fmt: skip
+_VOLUME_TYPES = words("file block dir network netdir ploop")
 
 
-@dataclass
-class VolumeDef:
-    """A storage volume definition (``virStorageVolDef``)."""
+def sanitize_path(path: str) -> str:
+    """``virFileSanitizePath``: no doubled or trailing slashes."""
+    cleaned = re.sub(r"/{2,}", "/", path.strip())
+    if cleaned == "/":
+        return cleaned
+    return cleaned.rstrip("/")
 
-    name: str
-    key: str
-    path: str
-    capacity: int
-    allocation: int
-    vol_type: str = "file"
-    format_type: str = "raw"
 
-    @classmethod
-    def from_element(cls, root: etree._Element, pool: PoolDef) -> VolumeDef:
-        """Parse a ``<volume>`` of *pool*; path and key default like the test driver's."""
-        dom = ErrorDomain.STORAGE
-        name = _name(root, "volume", dom)
-        cap_elem = child(root, "capacity")
-        if cap_elem is None:
-            raise XMLError("missing capacity element", domain=dom)
-        capacity = scaled_integer(cap_elem, "./capacity[1]", default_unit="bytes", domain=dom)
-        alloc_elem = child(root, "allocation")
-        allocation = capacity
-        if alloc_elem is not None:
-            allocation = scaled_integer(
-                alloc_elem, "./allocation[1]", default_unit="bytes", domain=dom
-            )
-        target = child(root, "target")
-        path = child_text(target, "path") if target is not None else None
-        if not path:
-            path = f"{pool.target_path}/{name}"
-        fmt = child(target, "format") if target is not None else None
-        format_type = fmt.get("type", "raw") if fmt is not None else "raw"
-        key = child_text(root, "key") or path
-        return cls(name, key, path, capacity, allocation, root.get("type", "file"), format_type)
+def _storage_size(elem: etree._Element) -> int:
+    """A ``<capacity>``/``<allocation>`` in bytes (``virStorageSize``)."""
+    raw = (elem.text or "").strip()
+    if not re.fullmatch(r"[0-9]+", raw):
+        raise XMLError("malformed capacity element", domain=ErrorDomain.STORAGE)
+    unit = elem.get("unit")
+    return scaled_integer(elem, f"./{elem.tag}", default_unit=unit or "bytes", domain=_STORAGE)
 
-    @property
-    def type_number(self) -> int:
-        """``virStorageVolType`` of the volume."""
-        kinds = ("file", "block", "dir", "network", "netdir", "ploop")
-        return kinds.index(self.vol_type) if self.vol_type in kinds else 0
 
-    def format(self) -> str:
-        """The volume XML (``virStorageVolGetXMLDesc``)."""
-        out = XMLWriter()
-        out.open("volume", [("type", self.vol_type)])
-        out.text("name", self.name)
-        out.text("key", self.key)
-        out.text("capacity", self.capacity, [("unit", "bytes")])
-        out.text("allocation", self.allocation, [("unit", "bytes")])
-        out.open("target")
-        out.text("path", self.path)
-        out.empty("format", [("type", self.format_type)])
-        out.close("target")
-        out.close("volume")
-        return out.getvalue()
+def _kept(elem: etree._Element) -> etree._Element:
+    out = copy.deepcopy(elem)
+    out.tail = None
+    return out
 
 
 @dataclass
 class PoolDef:
-    """A storage pool definition (``virStoragePoolDef``) with the test driver's sizes."""
+    """A storage pool definition (``virStoragePoolDef``) with the test driver's sizes.
+
+    ``source`` keeps the ``<source>`` children in libvirt's output order;
+    ``target_path`` is None for network pools, which have no target.
+    """
 
     name: str
     uuid: str
     pool_type: str
-    target_path: str
-    source: etree._Element | None = None
+    target_path: str | None
+    source: list[etree._Element] = field(default_factory=list)
     target_extra: list[etree._Element] = field(default_factory=list)
     capacity: int = DEFAULT_POOL_CAPACITY
     allocation: int = 0
 
     @classmethod
+    def parse(cls, text: str) -> PoolDef:
+        """Parse a pool document given to define or create."""
+        root = parse_xml(text, "(storage_pool_definition)", domain=_STORAGE, root="pool")
+        return cls.from_element(root)
+
+    @classmethod
     def from_element(cls, root: etree._Element) -> PoolDef:
-        """Parse a ``<pool>`` element."""
-        dom = ErrorDomain.STORAGE
+        """Parse a ``<pool>`` element (``virStoragePoolDefParseXML``)."""
         pool_type = root.get("type")
-        if not pool_type:
-            raise XMLError("storage pool missing type attribute", domain=dom)
-        name = _name(root, "pool", dom)
+        if pool_type is None:
+            raise XMLError(
+                "Missing required attribute 'type' in element 'pool'", domain=ErrorDomain.XML
+            )
+        info = _POOL_TYPES.get(pool_type)
+        if info is None:
+            raise XMLError(
+                f"Invalid value for attribute 'type' in element 'pool': '{pool_type}'.",
+                domain=ErrorDomain.XML,
+            )
+        src = child(root, "source")
+        found = {tag: children(src, tag) if src is not None else [] for tag in _SOURCE_ORDER}
+        source_name = child_text(src, "name") if src is not None else None
+        name = child_text(root, "name")
+        if name is None and info.required & _NAME and source_name:
+            name = source_name
+        if not name:
+            raise XMLError("missing pool source name element", domain=_STORAGE)
+        if "/" in name:
+            raise XMLError(f"name {name} cannot contain '/'", domain=_STORAGE)
+        uuid = _uuid_of(root, _STORAGE)
+        source: list[etree._Element] = []
+        for tag in _SOURCE_ORDER[:-1]:
+            source.extend(_kept(e) for e in found[tag][: 1 if tag == "name" else None])
+        fmt = found["format"][0].get("type") if found["format"] else None
+        if info.source_formats:
+            fmt = fmt or info.source_formats[0 if pool_type != "logical" else 1]
+            if fmt not in info.source_formats:
+                raise ConfigUnsupportedError(f"unknown pool format type {fmt}", domain=_STORAGE)
+            source.append(etree.Element("format", type=fmt))
+        if info.required & _HOST and not found["host"]:
+            raise XMLError("missing storage pool source host name", domain=_STORAGE)
+        if info.required & _DIR and not found["dir"]:
+            if pool_type != "gluster":
+                raise XMLError("missing storage pool source path", domain=_STORAGE)
+            _insert_source(source, etree.Element("dir", path="/"))
+        if info.required & _NAME and not source_name:
+            source_name = name
+            _insert_source(source, _text_element("name", name))
+        if info.required & _ADAPTER and not found["adapter"]:
+            raise XMLError("missing storage pool source adapter", domain=_STORAGE)
+        if info.required & _DEVICE and not found["device"]:
+            raise XMLError("missing storage pool source device name", domain=_STORAGE)
         target = child(root, "target")
-        path = child_text(target, "path") if target is not None else None
-        if not path:
-            raise XMLError("missing storage pool target path", domain=dom)
-        extra = (
-            [copy.deepcopy(s) for s in children(target) if s.tag != "path"]
-            if target is not None
-            else []
-        )
-        source = child(root, "source")
-        return cls(
-            name,
-            _uuid_of(root, dom),
-            pool_type,
-            path.strip(),
-            copy.deepcopy(source) if source is not None else None,
-            extra,
-        )
+        path: str | None = None
+        extra: list[etree._Element] = []
+        if not info.required & _NETWORK:
+            if pool_type == "logical":
+                path = f"/dev/{source_name}"
+            elif pool_type == "zfs":
+                path = f"/dev/zvol/{source_name}"
+            else:
+                path = child_text(target, "path") if target is not None else None
+                if not path:
+                    raise XMLError("missing storage pool target path", domain=_STORAGE)
+            path = sanitize_path(path)
+            extra = (
+                [_kept(e) for e in children(target, "permissions")] if target is not None else []
+            )
+        return cls(name, uuid, pool_type, path, source, extra)
 
     @property
     def available(self) -> int:
         """Free space in bytes."""
         return self.capacity - self.allocation
+
+    @property
+    def volume_type(self) -> int:
+        """``virStorageVolType`` the test driver reports for this pool's volumes."""
+        return _POOL_TYPES[self.pool_type].volume_type
+
+    @property
+    def volume_formats(self) -> tuple[str, ...]:
+        """Volume formats the pool type knows (empty: volumes have no format)."""
+        return _POOL_TYPES[self.pool_type].volume_formats
 
     def format(self) -> str:
         """The pool XML (``virStoragePoolGetXMLDesc``)."""
@@ -270,16 +247,135 @@ class PoolDef:
         out.text("allocation", self.allocation, [("unit", "bytes")])
         out.text("available", self.available, [("unit", "bytes")])
         out.open("source")
-        if self.source is not None:
-            for sub in children(self.source):
-                out.element(sub)
+        for sub in self.source:
+            out.element(sub)
         out.close("source")
+        if self.target_path is not None:
+            out.open("target")
+            out.text("path", self.target_path)
+            for sub in self.target_extra:
+                out.element(sub)
+            out.close("target")
+        out.close("pool")
+        return out.getvalue()
+
+
+def _insert_source(source: list[etree._Element], elem: etree._Element) -> None:
+    rank = _SOURCE_ORDER.index(elem.tag)
+    index = next((i for i, e in enumerate(source) if _SOURCE_ORDER.index(e.tag) > rank), None)
+    source.insert(len(source) if index is None else index, elem)
+
+
+def _text_element(tag: str, text: str) -> etree._Element:
+    elem = etree.Element(tag)
+    elem.text = text
+    return elem
+
+
+@dataclass
+class VolumeDef:
+    """A storage volume definition (``virStorageVolDef``) and, for streams, its content.
+
+    ``content`` holds the bytes uploaded so far; everything else reads as zeros.
+    """
+
+    name: str
+    key: str
+    path: str
+    capacity: int
+    allocation: int
+    vol_type: str = "file"
+    format_type: str | None = "raw"
+    target_extra: list[etree._Element] = field(default_factory=list)
+    backing: etree._Element | None = None
+    content: bytearray = field(default_factory=bytearray, repr=False, compare=False)
+
+    @classmethod
+    def parse(cls, text: str, pool: PoolDef) -> VolumeDef:
+        """Parse a volume document given to create a volume in *pool*."""
+        root = parse_xml(text, "(storage_volume_definition)", domain=_STORAGE, root="volume")
+        return cls.from_element(root, pool)
+
+    @classmethod
+    def from_element(cls, root: etree._Element, pool: PoolDef) -> VolumeDef:
+        """Parse a ``<volume>`` of *pool*; path and key default like the test driver's."""
+        name = child_text(root, "name")
+        if not name:
+            raise XMLError("missing volume name element", domain=_STORAGE)
+        vol_type = root.get("type", "file")
+        if vol_type not in _VOLUME_TYPES:
+            raise ConfigUnsupportedError(f"unknown volume type '{vol_type}'", domain=_STORAGE)
+        cap_elem = child(root, "capacity")
+        if cap_elem is None:
+            raise XMLError("missing capacity element", domain=_STORAGE)
+        capacity = _storage_size(cap_elem)
+        alloc_elem = child(root, "allocation")
+        allocation = _storage_size(alloc_elem) if alloc_elem is not None else capacity
+        target = child(root, "target")
+        path = child_text(target, "path") if target is not None else None
+        if not path:
+            base = pool.target_path if pool.target_path is not None else "(null)"
+            path = f"{base}/{name}"
+        fmt = child(target, "format") if target is not None else None
+        format_type: str | None = None
+        if pool.volume_formats:
+            format_type = fmt.get("type") if fmt is not None else None
+            default = "raw" if pool.volume_formats is _FILE_FORMATS else "none"
+            format_type = format_type or default
+            if format_type not in pool.volume_formats:
+                raise ConfigUnsupportedError(
+                    f"unknown volume format type {format_type}", domain=_STORAGE
+                )
+        extra = [
+            _kept(e)
+            for e in (children(target) if target is not None else [])
+            if e.tag in ("permissions", "compat", "features")
+        ]
+        extra.sort(key=lambda e: ("permissions", "compat", "features").index(e.tag))
+        backing = child(root, "backingStore")
+        if backing is not None:
+            backing = _kept(backing)
+            for fmt_elem in children(backing, "format"):
+                # Pools without volume formats do not format backing stores' either.
+                if not pool.volume_formats:
+                    backing.remove(fmt_elem)
+        key = child_text(root, "key") or path
+        return cls(
+            name,
+            key,
+            path,
+            capacity,
+            allocation,
+            vol_type,
+            format_type,
+            extra,
+            backing,
+        )
+
+    def clone(self, name: str) -> VolumeDef:
+        """A copy of this volume's content and definition under another name."""
+        out = copy.deepcopy(self)
+        out.name = name
+        return out
+
+    def format(self) -> str:
+        """The volume XML (``virStorageVolGetXMLDesc``)."""
+        out = XMLWriter()
+        out.open("volume", [("type", self.vol_type)])
+        out.text("name", self.name)
+        out.text("key", self.key)
+        out.text("capacity", self.capacity, [("unit", "bytes")])
+        out.text("allocation", self.allocation, [("unit", "bytes")])
         out.open("target")
-        out.text("path", self.target_path)
+        out.text("path", self.path)
+        if self.format_type is not None:
+            out.empty("format", [("type", self.format_type)])
         for sub in self.target_extra:
             out.element(sub)
         out.close("target")
-        out.close("pool")
+        if self.backing is not None:
+            out.element(self.backing)
+        out.close("volume")
         return out.getvalue()
 
 
@@ -307,12 +403,14 @@ class InterfaceDef:
         """Parse an ``<interface>`` element (*top* is False for bridge/bond members)."""
         dom = ErrorDomain.INTERFACE
         if_type = root.get("type")
+        if if_type is None:
+            raise XMLError(
+                "Missing required attribute 'type' in element 'interface'", domain=ErrorDomain.XML
+            )
         if if_type not in ("ethernet", "bridge", "bond", "vlan"):
             raise XMLError(
-                "interface has unsupported type"
-                if if_type
-                else "interface misses the type attribute",
-                domain=dom,
+                f"Invalid value for attribute 'type' in element 'interface': '{if_type}'.",
+                domain=ErrorDomain.XML,
             )
         name = root.get("name")
         if name is None and if_type != "vlan":
@@ -424,7 +522,7 @@ class NodeDeviceDef:
             raise VirtError(code=ErrorNumber.NO_NAME, domain=dom)
         caps = children(root, "capability")
         if not caps:
-            raise XMLError(f"no device capabilities for '{name}'", domain=dom)
+            raise InternalError(f"no device capabilities for '{name}'", domain=dom)
         normalized = [_normalize_capability(name, cap) for cap in caps]
         return cls(name, child_text(root, "parent") or None, normalized)
 
