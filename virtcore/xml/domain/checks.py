@@ -1,0 +1,401 @@
+"""Reading a domain document the way libvirt 9.0 does: checks, defaults, errors.
+
+:func:`read_definition` walks a ``<domain>`` element in the order of
+libvirt's ``virDomainDefParseXML`` - identity, OS type, title, security
+labels, memory, vCPUs, IOThreads, tunables, CPU and NUMA, resources,
+features, lifecycle, power management, perf, clock, boot options, system
+information, key wrapping, launch security - then applies libvirt's
+post-parse defaults and its validation (``virDomainDefPostParse``,
+``virDomainDefValidate``). The first problem raises the error libvirt
+reports for it, with libvirt's code, error domain and wording, e.g.:
+
+* no ``<name>`` - ``VIR_ERR_NO_NAME`` "missing name information";
+* a bad ``<uuid>`` - ``VIR_ERR_INTERNAL_ERROR`` "malformed uuid element";
+* ``<memory>`` too large - ``VIR_ERR_OVERFLOW`` "size value too large";
+* an unknown OS type - ``VIR_ERR_CONFIG_UNSUPPORTED`` "unknown OS type 'x'";
+* more current than maximum vCPUs - "maximum vCPU count must not be less
+  than current vCPU count";
+* an unknown lifecycle action - "unknown on_reboot action: x".
+
+The result is a :class:`Definition`, the record
+:mod:`virtcore.xml.domain.formatter` writes libvirt's output from. The
+element itself is never modified.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+import uuid as uuidlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from virtcore.enums.errors import ErrorNumber
+from virtcore.errors import VirtError
+from virtcore.xml import units
+from virtcore.xml.domain.clock import ClockInfo, check_timers, read_clock
+from virtcore.xml.domain.common import (
+    DOM,
+    child,
+    children,
+    internal,
+    parse_uuid,
+    text_of,
+    unsupported,
+    xml_error,
+)
+from virtcore.xml.domain.cpu import (
+    CPUInfo,
+    NumaInfo,
+    check_numa_cpus,
+    read_cpu,
+    read_numa,
+)
+from virtcore.xml.domain.features import FeaturesInfo, read_features
+from virtcore.xml.domain.memory import MemoryInfo, read_memory, validate_memory, validate_pages
+from virtcore.xml.domain.misc import (
+    LaunchSecurityData,
+    SecLabelData,
+    SysInfoData,
+    TestNamespace,
+    check_lifecycle,
+    read_keywrap,
+    read_launch_security,
+    read_lifecycle,
+    read_perf,
+    read_pm,
+    read_seclabels,
+    read_sysinfo,
+    read_test_namespace,
+    sysinfo_uuid,
+)
+from virtcore.xml.domain.os import (
+    OSInfo,
+    check_boot,
+    check_idmap,
+    check_loader,
+    check_os,
+    default_boot,
+    read_idmap,
+    read_os,
+    read_os_type,
+)
+from virtcore.xml.domain.tuning import (
+    BlkioInfo,
+    CPUTuneInfo,
+    NumaTuneInfo,
+    link_placement,
+    read_blkiotune,
+    read_cputune,
+    read_memnodes,
+    read_numatune,
+    read_resource,
+    validate_blkiotune,
+    validate_cputune,
+)
+from virtcore.xml.domain.vcpu import (
+    IOThreadInfo,
+    Vcpus,
+    finish_vcpus,
+    read_iothreads,
+    read_vcpus,
+    validate_iothreads,
+)
+
+__all__ = ["VIRT_TYPES", "Definition", "UUIDFactory", "new_uuid", "read_definition"]
+
+logger = logging.getLogger(__name__)
+
+VIRT_TYPES = (
+    "qemu", "kqemu", "kvm", "xen", "lxc", "uml", "openvz", "test", "vmware", "hyperv",
+    "vbox", "phyp", "parallels", "bhyve", "vz", "hvf",
+)  # fmt: skip
+"""Domain types libvirt 9.0 knows (``none`` is refused like an unknown one)."""
+
+UUIDFactory = Callable[[], bytes]
+"""Makes the 16 bytes of a new UUID (``virUUIDGenerate``)."""
+
+
+def new_uuid() -> bytes:
+    """A random (version 4) UUID, as libvirt generates them."""
+    return uuidlib.uuid4().bytes
+
+
+@dataclass
+class Definition:
+    """A domain definition as libvirt 9.0 holds it after parsing (``virDomainDef``)."""
+
+    virt_type: str
+    id: int | None
+    name: str
+    uuid: bytes
+    genid: bytes | None = None
+    title: str | None = None
+    description: str | None = None
+    metadata: etree._Element | None = None
+    memory: MemoryInfo = field(default_factory=MemoryInfo)
+    blkio: BlkioInfo = field(default_factory=BlkioInfo)
+    vcpus: Vcpus = field(default_factory=Vcpus)
+    iothreads: IOThreadInfo = field(default_factory=IOThreadInfo)
+    cputune: CPUTuneInfo = field(default_factory=CPUTuneInfo)
+    numatune: NumaTuneInfo = field(default_factory=NumaTuneInfo)
+    resource: tuple[str | None, str | None] | None = None
+    sysinfo: list[SysInfoData] = field(default_factory=list)
+    os: OSInfo = field(default_factory=OSInfo)
+    idmap: tuple[list[tuple[int, int, int]], ...] = ([], [])
+    features: FeaturesInfo = field(default_factory=FeaturesInfo)
+    cpu: CPUInfo = field(default_factory=CPUInfo)
+    numa: NumaInfo = field(default_factory=NumaInfo)
+    clock: ClockInfo = field(default_factory=ClockInfo)
+    lifecycle: dict[str, str | None] = field(default_factory=dict)
+    pm: tuple[bool | None, bool | None] = (None, None)
+    perf: dict[str, bool] = field(default_factory=dict)
+    seclabels: list[SecLabelData] = field(default_factory=list)
+    keywrap: dict[str, bool] | None = None
+    launch_security: LaunchSecurityData | None = None
+    devices: etree._Element | None = None
+    test: TestNamespace = field(default_factory=TestNamespace)
+    devices_def: Any = None
+    """The devices after libvirt's processing (the devices package's ``DevicesDef``)."""
+
+
+def _no_name() -> VirtError:
+    return VirtError.from_code(ErrorNumber.NO_NAME, None, domain=DOM)
+
+
+def _read_ids(
+    root: etree._Element, uuid_factory: UUIDFactory, inactive: bool
+) -> tuple[str, int | None, str, bytes, bytes | None, bool]:
+    """``virDomainDefParseIDs``: type, id, name, uuid and genid."""
+    virt_type = root.get("type")
+    if virt_type is None:
+        raise internal("missing domain type attribute")
+    if virt_type not in VIRT_TYPES:
+        raise unsupported(f"invalid domain type {virt_type}")
+    ident: int | None = None
+    raw_id = root.get("id")
+    if not inactive and raw_id is not None:
+        try:
+            ident = units.parse_int(raw_id)
+        except ValueError:
+            ident = None
+    name = text_of(root, "name")
+    if not name:
+        raise _no_name()
+    text = text_of(root, "uuid")
+    generated = text is None
+    if text is None:
+        raw = uuid_factory()
+    else:
+        parsed = parse_uuid(text)
+        if parsed is None:
+            raise internal("malformed uuid element")
+        raw = parsed
+    genid: bytes | None = None
+    if len(children(root, "genid")) > 1:
+        raise xml_error("element 'genid' can only appear once")
+    genid_element = child(root, "genid")
+    if genid_element is not None:
+        genid_text = text_of(genid_element)
+        if genid_text is None:
+            genid = uuid_factory()
+        else:
+            parsed = parse_uuid(genid_text)
+            if parsed is None:
+                raise internal("malformed genid element")
+            genid = parsed
+    return virt_type, ident, name, raw, genid, generated
+
+
+def _metadata(root: etree._Element) -> etree._Element | None:
+    """``<metadata>`` keeping one namespaced element per namespace, as libvirt does."""
+    metadata = child(root, "metadata")
+    if metadata is None:
+        return None
+    seen: set[str] = set()
+    kept: list[etree._Element] = []
+    for node in metadata.iterchildren(etree.Element):
+        namespace = etree.QName(node).namespace
+        if not namespace or namespace in seen:
+            continue
+        seen.add(namespace)
+        kept.append(node)
+    return _copy_metadata(metadata, kept)
+
+
+def _copy_metadata(metadata: etree._Element, kept: list[etree._Element]) -> etree._Element:
+    """A detached copy of *metadata* holding *kept*, declaring what libvirt's copy declares.
+
+    libvirt copies the element (``xmlCopyNode``): its own namespace
+    declarations stay, and namespaces declared further up but used inside
+    are declared on it, in order of first use.
+    """
+    parent = metadata.getparent()
+    outside = parent.nsmap if parent is not None else {}
+    declared = {p: u for p, u in metadata.nsmap.items() if p and outside.get(p) != u}
+    for node in metadata.iter(etree.Element):
+        used: list[tuple[str | None, str | None]] = [(node.prefix, etree.QName(node).namespace)]
+        used += [
+            (_attr_prefix(node, str(key)), etree.QName(str(key)).namespace)
+            for key in node.attrib
+            if str(key).startswith("{")
+        ]
+        for prefix, uri in used:
+            if prefix and uri and prefix not in declared and outside.get(prefix) == uri:
+                declared[prefix] = uri
+    clone = etree.Element("metadata", nsmap=declared)
+    for node in kept:
+        duplicate = copy.deepcopy(node)
+        duplicate.tail = None
+        clone.append(duplicate)
+    return clone
+
+
+def _attr_prefix(node: etree._Element, key: str) -> str | None:
+    uri = etree.QName(key).namespace
+    return next((p for p, u in node.nsmap.items() if u == uri and p), None)
+
+
+def read_definition(
+    root: etree._Element,
+    *,
+    uuid_factory: UUIDFactory = new_uuid,
+    inactive: bool = True,
+    device_options: dict[str, Any] | None = None,
+) -> Definition:
+    """Read and check *root* (a ``<domain>`` element) as libvirt 9.0's define does.
+
+    *uuid_factory* makes the UUID of a definition without one (and the
+    generation id of an empty ``<genid/>``). With *inactive* (what
+    ``virDomainDefineXML`` uses) the ``id`` attribute is ignored.
+    *device_options* set fields of the devices' processing context
+    (``mac_generator``, ``test_ifnames``).
+    """
+    virt_type, ident, name, raw_uuid, genid, generated = _read_ids(root, uuid_factory, inactive)
+    definition = Definition(virt_type, ident, name, raw_uuid, genid)
+    definition.os = read_os_type(root)
+    definition.title = text_of(root, "title")
+    if definition.title is not None and "\n" in definition.title:
+        raise xml_error("Domain title can't contain newlines")
+    definition.description = text_of(root, "description")
+    definition.metadata = _metadata(root)
+    definition.seclabels = read_seclabels(root)
+    definition.memory = read_memory(root)
+    definition.vcpus = read_vcpus(root)
+    definition.iothreads = read_iothreads(root)
+    definition.blkio = read_blkiotune(root)
+    definition.cputune = read_cputune(root, definition.vcpus, definition.iothreads)
+    definition.cpu = read_cpu(root)
+    definition.numa = read_numa(root)
+    check_numa_cpus(definition.numa, definition.vcpus.maximum)
+    definition.numatune = read_numatune(root)
+    read_memnodes(root, definition.numatune, len(definition.numa.cells))
+    link_placement(definition.numatune, definition.vcpus)
+    definition.resource = read_resource(root)
+    definition.features = read_features(root)
+    definition.lifecycle = read_lifecycle(root)
+    definition.pm = read_pm(root)
+    definition.perf = read_perf(root)
+    definition.clock = read_clock(root)
+    read_os(root, definition.os)
+    definition.idmap = read_idmap(root)
+    definition.devices = child(root, "devices")
+    devices = _DeviceSteps(root, definition, device_options or {})
+    definition.sysinfo = read_sysinfo(root, None if generated else raw_uuid)
+    if generated:
+        from_sysinfo = sysinfo_uuid(root)
+        if from_sysinfo is not None:
+            definition.uuid = from_sysinfo
+    definition.launch_security = read_launch_security(root)
+    definition.keywrap = read_keywrap(root)
+    definition.test = read_test_namespace(root)
+    devices.post_parse(definition)
+    _post_parse(definition)
+    devices.validate(definition)
+    definition.devices_def = devices.defs
+    _validate(definition)
+    return definition
+
+
+class _DeviceSteps:
+    """The devices package's processing, step by step (absent without that package)."""
+
+    def __init__(self, root: etree._Element, definition: Definition, options: dict[str, Any]):
+        self.module: Any = None
+        self.ctx: Any = None
+        self.defs: Any = None
+        try:
+            from virtcore.xml.domain import devices as module
+        except ImportError:
+            logger.debug("no devices model: <devices> is copied as it is")
+            return
+        steps = ("context_for", "parse_devices", "post_parse_devices", "validate_devices")
+        if not all(callable(getattr(module, name, None)) for name in steps):
+            return
+        self.module = module
+        source = definition.devices if definition.devices is not None else etree.Element("devices")
+        audio_ids: set[int] = set()
+        for audio in source.iterchildren("audio"):
+            try:
+                audio_ids.add(units.parse_int(audio.get("id") or ""))
+            except ValueError:
+                continue
+        updates: dict[str, Any] = {
+            "audio_ids": frozenset(audio_ids),
+            "seclabel_relabel": {s.model: s.relabel for s in definition.seclabels if s.model},
+            **options,
+        }
+        self.ctx = self._context(definition, updates)
+        self.defs = module.parse_devices(source, self.ctx)
+
+    def _context(self, definition: Definition, updates: dict[str, Any]) -> Any:
+        ctx = self.module.context_for(definition)
+        known = {f.name for f in dataclasses.fields(ctx)}
+        return dataclasses.replace(ctx, **{k: v for k, v in updates.items() if k in known})
+
+    def post_parse(self, definition: Definition) -> None:
+        if self.module is not None:
+            self.module.post_parse_devices(self.defs, self.ctx)
+
+    def validate(self, definition: Definition) -> None:
+        if self.module is None:
+            return
+        # The memory size is final only after the domain's post-parse.
+        self.ctx = self._context(definition, {"memory_kib": definition.memory.total})
+        self.module.validate_devices(self.defs, self.ctx)
+
+
+def _device_boot_order(devices: etree._Element | None) -> bool:
+    if devices is None:
+        return False
+    return any(child(device, "boot") is not None for device in devices)
+
+
+def _post_parse(definition: Definition) -> None:
+    """``virDomainDefPostParse``: defaults that depend on several parts."""
+    validate_memory(definition.memory, len(definition.numa.cells), definition.numa.memory)
+    finish_vcpus(definition.vcpus)
+    check_os(definition.os)
+    device_boot = _device_boot_order(definition.devices)
+    if device_boot and definition.os.boot:
+        raise unsupported("per-device boot elements cannot be used together with os/boot elements")
+    default_boot(definition.os, device_boot)
+    if "/" in definition.name:
+        raise xml_error(f"name {definition.name} cannot contain '/'")
+
+
+def _validate(definition: Definition) -> None:
+    """``virDomainDefValidate``: checks across the whole definition."""
+    check_lifecycle(definition.lifecycle)
+    validate_pages(definition.memory.pages, len(definition.numa.cells))
+    check_loader(definition.os)
+    validate_cputune(definition.cputune)
+    validate_iothreads(definition.iothreads)
+    check_boot(definition.os)
+    validate_blkiotune(definition.blkio)
+    check_idmap(definition.idmap)
+    check_timers(definition.clock)

@@ -1,0 +1,446 @@
+"""Shared readers and writers of the domain document: libvirt's value rules and errors.
+
+Every part of ``<domain>`` reads its attributes the way libvirt 9.0's
+``virXMLProp*`` helpers do and reports bad values in their words:
+
+* enumerations and booleans - ``XML error: Invalid value for attribute 'dev'
+  in element 'boot': 'floppy'.`` (``VIR_ERR_XML_ERROR``, error domain XML);
+* integers - the same, followed by ``Expected integer value`` or ``Expected
+  non-negative integer value``;
+* a missing required attribute - ``XML error: Missing required attribute
+  'name' in element 'feature'``.
+
+CPU and NUMA node sets are libvirt bitmaps (``virBitmapParse`` and
+``virBitmapFormat``: ``0-3,^2,8`` reads as {0, 1, 3, 8} and is written
+``0-1,3,8``) and UUIDs are read like ``virUUIDParse``. The output helpers
+build the new element tree the formatter writes (:func:`sub`), leaving out
+attributes whose value is ``None``.
+
+Error constructors (:func:`xml_error`, :func:`unsupported`, :func:`internal`)
+carry the domain error domain (``VIR_FROM_DOMAIN``), as libvirt's domain
+configuration code does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Iterable, Sequence
+from typing import Final
+
+from lxml import etree
+
+from virtcore.enums.errors import ErrorDomain
+from virtcore.errors import ConfigUnsupportedError, InternalError, InvalidArgError, XMLError
+from virtcore.xml import units
+
+__all__ = [
+    "BITMAP_LIMIT",
+    "CPUMASK_LEN",
+    "ON_OFF",
+    "YES_NO",
+    "attr_bool",
+    "attr_enum",
+    "attr_int",
+    "attr_switch",
+    "attr_uint",
+    "attr_ullong",
+    "child",
+    "children",
+    "format_bitmap",
+    "format_uuid",
+    "internal",
+    "parse_bitmap",
+    "parse_cpuset",
+    "parse_uint_wrapping",
+    "parse_ullong_wrapping",
+    "parse_uuid",
+    "string_value",
+    "sub",
+    "text_of",
+    "unsupported",
+    "xml_error",
+]
+
+logger = logging.getLogger(__name__)
+
+DOM: Final = ErrorDomain.DOMAIN
+YES_NO: Final = ("yes", "no")
+ON_OFF: Final = ("on", "off")
+CPUMASK_LEN: Final = 16384
+"""``VIR_DOMAIN_CPUMASK_LEN``: the size of libvirt's CPU and node masks."""
+BITMAP_LIMIT: Final = CPUMASK_LEN
+"""Highest bit number + 1 a bitmap may name."""
+
+
+# -- errors ---------------------------------------------------------------------------
+
+
+def xml_error(detail: str, domain: int = DOM) -> XMLError:
+    """``VIR_ERR_XML_ERROR`` ("XML error: ...") from the domain configuration code."""
+    return XMLError(detail, domain=domain)
+
+
+def unsupported(detail: str) -> ConfigUnsupportedError:
+    """``VIR_ERR_CONFIG_UNSUPPORTED`` ("unsupported configuration: ...")."""
+    return ConfigUnsupportedError(detail, domain=DOM)
+
+
+def internal(detail: str) -> InternalError:
+    """``VIR_ERR_INTERNAL_ERROR`` ("internal error: ...")."""
+    return InternalError(detail, domain=DOM)
+
+
+def _local(element: etree._Element) -> str:
+    return etree.QName(element).localname
+
+
+def invalid_attr(element: etree._Element, name: str, value: str, expected: str = "") -> XMLError:
+    """The ``virXMLProp*`` error for a value that cannot be read."""
+    suffix = f" Expected {expected}" if expected else ""
+    return XMLError(
+        f"Invalid value for attribute '{name}' in element '{_local(element)}': '{value}'.{suffix}",
+        domain=ErrorDomain.XML,
+    )
+
+
+def missing_attr(element: etree._Element, name: str) -> XMLError:
+    """The ``virXMLProp*`` error for a required attribute that is absent."""
+    return XMLError(
+        f"Missing required attribute '{name}' in element '{_local(element)}'",
+        domain=ErrorDomain.XML,
+    )
+
+
+def zero_attr(element: etree._Element, name: str) -> XMLError:
+    """The ``virXMLProp*`` error for a zero where libvirt wants a positive number."""
+    return XMLError(
+        f"Invalid value for attribute '{name}' in element '{_local(element)}': "
+        "Zero is not permitted",
+        domain=ErrorDomain.XML,
+    )
+
+
+# -- tree access ----------------------------------------------------------------------
+
+
+def child(element: etree._Element | None, tag: str) -> etree._Element | None:
+    """The first child element named *tag*, or None.
+
+    A path (``"os/type"``) selects like libvirt's XPath ``./os/type[1]``:
+    the first match below any of several ``<os>`` elements.
+    """
+    if element is None:
+        return None
+    if "/" in tag:
+        return next(element.iterfind(tag), None)
+    return next(element.iterchildren(tag), None)
+
+
+def children(element: etree._Element | None, tag: str) -> list[etree._Element]:
+    """Every child element named *tag*, in document order.
+
+    A path (``"cputune/vcpupin"``) selects like libvirt's XPath: the matches
+    below all elements of the first steps, in document order.
+    """
+    if element is None:
+        return []
+    if "/" in tag:
+        return list(element.iterfind(tag))
+    return list(element.iterchildren(tag))
+
+
+def string_value(element: etree._Element) -> str:
+    """The text content of *element* as XPath ``string()`` reads it (comments excluded)."""
+    if len(element) == 0:
+        return element.text or ""
+    return "".join(str(text) for text in element.itertext())
+
+
+def text_of(element: etree._Element | None, tag: str | None = None) -> str | None:
+    """Text content of *element* (or its first *tag* child) as ``virXPathString`` reads it.
+
+    None when the element is absent or its content is empty.
+    """
+    if tag is not None:
+        element = child(element, tag)
+    if element is None:
+        return None
+    return string_value(element) or None
+
+
+# -- attribute readers (virXMLProp*) ------------------------------------------------
+
+
+def _raw(element: etree._Element, name: str, required: bool) -> str | None:
+    value = element.get(name)
+    if value is None and required:
+        raise missing_attr(element, name)
+    return value
+
+
+def attr_enum(
+    element: etree._Element,
+    name: str,
+    values: Collection[str],
+    *,
+    required: bool = False,
+) -> str | None:
+    """An attribute that must be one of *values* (``virXMLPropEnum``)."""
+    value = _raw(element, name, required)
+    if value is not None and value not in values:
+        raise invalid_attr(element, name, value)
+    return value
+
+
+def attr_bool(
+    element: etree._Element,
+    name: str,
+    *,
+    required: bool = False,
+    words: Sequence[str] = YES_NO,
+) -> bool | None:
+    """A ``yes``/``no`` attribute (``virXMLPropTristateBool``); None when absent."""
+    value = _raw(element, name, required)
+    if value is None:
+        return None
+    if value == words[0]:
+        return True
+    if value == words[1]:
+        return False
+    raise invalid_attr(element, name, value)
+
+
+def attr_switch(element: etree._Element, name: str, *, required: bool = False) -> bool | None:
+    """An ``on``/``off`` attribute (``virXMLPropTristateSwitch``); None when absent."""
+    return attr_bool(element, name, required=required, words=ON_OFF)
+
+
+def attr_uint(
+    element: etree._Element,
+    name: str,
+    *,
+    required: bool = False,
+    nonzero: bool = False,
+    base: int = 10,
+) -> int | None:
+    """An ``unsigned int`` attribute (``virXMLPropUInt``), no minus sign allowed."""
+    value = _raw(element, name, required)
+    if value is None:
+        return None
+    try:
+        number = units.parse_uint(value, base)
+    except ValueError:
+        raise invalid_attr(element, name, value, "non-negative integer value") from None
+    if nonzero and number == 0:
+        raise zero_attr(element, name)
+    return number
+
+
+def attr_int(element: etree._Element, name: str, *, required: bool = False) -> int | None:
+    """An ``int`` attribute (``virXMLPropInt``)."""
+    value = _raw(element, name, required)
+    if value is None:
+        return None
+    try:
+        return units.parse_int(value)
+    except ValueError:
+        raise invalid_attr(element, name, value, "integer value") from None
+
+
+def attr_ullong(element: etree._Element, name: str, *, required: bool = False) -> int | None:
+    """An ``unsigned long long`` attribute (``virXMLPropULongLong``)."""
+    value = _raw(element, name, required)
+    if value is None:
+        return None
+    try:
+        return units.parse_ullong(value)
+    except ValueError:
+        raise invalid_attr(element, name, value, "non-negative integer value") from None
+
+
+def parse_uint_wrapping(text: str) -> int:
+    """``virStrToLong_ui``: an ``unsigned int`` where ``-n`` wraps around (``-1`` is UINT_MAX)."""
+    value, negative = units.parse_c_integer(text)
+    if negative:
+        if -value > units.UINT_MAX:
+            raise ValueError(f"out of range: {text!r}")
+        return value & units.UINT_MAX
+    if value > units.UINT_MAX:
+        raise ValueError(f"out of range: {text!r}")
+    return value
+
+
+def parse_ullong_wrapping(text: str) -> int:
+    """``virStrToLong_ull``: an ``unsigned long long`` where ``-n`` wraps around."""
+    value, negative = units.parse_c_integer(text)
+    if abs(value) > units.ULLONG_MAX:
+        raise ValueError(f"out of range: {text!r}")
+    return value & units.ULLONG_MAX if negative else value
+
+
+# -- bitmaps ---------------------------------------------------------------------------
+
+_SPACES = " \t\n\v\f\r"
+
+
+def _bitmap_error(text: str) -> InvalidArgError:
+    return InvalidArgError(f"Failed to parse bitmap '{text}'", domain=ErrorDomain.NONE)
+
+
+def _read_number(text: str, pos: int, source: str) -> tuple[int, int]:
+    """A C ``strtol`` number at *pos* (leading blanks and a sign allowed)."""
+    end = pos
+    while end < len(text) and text[end] in _SPACES:
+        end += 1
+    start = end
+    if end < len(text) and text[end] in "+-":
+        end += 1
+    digits = end
+    while end < len(text) and text[end].isdigit() and text[end].isascii():
+        end += 1
+    if end == digits:
+        raise _bitmap_error(source)
+    value = int(text[start:end])
+    if not units.INT_MIN <= value <= units.INT_MAX:
+        raise _bitmap_error(source)
+    return value, end
+
+
+def parse_bitmap(text: str) -> frozenset[int]:
+    """The bit numbers of a libvirt bitmap string (``virBitmapParseUnlimited``).
+
+    ``"0-3,^2, 8"`` is {0, 1, 3, 8}. Malformed text raises
+    :class:`~virtcore.errors.InvalidArgError` ``Failed to parse bitmap '...'``
+    (error domain NONE), as libvirt does.
+    """
+    bits: set[int] = set()
+    pos = 0
+    length = len(text)
+    while pos < length and text[pos] in _SPACES:
+        pos += 1
+    if pos == length:
+        raise _bitmap_error(text)
+    while pos < length:
+        negate = False
+        if text[pos] == "^":
+            negate = True
+            pos += 1
+        if pos >= length or not (text[pos].isdigit() and text[pos].isascii()):
+            raise _bitmap_error(text)
+        start, pos = _read_number(text, pos, text)
+        if start >= BITMAP_LIMIT:
+            raise _bitmap_error(text)
+        while pos < length and text[pos] in _SPACES:
+            pos += 1
+        if pos == length or text[pos] == ",":
+            if negate:
+                bits.discard(start)
+            else:
+                bits.add(start)
+        elif text[pos] == "-":
+            if negate:
+                raise _bitmap_error(text)
+            last, pos = _read_number(text, pos + 1, text)
+            if last < start or last >= BITMAP_LIMIT:
+                raise _bitmap_error(text)
+            bits.update(range(start, last + 1))
+            while pos < length and text[pos] in _SPACES:
+                pos += 1
+        if pos == length:
+            break
+        if text[pos] != ",":
+            raise _bitmap_error(text)
+        pos += 1
+        while pos < length and text[pos] in _SPACES:
+            pos += 1
+    return frozenset(bits)
+
+
+def parse_cpuset(text: str, what: str = "cpuset") -> frozenset[int]:
+    """A CPU or node set that must name at least one (``Invalid value of 'cpuset'``)."""
+    bits = parse_bitmap(text)
+    if not bits:
+        raise unsupported(f"Invalid value of '{what}': {text}")
+    return bits
+
+
+def format_bitmap(bits: Iterable[int]) -> str:
+    """``virBitmapFormat``: ascending bit numbers, runs written ``a-b`` (``"0-1,3,8"``)."""
+    ordered = sorted(set(bits))
+    parts: list[str] = []
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        parts.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
+        i = j + 1
+    return ",".join(parts)
+
+
+# -- UUIDs -----------------------------------------------------------------------------
+
+
+def parse_uuid(text: str) -> bytes | None:
+    """The 16 bytes of a UUID read like ``virUUIDParse``, or None when malformed.
+
+    Leading and trailing blanks are allowed, as are dashes and blanks between
+    byte pairs; upper- and lower-case hex digits are accepted.
+    """
+    pos = 0
+    length = len(text)
+    while pos < length and text[pos] in _SPACES:
+        pos += 1
+    out = bytearray()
+    hexdigits = "0123456789abcdefABCDEF"
+    while len(out) < 16:
+        if pos >= length:
+            return None
+        char = text[pos]
+        if char in "- ":
+            pos += 1
+            continue
+        if char not in hexdigits or pos + 1 >= length or text[pos + 1] not in hexdigits:
+            return None
+        out.append(int(text[pos : pos + 2], 16))
+        pos += 2
+    if text[pos:].strip(_SPACES):
+        return None
+    return bytes(out)
+
+
+def format_uuid(raw: bytes) -> str:
+    """The canonical lower-case text of a 16-byte UUID (``virUUIDFormat``)."""
+    digits = raw.hex()
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+
+
+# -- output ----------------------------------------------------------------------------
+
+AttrValue = str | int | None
+
+
+def sub(
+    parent: etree._Element,
+    tag: str,
+    attrs: Iterable[tuple[str, AttrValue]] = (),
+    text: str | int | None = None,
+) -> etree._Element:
+    """Append ``<tag>`` to *parent* with *attrs* in order (None values left out)."""
+    element = etree.SubElement(parent, tag)
+    for name, value in attrs:
+        if value is not None:
+            element.set(name, str(value))
+    if text is not None:
+        element.text = str(text)
+    return element
+
+
+def yes_no(value: bool | None) -> str | None:
+    """``"yes"``/``"no"`` for a tristate, None when unset."""
+    return None if value is None else ("yes" if value else "no")
+
+
+def on_off(value: bool | None) -> str | None:
+    """``"on"``/``"off"`` for a tristate, None when unset."""
+    return None if value is None else ("on" if value else "off")

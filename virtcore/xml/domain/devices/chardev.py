@@ -1,0 +1,769 @@
+"""Character devices: ``<serial>``, ``<parallel>``, ``<console>`` and ``<channel>``.
+
+::
+
+    <serial type='tcp'>
+      <source mode='bind' host='0.0.0.0' service='2445'/>
+      <protocol type='telnet'/>
+      <target type='isa-serial' port='1'>
+        <model name='isa-serial'/>
+      </target>
+    </serial>
+    <channel type='unix'>
+      <source mode='bind' path='/var/lib/qga.sock'/>
+      <target type='virtio' name='org.qemu.guest_agent.0'/>
+    </channel>
+
+The host side (``type`` and ``<source>``, ``<protocol>``, ``<log>``) is a
+:class:`ChrSourceDef`, shared with the smartcard passthrough, the RNG ``egd``
+backend and the external TPM. The guest side is the ``<target>``: a port
+for serial, parallel and console devices, a name (``virtio``, ``xen``) or an
+IPv4 address and port (``guestfwd``) for channels.
+
+Ports and the console are decided for the whole domain, not per device;
+:func:`resolve_chardevs` does what libvirt does on define:
+
+* parallel ports and consoles are numbered while parsing, missing serial
+  ports after the ISA serial ports are placed;
+* the first ``<console>`` of an HVM guest is an alias of the first
+  ``<serial>``: a lone console becomes a serial port, a lone serial port
+  gets a console, and the console is written as a copy of the serial port
+  with ``<target type='serial'>`` (:meth:`Chardevs.consoles_to_format`).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from lxml import etree
+
+from virtcore.enums.errors import ErrorDomain, ErrorNumber
+from virtcore.xml.builder import XMLProperty
+from virtcore.xml.domain.devices.support import (
+    INACTIVE,
+    SECURE,
+    DeviceContext,
+    DeviceDef,
+    DeviceInfo,
+    DeviceModel,
+    Seclabel,
+    as_c_int,
+    child,
+    children,
+    element,
+    fail,
+    is_x86,
+    onoff,
+    optional_element,
+    parse_ui_wrapping,
+    prop,
+    prop_enum,
+    prop_switch,
+    prop_tristate,
+    prop_uint,
+    yesno,
+)
+
+__all__ = [
+    "CHR_TYPES",
+    "Channel",
+    "ChardevModel",
+    "Chardevs",
+    "ChrDef",
+    "ChrSourceDef",
+    "Console",
+    "Parallel",
+    "Serial",
+    "chr_type",
+    "resolve_chardevs",
+]
+
+logger = logging.getLogger(__name__)
+
+CHR_TYPES = (
+    "null", "vc", "pty", "dev", "file", "pipe", "stdio", "udp", "tcp", "unix",
+    "spicevmc", "spiceport", "nmdm", "qemu-vdagent", "dbus",
+)  # fmt: skip
+"""``virDomainChrType``: what the host connects the device to."""
+TCP_PROTOCOLS = ("raw", "telnet", "telnets", "tls")
+SERIAL_TARGETS = (
+    "none", "isa-serial", "usb-serial", "pci-serial", "spapr-vio-serial",
+    "system-serial", "sclp-serial", "isa-debug",
+)  # fmt: skip
+SERIAL_MODELS = (
+    "none", "isa-serial", "usb-serial", "pci-serial", "spapr-vty", "pl011",
+    "sclpconsole", "sclplmconsole", "16550a", "isa-debugcon",
+)  # fmt: skip
+CHANNEL_TARGETS = ("none", "guestfwd", "virtio", "xen")
+CONSOLE_TARGETS = (
+    "none", "serial", "xen", "uml", "virtio", "lxc", "openvz", "sclp", "sclplm",
+)  # fmt: skip
+DEVICE_STATES = ("default", "connected", "disconnected")
+MOUSE_MODES = ("default", "server", "client")
+_TARGETS = {"serial": SERIAL_TARGETS, "channel": CHANNEL_TARGETS, "console": CONSOLE_TARGETS}
+_MAX_ISA_SERIAL_PORTS = 4
+_CHANNEL_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
+
+
+# -- the host side ----------------------------------------------------------------------
+
+
+@dataclass
+class ChrSourceDef:
+    """The host side of a character device (``virDomainChrSourceDef``)."""
+
+    type: str = "pty"
+    path: str | None = None
+    append: bool | None = None
+    listen: bool = False
+    host: str | None = None
+    service: str | None = None
+    tls: bool | None = None
+    reconnect: bool | None = None
+    reconnect_timeout: int = 0
+    protocol: str = "raw"
+    bind_host: str | None = None
+    bind_service: str | None = None
+    connect_host: str | None = None
+    connect_service: str | None = None
+    channel: str | None = None
+    master: str | None = None
+    slave: str | None = None
+    clipboard: bool | None = None
+    mouse: str | None = None
+    logfile: str | None = None
+    logappend: bool | None = None
+    seclabels: list[Seclabel] = field(default_factory=list)
+
+    @classmethod
+    def parse(
+        cls, node: etree._Element, kind: str, ctx: DeviceContext, *, seclabels: bool = False
+    ) -> ChrSourceDef:
+        """``virDomainChrSourceDefParseXML`` for the children of *node*, of type *kind*.
+
+        *seclabels* reads ``<seclabel>`` overrides inside ``<source>`` (only
+        the four character devices have them).
+        """
+        src = cls(type=kind)
+        sources = children(node, "source")
+        if len(sources) > 1 and kind != "udp":
+            fail(
+                ErrorNumber.XML_ERROR,
+                "only one source element is allowed for character device",
+            )
+        if len(sources) > 2:
+            fail(
+                ErrorNumber.XML_ERROR,
+                "only two source elements are allowed for character device",
+            )
+        if sources:
+            src._parse_source(sources, ctx)
+            if seclabels:
+                src.seclabels = Seclabel.parse_all(sources[0], ctx.inactive)
+        logs = children(node, "log")
+        if len(logs) > 1:
+            fail(ErrorNumber.XML_ERROR, "only one log element is allowed for character device")
+        if logs:
+            src.logfile = prop(logs[0], "file")
+            src.logappend = prop_switch(logs[0], "append")
+        protocols = children(node, "protocol")
+        if len(protocols) > 1:
+            fail(
+                ErrorNumber.XML_ERROR,
+                "only one protocol element is allowed for character device",
+            )
+        if protocols and kind == "tcp":
+            protocol = prop(protocols[0], "type")
+            if protocol is not None:
+                if protocol not in TCP_PROTOCOLS:
+                    fail(ErrorNumber.CONFIG_UNSUPPORTED, f"Unknown protocol '{protocol}'")
+                src.protocol = protocol
+        return src
+
+    def _parse_source(self, sources: Sequence[etree._Element], ctx: DeviceContext) -> None:
+        first = sources[0]
+        kind = self.type
+        if kind == "file":
+            self.path = prop(first, "path")
+            self.append = prop_switch(first, "append")
+        elif kind == "pty":
+            # A pty's path is only read from live XML.
+            if not ctx.inactive:
+                self.path = prop(first, "path")
+        elif kind in ("dev", "pipe"):
+            self.path = prop(first, "path")
+        elif kind == "unix":
+            self.listen = _mode(first) == "bind"
+            self.path = prop(first, "path")
+            self._parse_reconnect(first)
+        elif kind == "udp":
+            for source in sources:
+                self._parse_udp(source)
+        elif kind == "tcp":
+            self.listen = _mode(first) == "bind"
+            self.host = prop(first, "host")
+            self.service = prop(first, "service")
+            self.tls = prop_tristate(first, "tls")
+            self._parse_reconnect(first)
+        elif kind in ("spiceport", "dbus"):
+            self.channel = prop(first, "channel")
+        elif kind == "nmdm":
+            self.master = prop(first, "master")
+            self.slave = prop(first, "slave")
+        elif kind == "qemu-vdagent":
+            clipboard = child(first, "clipboard")
+            if clipboard is not None:
+                self.clipboard = prop_tristate(clipboard, "copypaste", required=True)
+            mouse = child(first, "mouse")
+            if mouse is not None:
+                self.mouse = prop_enum(mouse, "mode", MOUSE_MODES, required=True, nonzero=True)
+
+    def _parse_udp(self, source: etree._Element) -> None:
+        mode = _mode(source)
+        if mode == "connect" and self.connect_host is None and self.connect_service is None:
+            self.connect_host = prop(source, "host")
+            self.connect_service = prop(source, "service")
+        elif mode == "bind" and self.bind_host is None and self.bind_service is None:
+            self.bind_host = prop(source, "host")
+            self.bind_service = prop(source, "service")
+
+    def _parse_reconnect(self, source: etree._Element) -> None:
+        reconnect = child(source, "reconnect")
+        if reconnect is None:
+            return
+        self.reconnect = prop_tristate(reconnect, "enabled")
+        if self.reconnect:
+            self.reconnect_timeout = prop_uint(reconnect, "timeout", required=True) or 0
+
+    def same_as(self, other: ChrSourceDef) -> bool:
+        """``virDomainChrSourceDefIsEqual``: whether both connect the same host side."""
+        if self.type != other.type:
+            return False
+        kind = self.type
+        if kind == "file":
+            return self.append == other.append and self.path == other.path
+        if kind in ("pty", "dev", "pipe"):
+            return self.path == other.path
+        if kind == "nmdm":
+            return (self.master, self.slave) == (other.master, other.slave)
+        if kind == "udp":
+            mine = (self.bind_host, self.bind_service, self.connect_host, self.connect_service)
+            theirs = (
+                other.bind_host,
+                other.bind_service,
+                other.connect_host,
+                other.connect_service,
+            )
+            return mine == theirs
+        if kind in ("tcp", "unix"):
+            common = (
+                self.listen == other.listen
+                and self.reconnect == other.reconnect
+                and self.reconnect_timeout == other.reconnect_timeout
+            )
+            if kind == "unix":
+                return common and self.path == other.path
+            return (
+                common
+                and self.protocol == other.protocol
+                and (self.host, self.service) == (other.host, other.service)
+            )
+        if kind in ("spiceport", "dbus"):
+            return self.channel == other.channel
+        if kind == "qemu-vdagent":
+            return (self.clipboard, self.mouse) == (other.clipboard, other.mouse)
+        return True
+
+    def validate(self, ctx: DeviceContext, device: ChrDef | None = None) -> None:
+        """``virDomainChrSourceDefValidate``; *device* is the character device, if any."""
+        kind = self.type
+        if kind in ("file", "dev", "pipe") and self.path is None:
+            fail(ErrorNumber.INTERNAL_ERROR, "Missing source path attribute for char device")
+        if kind == "nmdm" and (self.master is None) != (self.slave is None):
+            fail(
+                ErrorNumber.INTERNAL_ERROR,
+                "Should define both master and slave path attributes for nmdm device",
+            )
+        if kind == "tcp":
+            if self.host is None:
+                fail(ErrorNumber.INTERNAL_ERROR, "Missing source host attribute for char device")
+            if self.service is None:
+                fail(
+                    ErrorNumber.INTERNAL_ERROR,
+                    "Missing source service attribute for char device",
+                )
+        if kind == "udp" and self.connect_service is None:
+            fail(ErrorNumber.INTERNAL_ERROR, "Missing source service attribute for char device")
+        if kind == "unix" and self.path is None:
+            # Only virtio and xen channels may have their socket path made up.
+            auto_path = (
+                device is not None
+                and device.device_type == "channel"
+                and device.target_type in ("xen", "virtio")
+            )
+            if not auto_path:
+                fail(ErrorNumber.INTERNAL_ERROR, "Missing source path attribute for char device")
+        if kind in ("tcp", "unix") and self.listen and self.reconnect is not None:
+            fail(
+                ErrorNumber.INTERNAL_ERROR,
+                "chardev reconnect is possible only for connect mode",
+            )
+        if kind in ("spiceport", "dbus"):
+            if self.channel is None:
+                fail(
+                    ErrorNumber.CONFIG_UNSUPPORTED,
+                    "Missing source channel attribute for char device",
+                )
+            if not set(self.channel) <= _CHANNEL_NAME_CHARS:
+                fail(
+                    ErrorNumber.INVALID_ARG,
+                    "Invalid character in source channel for char device",
+                )
+        for label in self.seclabels:
+            if ctx.seclabel_relabel.get(label.model or "") is False:
+                fail(
+                    ErrorNumber.CONFIG_UNSUPPORTED,
+                    "label overrides require relabeling to be enabled at the domain level",
+                )
+
+    def elements(self, flags: int) -> list[etree._Element]:
+        """``virDomainChrSourceDefFormat``: ``<source>``, ``<protocol>`` and ``<log>``."""
+        out: list[etree._Element | None] = []
+        attrs: list[tuple[str, str | int | None]]
+        kind = self.type
+        if kind == "qemu-vdagent":
+            kids = []
+            if self.clipboard is not None:
+                kids.append(element("clipboard", [("copypaste", yesno(self.clipboard))]))
+            if self.mouse is not None:
+                kids.append(element("mouse", [("mode", self.mouse)]))
+            out.append(optional_element("source", (), kids))
+        elif kind in ("pty", "dev", "file", "pipe"):
+            if kind != "pty" or (self.path is not None and not flags & INACTIVE):
+                append = onoff(self.append) if kind == "file" else None
+                out.append(
+                    optional_element(
+                        "source",
+                        [("path", self.path), ("append", append)],
+                        [label.to_element(flags) for label in self.seclabels],
+                    )
+                )
+        elif kind == "nmdm":
+            out.append(element("source", [("master", self.master), ("slave", self.slave)]))
+        elif kind == "udp":
+            if self.bind_service is not None or self.bind_host is not None:
+                attrs = [("mode", "bind"), ("host", self.bind_host)]
+                out.append(element("source", [*attrs, ("service", self.bind_service)]))
+            if self.connect_service is not None or self.connect_host is not None:
+                attrs = [("mode", "connect"), ("host", self.connect_host)]
+                out.append(element("source", [*attrs, ("service", self.connect_service)]))
+        elif kind == "tcp":
+            # libvirt hides tls only for a value taken from its own
+            # configuration, which a defined domain never has.
+            attrs = [
+                ("mode", "bind" if self.listen else "connect"),
+                ("host", self.host),
+                ("service", self.service),
+                ("tls", yesno(self.tls)),
+            ]
+            out.append(element("source", attrs, [self._reconnect()]))
+            out.append(element("protocol", [("type", self.protocol)]))
+        elif kind == "unix":
+            if self.path is not None:
+                attrs = [("mode", "bind" if self.listen else "connect"), ("path", self.path)]
+                labels = [label.to_element(flags) for label in self.seclabels]
+                out.append(element("source", attrs, [*labels, self._reconnect()]))
+        elif kind in ("spiceport", "dbus"):
+            out.append(element("source", [("channel", self.channel)]))
+        if self.logfile is not None:
+            out.append(element("log", [("file", self.logfile), ("append", onoff(self.logappend))]))
+        return [e for e in out if e is not None]
+
+    def _reconnect(self) -> etree._Element | None:
+        if self.reconnect is None:
+            return None
+        timeout = self.reconnect_timeout if self.reconnect else None
+        return element("reconnect", [("enabled", yesno(self.reconnect)), ("timeout", timeout)])
+
+
+def _mode(source: etree._Element) -> str:
+    mode = prop(source, "mode")
+    if mode is None:
+        return "connect"
+    if mode not in ("connect", "bind"):
+        fail(
+            ErrorNumber.XML_ERROR,
+            f"Invalid value for attribute 'mode' in element 'source': '{mode}'.",
+            ErrorDomain.XML,
+        )
+    return mode
+
+
+def chr_type(node: etree._Element, attribute: str = "type") -> str:
+    """The character device type of *node* (``pty`` when absent), checked."""
+    kind = prop(node, attribute)
+    if kind is None:
+        return "pty"
+    if kind not in CHR_TYPES:
+        fail(
+            ErrorNumber.CONFIG_UNSUPPORTED,
+            f"unknown type presented to host for character device: {kind}",
+        )
+    return kind
+
+
+# -- the devices ------------------------------------------------------------------------
+
+
+@dataclass
+class ChrDef(DeviceDef):
+    """A parsed character device (``virDomainChrDef``)."""
+
+    device_type: str
+    source: ChrSourceDef = field(default_factory=ChrSourceDef)
+    target_type: str = "none"
+    target_model: str = "none"
+    port: int = -1
+    target_name: str | None = None
+    target_address: str | None = None
+    target_port: int | None = None
+    state: str = "default"
+    info: DeviceInfo = field(default_factory=DeviceInfo)
+
+    def validate(self, ctx: DeviceContext) -> None:
+        """``virDomainChrDefValidate``."""
+        super().validate(ctx)
+        self.source.validate(ctx, self)
+
+    def to_element(self, flags: int = 0) -> etree._Element:
+        """``virDomainChrDefFormat``."""
+        return element(
+            self.device_type,
+            [("type", self.source.type)],
+            [*self.source.elements(flags), self._target(flags), *self.info.elements()],
+        )
+
+    def _target(self, flags: int) -> etree._Element:
+        kind = self.device_type
+        if kind == "channel":
+            attrs: list[tuple[str, str | int | None]] = [("type", self.target_type)]
+            if self.target_type == "guestfwd":
+                attrs += [("address", self.target_address), ("port", self.target_port)]
+            elif self.target_type in ("xen", "virtio"):
+                attrs.append(("name", self.target_name))
+                # libvirt tests its inactive *parse* flag here, whose bit is
+                # the SECURE bit of the format flags.
+                if self.target_type == "virtio" and self.state != "default" and not flags & SECURE:
+                    attrs.append(("state", self.state))
+            return element("target", attrs)
+        if kind == "console":
+            return element("target", [("type", self.target_type), ("port", self.port)])
+        if kind == "serial":
+            target_type = None if self.target_type == "none" else self.target_type
+            kids = []
+            if self.target_model != "none":
+                kids.append(element("model", [("name", self.target_model)]))
+            return element("target", [("type", target_type), ("port", self.port)], kids)
+        return element("target", [("port", self.port)])
+
+
+class ChardevModel(DeviceModel):
+    """What the four character device elements share."""
+
+    XML_ORDER = {
+        "": ("@type", "source", "protocol", "log", "target", "alias", "address"),
+        "source": ("@mode", "@host", "@path", "@service", "@channel", "@append", "@tls"),
+        "target": ("@type", "@name", "@address", "@port", "model"),
+    }
+
+    type = XMLProperty("./@type", doc="The host side: ``pty``, ``file``, ``unix``, ``tcp``, ...")
+    source_path = XMLProperty("./source/@path", doc="File, device, pipe or socket path.")
+    source_mode = XMLProperty("./source/@mode", doc="``bind`` (listen) or ``connect``.")
+    source_host = XMLProperty("./source/@host", doc="TCP/UDP host.")
+    source_service = XMLProperty("./source/@service", doc="TCP/UDP port.")
+    source_channel = XMLProperty("./source/@channel", doc="spiceport/dbus channel name.")
+    protocol = XMLProperty("./protocol/@type", doc="TCP protocol: raw, telnet, telnets, tls.")
+    log_file = XMLProperty("./log/@file", doc="A file receiving the device's output.")
+    target_type = XMLProperty("./target/@type", doc="Guest side type (``virtio``, ...).")
+    target_port = XMLProperty("./target/@port", int, doc="Guest port number.")
+    alias = XMLProperty("./alias/@name", doc="The user alias (``ua-...``).")
+
+    def parse(self, ctx: DeviceContext | None = None) -> ChrDef:
+        """``virDomainChrDefParseXML``."""
+        ctx = ctx or DeviceContext()
+        node = self.element
+        kind = chr_type(node)
+        device = etree.QName(node).localname
+        if device not in ("parallel", "serial", "console", "channel"):
+            fail(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown character device type: {device}")
+        result = ChrDef(device_type=device)
+        target = child(node, "target")
+        if target is not None:
+            _parse_target(result, target, ctx)
+        else:
+            result.target_type = _default_target(device)
+        result.source = ChrSourceDef.parse(node, kind, ctx, seclabels=True)
+        if kind == "spicevmc" and result.target_type != "virtio":
+            fail(ErrorNumber.CONFIG_UNSUPPORTED, "spicevmc device type only supports virtio")
+        result.info = DeviceInfo.parse(node, ctx)
+        if (
+            device == "serial"
+            and result.target_type == "usb-serial"
+            and result.info.address_type not in ("none", "usb")
+        ):
+            fail(ErrorNumber.CONFIG_UNSUPPORTED, "usb-serial requires address of usb type")
+        return result
+
+    def definition(self, ctx: DeviceContext | None = None) -> ChrDef:
+        """The device as the only character device of its domain (ports assigned)."""
+        ctx = ctx or DeviceContext()
+        parsed = self.parse(ctx)
+        lists: dict[str, list[ChrDef]] = {
+            "parallel": [],
+            "serial": [],
+            "console": [],
+            "channel": [],
+        }
+        lists[parsed.device_type].append(parsed)
+        found = resolve_chardevs(
+            lists["parallel"], lists["serial"], lists["console"], lists["channel"], ctx
+        )
+        if parsed.device_type == "console":
+            return found.consoles_to_format()[0]
+        return {"parallel": found.parallels, "serial": found.serials, "channel": found.channels}[
+            parsed.device_type
+        ][0]
+
+
+def _default_target(device: str) -> str:
+    if device == "channel":
+        fail(ErrorNumber.XML_ERROR, f"target type must be specified for {device} device")
+    return "none"
+
+
+def _parse_target(result: ChrDef, target: etree._Element, ctx: DeviceContext) -> None:
+    device = result.device_type
+    kind = prop(target, "type")
+    if kind is None:
+        result.target_type = _default_target(device)
+    elif device in _TARGETS:
+        if kind not in _TARGETS[device]:
+            fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                f"unknown target type '{kind}' specified for character device",
+            )
+        result.target_type = kind
+    model_node = child(target, "model")
+    model = prop(model_node, "name") if model_node is not None else None
+    if model and device == "serial":
+        if model not in SERIAL_MODELS:
+            fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                f"unknown target model '{model}' specified for character device",
+            )
+        result.target_model = model
+    if device == "channel":
+        if result.target_type == "guestfwd":
+            result.target_address = _guestfwd_address(prop(target, "address"))
+            result.target_port = prop_uint(target, "port", required=True)
+        elif result.target_type in ("xen", "virtio"):
+            result.target_name = prop(target, "name")
+            if result.target_type == "virtio" and not ctx.inactive:
+                state = prop_enum(target, "state", DEVICE_STATES, nonzero=True)
+                result.state = state or "default"
+        return
+    port = prop(target, "port")
+    if port is None:
+        return
+    try:
+        result.port = as_c_int(parse_ui_wrapping(port))
+    except ValueError:
+        fail(ErrorNumber.XML_ERROR, f"Invalid port number: {port}")
+
+
+def _guestfwd_address(text: str | None) -> str:
+    if text is None:
+        fail(ErrorNumber.XML_ERROR, "guestfwd channel does not define a target address")
+    try:
+        found = socket.getaddrinfo(text, None, socket.AF_UNSPEC, 0, 0, socket.AI_NUMERICHOST)
+    except socket.gaierror as exc:
+        fail(
+            ErrorNumber.SYSTEM_ERROR,
+            f"Cannot parse socket address '{text}': {exc.strerror}",
+            ErrorDomain.NONE,
+        )
+    family, _, _, _, sockaddr = found[0]
+    if family != socket.AF_INET:
+        fail(ErrorNumber.CONFIG_UNSUPPORTED, "guestfwd channel only supports IPv4 addresses")
+    return str(sockaddr[0])
+
+
+class Serial(ChardevModel):
+    """A ``<serial>`` port."""
+
+    TAG = "serial"
+    target_model = XMLProperty("./target/model/@name", doc="The emulated serial device model.")
+
+
+class Parallel(ChardevModel):
+    """A ``<parallel>`` port."""
+
+    TAG = "parallel"
+
+
+class Console(ChardevModel):
+    """A ``<console>``; the first one of an HVM guest stands for the first serial port."""
+
+    TAG = "console"
+
+
+class Channel(ChardevModel):
+    """A ``<channel>``: a named (``virtio``, ``xen``) or forwarded (``guestfwd``) stream."""
+
+    TAG = "channel"
+    target_name = XMLProperty("./target/@name", doc="Channel name seen by the guest.")
+    target_address = XMLProperty("./target/@address", doc="guestfwd IPv4 address.")
+
+
+# -- the domain's character devices together -------------------------------------------------
+
+
+@dataclass
+class Chardevs:
+    """The character devices of a domain after libvirt's define-time processing."""
+
+    parallels: list[ChrDef]
+    serials: list[ChrDef]
+    consoles: list[ChrDef]
+    channels: list[ChrDef]
+    os_type: str = "hvm"
+
+    def consoles_to_format(self) -> list[ChrDef]:
+        """The consoles as written: a serial-type console shows its serial port."""
+        out: list[ChrDef] = []
+        for index, console in enumerate(self.consoles):
+            if (
+                self.os_type == "hvm"
+                and console.target_type in ("serial", "none")
+                and index < len(self.serials)
+            ):
+                out.append(
+                    replace(self.serials[index], device_type="console", target_type="serial")
+                )
+            else:
+                out.append(console)
+        return out
+
+    def all(self) -> list[ChrDef]:
+        """Every device in libvirt's iteration order (serials, parallels, channels, consoles)."""
+        return [*self.serials, *self.parallels, *self.channels, *self.consoles]
+
+
+def resolve_chardevs(
+    parallels: Sequence[ChrDef],
+    serials: Sequence[ChrDef],
+    consoles: Sequence[ChrDef],
+    channels: Sequence[ChrDef],
+    ctx: DeviceContext | None = None,
+    *,
+    validate: bool = True,
+) -> Chardevs:
+    """libvirt's define-time processing of parsed character devices (in document order).
+
+    Numbers parallel ports and consoles as the parser does, makes the first
+    console and serial port aliases (``virDomainDefAddConsoleCompat``),
+    places ISA serial ports and fills in missing ports
+    (``virDomainChrDefPostParse``) and, with *validate*, validates every
+    device. Raises libvirt's errors; the inputs are not modified.
+    """
+    ctx = ctx or DeviceContext()
+    par = [replace(d) for d in parallels]
+    ser = [replace(d) for d in serials]
+    con = [replace(d) for d in consoles]
+    chan = [replace(d) for d in channels]
+    for index, dev in enumerate(par):
+        if dev.port == -1:
+            dev.port = max((p.port for p in par[:index]), default=-1) + 1
+    for index, dev in enumerate(con):
+        dev.port = index
+    _isa_serial_ports(ser)
+    for dev in [*ser, *par, *chan, *con]:
+        _post_parse_one(dev, ser, par, con, ctx)
+    _console_compat(ser, con, ctx)
+    if ser:
+        _post_parse_one(ser[0], ser, par, con, ctx)
+    result = Chardevs(par, ser, con, chan, ctx.os_type)
+    if validate:
+        for dev in result.all():
+            dev.validate(ctx)
+    return result
+
+
+def _isa_serial_ports(serials: list[ChrDef]) -> None:
+    used: set[int] = set()
+    count = 0
+    for dev in serials:
+        if dev.target_type != "isa-serial":
+            continue
+        count += 1
+        if count > _MAX_ISA_SERIAL_PORTS or dev.port >= _MAX_ISA_SERIAL_PORTS:
+            fail(
+                ErrorNumber.INTERNAL_ERROR,
+                f"Maximum supported number of ISA serial ports is '{_MAX_ISA_SERIAL_PORTS}'",
+            )
+        if dev.port != -1:
+            if dev.port in used:
+                fail(ErrorNumber.INTERNAL_ERROR, f"target port '{dev.port}' already allocated")
+            used.add(dev.port)
+    for dev in serials:
+        if dev.target_type == "isa-serial" and dev.port == -1:
+            free = next(p for p in range(_MAX_ISA_SERIAL_PORTS) if p not in used)
+            dev.port = free
+            used.add(free)
+
+
+def _post_parse_one(
+    dev: ChrDef,
+    serials: list[ChrDef],
+    parallels: list[ChrDef],
+    consoles: list[ChrDef],
+    ctx: DeviceContext,
+) -> None:
+    if dev.device_type == "console" and dev.target_type == "none":
+        dev.target_type = "serial"
+    if dev.device_type == "serial" and dev.target_type == "isa-debug" and not is_x86(ctx.arch):
+        fail(
+            ErrorNumber.CONFIG_UNSUPPORTED,
+            "isa-debug serial type only valid on x86 architecture",
+        )
+    same = {"serial": serials, "parallel": parallels, "console": consoles}.get(dev.device_type)
+    if dev.port == -1 and same is not None:
+        dev.port = max((d.port for d in same), default=-1) + 1
+
+
+def _console_compat(serials: list[ChrDef], consoles: list[ChrDef], ctx: DeviceContext) -> None:
+    for console in consoles[1:]:
+        if console.target_type == "serial":
+            fail(ErrorNumber.CONFIG_UNSUPPORTED, "Only the first console can be a serial port")
+    hvm = ctx.os_type == "hvm"
+    if consoles and hvm and consoles[0].target_type in ("serial", "none"):
+        if not serials:
+            serial = consoles[0]
+            serial.device_type = "serial"
+            serial.target_type = "none"
+            serial.port = 0
+            serials.append(serial)
+            consoles[0] = _stub_console()
+        elif not serials[0].source.same_as(consoles[0].source):
+            consoles[0] = _stub_console()
+    elif hvm and serials and serials[0].target_type in (
+        "isa-serial", "spapr-vio-serial", "system-serial", "sclp-serial", "none",
+    ):  # fmt: skip
+        consoles.insert(0, _stub_console())
+
+
+def _stub_console() -> ChrDef:
+    return ChrDef(device_type="console", target_type="serial")

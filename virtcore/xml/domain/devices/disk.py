@@ -1,0 +1,743 @@
+"""The ``<disk>`` device: virtual disks, CD-ROMs, floppies and SCSI LUNs.
+
+::
+
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2' cache='none' io='native'/>
+      <source file='/var/lib/libvirt/images/vm.qcow2'/>
+      <backingStore type='file'>
+        <format type='raw'/>
+        <source file='/var/lib/libvirt/images/base.img'/>
+        <backingStore/>
+      </backingStore>
+      <target dev='vda' bus='virtio'/>
+      <iotune><total_iops_sec>400</total_iops_sec></iotune>
+      <serial>WD-1234</serial>
+      <boot order='1'/>
+      <alias name='ua-root'/>
+    </disk>
+
+:class:`Disk` gives typed access to the element; :meth:`Disk.parse` reads it
+as libvirt 9.0's ``virDomainDiskDefParseXML`` does and returns a
+:class:`DiskDef`, whose ``post_parse`` applies libvirt's defaults (the bus
+inferred from the target name - ``hd*`` IDE, ``sd*`` SCSI, ``vd*`` virtio,
+``xvd*`` Xen, ``ubd*`` UML, floppies on ``fdc``; CD-ROMs read-only; the
+drive address of IDE/SCSI/SATA/floppy disks, derived from the target name
+as :func:`drive_address_for` computes it) and ``validate`` makes
+``virDomainDiskDefValidate``'s checks. Checks spanning several disks -
+duplicate targets (``target 'vda' duplicated for disk sources '/a' and
+'/b'``) and duplicate drive addresses - are in :func:`check_duplicates`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from virtcore.enums.errors import ErrorDomain, ErrorNumber
+from virtcore.errors import VirtError
+from virtcore.xml.builder import UINT, XMLChild, XMLFlag, XMLProperty
+from virtcore.xml.domain.devices.address import Address, DeviceInfo, DriveAddress
+from virtcore.xml.domain.devices.source import (
+    STORAGE_FORMATS,
+    STORAGE_TYPES,
+    StorageSource,
+    auth_element,
+    backing_store_element,
+    parse_auth,
+    parse_backing_store,
+    parse_encryption,
+    parse_source,
+)
+from virtcore.xml.domain.devices.support import (
+    DeviceContext,
+    DeviceDef,
+    DeviceModel,
+    VirtioOptions,
+    child,
+    element,
+    fail,
+    onoff,
+    optional_element,
+    prop,
+    prop_enum,
+    prop_switch,
+    prop_tristate,
+    prop_uint,
+    text_of,
+    virtio_attrs,
+    yesno,
+)
+from virtcore.xml.units import ULLONG_MAX, parse_scaled, parse_ullong
+
+__all__ = [
+    "BUSES",
+    "DEVICES",
+    "IOTUNE_FIELDS",
+    "Disk",
+    "DiskDef",
+    "check_duplicates",
+    "disk_name_index",
+    "drive_address_for",
+]
+
+logger = logging.getLogger(__name__)
+
+DEVICES = ("disk", "cdrom", "floppy", "lun")
+BUSES = ("none", "ide", "fdc", "scsi", "virtio", "xen", "usb", "uml", "sata", "sd")
+MODELS = ("default", "virtio", "virtio-transitional", "virtio-non-transitional")
+SNAPSHOTS = ("default", "no", "internal", "external", "manual")
+SGIO = ("default", "filtered", "unfiltered")
+TRAYS = ("closed", "open")
+TRANSLATIONS = ("default", "none", "auto", "lba")
+STARTUP_POLICIES = ("default", "mandatory", "requisite", "optional")
+CACHE_MODES = ("default", "none", "writethrough", "writeback", "directsync", "unsafe")
+ERROR_POLICIES = ("default", "stop", "report", "ignore", "enospace")
+IO_MODES = ("default", "native", "threads", "io_uring")
+DISCARD = ("default", "unmap", "ignore")
+DETECT_ZEROES = ("default", "off", "on", "unmap")
+IOTUNE_FIELDS = (
+    "total_bytes_sec", "read_bytes_sec", "write_bytes_sec",
+    "total_iops_sec", "read_iops_sec", "write_iops_sec",
+    "total_bytes_sec_max", "read_bytes_sec_max", "write_bytes_sec_max",
+    "total_iops_sec_max", "read_iops_sec_max", "write_iops_sec_max",
+    "size_iops_sec",
+    "total_bytes_sec_max_length", "read_bytes_sec_max_length", "write_bytes_sec_max_length",
+    "total_iops_sec_max_length", "read_iops_sec_max_length", "write_iops_sec_max_length",
+)  # fmt: skip
+"""``<iotune>`` fields in libvirt's order (``group_name`` is written after ``size_iops_sec``)."""
+_DRIVER_ENUMS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("error_policy", ERROR_POLICIES),
+    ("rerror_policy", ERROR_POLICIES),
+    ("io", IO_MODES),
+)
+_DISK_PREFIXES = ("fd", "hd", "vd", "sd", "xvd", "ubd")
+_BUS_BY_PREFIX = (("hd", "ide"), ("sd", "scsi"), ("vd", "virtio"), ("xvd", "xen"), ("ubd", "uml"))
+_DRIVE_BUSES = ("ide", "fdc", "scsi", "sata")
+
+
+def disk_name_index(name: str) -> int | None:
+    """``virDiskNameToIndex``: ``vda`` -> 0, ``sdb`` -> 1, ``hdaa`` -> 26; None if unknown."""
+    rest = next((name[len(p) :] for p in _DISK_PREFIXES if name.startswith(p)), None)
+    if rest is None:
+        return None
+    index = 0
+    letters = 0
+    while letters < len(rest) and "a" <= rest[letters] <= "z":
+        index = (index + (1 if letters else 0)) * 26 + ord(rest[letters]) - ord("a")
+        letters += 1
+    digits = rest[letters:]
+    if not letters or (digits and not digits.isdigit()) or not digits.isascii():
+        return None
+    return index
+
+
+def drive_address_for(bus: str, index: int) -> DriveAddress | None:
+    """The drive address libvirt gives the disk number *index* on *bus* (narrow SCSI)."""
+    if bus == "scsi":
+        return DriveAddress(index // 7, 0, 0, index % 7)
+    if bus == "ide":
+        return DriveAddress(index // 4, (index % 4) // 2, 0, index % 2)
+    if bus == "sata":
+        return DriveAddress(index // 6, 0, 0, index % 6)
+    if bus == "fdc":
+        return DriveAddress(index // 2, 0, 0, index % 2)
+    return None
+
+
+@dataclass
+class DiskDef(DeviceDef):
+    """A parsed ``<disk>`` (``virDomainDiskDef``)."""
+
+    src: StorageSource = field(default_factory=StorageSource)
+    device: str = "disk"
+    bus: str = "none"
+    dst: str | None = None
+    model: str | None = None
+    rawio: bool | None = None
+    sgio: str | None = None
+    snapshot: str | None = None
+    driver_name: str | None = None
+    driver: dict[str, str] = field(default_factory=dict)
+    metadata_cache: int | None = None
+    virtio: VirtioOptions | None = None
+    disk_auth: bool = False
+    disk_encryption: bool = False
+    tray: str | None = None
+    removable: bool | None = None
+    rotation_rate: int = 0
+    geometry: tuple[int, int, int] = (0, 0, 0)
+    trans: str | None = None
+    blockio: tuple[int, int] = (0, 0)
+    transient: bool = False
+    transient_share_backing: bool | None = None
+    iotune: dict[str, int] = field(default_factory=dict)
+    group_name: str | None = None
+    serial: str | None = None
+    wwn: str | None = None
+    vendor: str | None = None
+    product: str | None = None
+    backend_domain: str | None = None
+    info: DeviceInfo = field(default_factory=DeviceInfo)
+
+    @property
+    def source_path(self) -> str | None:
+        """``virDomainDiskGetSource``."""
+        return self.src.path
+
+    # -- post-parse -------------------------------------------------------------------
+
+    def post_parse(self, ctx: DeviceContext) -> None:
+        """``virDomainDiskDefPostParse`` without the address (see :meth:`assign_address`)."""
+        if self.dst is not None and self.dst.startswith("ioemu:"):
+            self.dst = self.dst[len("ioemu:") :]
+        if self.device == "cdrom":
+            self.src.readonly = True
+        if self.bus == "none":
+            self.bus = "ide"
+            if self.device == "floppy":
+                self.bus = "fdc"
+            elif self.dst is not None:
+                self.bus = next((b for p, b in _BUS_BY_PREFIX if self.dst.startswith(p)), "ide")
+        if self.snapshot is None and self.src.readonly:
+            self.snapshot = "no"
+        src = self.src
+        if src.type == "network" and src.protocol == "iscsi" and src.path and "/" not in src.path:
+            src.path += "/0"
+        if self.src.type == "nvme" and self.src.nvme_managed is None:
+            self.src.nvme_managed = True
+        if self.src.type == "vhostuser" and self.snapshot is None:
+            self.snapshot = "no"
+        if self.src.fdgroup is not None:
+            fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                f"driver does not support FD passing for disk '{self.dst}'",
+            )
+
+    def assign_address(self, used_by_hostdevs: set[DriveAddress]) -> None:
+        """``virDomainDiskDefAssignAddress``: a drive address derived from the target name."""
+        if self.info.address_type != "none" or self.dst is None:
+            return
+        index = disk_name_index(self.dst)
+        if index is None:
+            fail(ErrorNumber.XML_ERROR, f"Unknown disk name '{self.dst}' and no address specified")
+        address = drive_address_for(self.bus, index)
+        if address is None:
+            return
+        if self.bus == "scsi" and address in used_by_hostdevs:
+            fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                f"using disk target name '{self.dst}' conflicts with SCSI host device address "
+                f"controller='{address.controller}' bus='{address.bus}' "
+                f"target='{address.target}' unit='{address.unit}",
+            )
+        self.info.set_drive(*address)
+
+    # -- validation -------------------------------------------------------------------
+
+    def validate(self, ctx: DeviceContext) -> None:
+        """``virDomainDiskDefValidate`` and the device-info checks."""
+        self.info.validate()
+        if self.dst is not None and not self.dst.startswith(_DISK_PREFIXES):
+            fail(ErrorNumber.INTERNAL_ERROR, f"Invalid harddisk device name: {self.dst}")
+        if self.device != "lun":
+            if self.src.reservations is not None:
+                fail(ErrorNumber.CONFIG_UNSUPPORTED, "<reservations/> allowed only for lun devices")
+            if self.rawio is not None:
+                fail(ErrorNumber.CONFIG_UNSUPPORTED, "rawio can be used only with device='lun'")
+            if self.sgio is not None:
+                fail(ErrorNumber.CONFIG_UNSUPPORTED, "sgio can be used only with device='lun'")
+        if not _address_fits_bus(self.bus, self.info.address_type):
+            fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                f"Invalid address type '{self.info.address_type}' for the disk "
+                f"'{self.dst}' with the bus type '{self.bus}'",
+            )
+        if self.driver.get("queues") and self.bus != "virtio":
+            fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                "queues attribute in disk driver element is only supported by virtio-blk",
+            )
+        if self.model in MODELS[1:] and self.bus != "virtio":
+            fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                f"disk model '{self.model}' not supported for bus '{self.bus}'",
+            )
+        if self.bus != "virtio" and self.virtio is not None:
+            self.virtio.check_absent()
+        self._validate_values()
+        self._validate_bus()
+
+    def _validate_values(self) -> None:
+        if self.wwn is not None and not _valid_wwn(self.wwn):
+            fail(ErrorNumber.INTERNAL_ERROR, f"Malformed wwn: {self.wwn}", ErrorDomain.NONE)
+        for name, value, limit in (("vendor", self.vendor, 8), ("product", self.product, 16)):
+            if value is None:
+                continue
+            if len(value) > limit:
+                fail(
+                    ErrorNumber.CONFIG_UNSUPPORTED,
+                    f"disk {name} is more than {limit} characters",
+                )
+            if not value.isprintable() or not value.isascii():
+                fail(ErrorNumber.XML_ERROR, f"disk {name} is not printable string")
+
+    def _validate_bus(self) -> None:
+        if self.bus != "virtio":
+            for name in ("event_idx", "ioeventfd"):
+                if name in self.driver:
+                    fail(
+                        ErrorNumber.CONFIG_UNSUPPORTED,
+                        f"disk {name} mode supported only for virtio bus",
+                    )
+        if self.removable is not None and self.bus != "usb":
+            fail(ErrorNumber.XML_ERROR, "removable is only valid for usb disks")
+        if self.tray is not None and self.device not in ("cdrom", "floppy"):
+            fail(ErrorNumber.CONFIG_UNSUPPORTED, "tray is only valid for cdrom and floppy")
+        if self.device == "floppy" and self.bus != "fdc":
+            fail(ErrorNumber.INTERNAL_ERROR, f"Invalid bus type '{self.bus}' for floppy disk")
+        if self.device != "floppy" and self.bus == "fdc":
+            fail(ErrorNumber.INTERNAL_ERROR, f"Invalid bus type '{self.bus}' for disk")
+        policy = self.src.startup_policy
+        if policy is not None:
+            if self.src.type == "network":
+                fail(
+                    ErrorNumber.XML_ERROR,
+                    f"disk startupPolicy '{policy}' is not allowed for disk of 'network' type",
+                )
+            if policy == "requisite" and self.device not in ("cdrom", "floppy"):
+                fail(
+                    ErrorNumber.XML_ERROR,
+                    "disk startupPolicy 'requisite' is allowed only for cdrom or floppy",
+                )
+
+    # -- output -----------------------------------------------------------------------
+
+    def to_element(self, flags: int = 0) -> etree._Element:
+        """``virDomainDiskDefFormat``."""
+        snapshot = self.snapshot
+        if snapshot == "no" and self.src.readonly:
+            snapshot = None
+        attrs: list[tuple[str, str | int | None]] = [
+            ("type", self.src.type),
+            ("device", self.device),
+            ("model", self.model),
+            ("rawio", yesno(self.rawio)),
+            ("sgio", self.sgio),
+            ("snapshot", snapshot),
+        ]
+        kids: list[etree._Element | None] = [self._driver_element()]
+        if self.src.auth is not None and self.disk_auth:
+            kids.append(auth_element(self.src.auth))
+        kids.append(
+            self.src.source_element(
+                flags, skip_auth=self.disk_auth, skip_encryption=self.disk_encryption
+            )
+        )
+        kids.append(backing_store_element(self.src, flags))
+        if self.backend_domain is not None:
+            kids.append(element("backenddomain", [("name", self.backend_domain)]))
+        cyls, heads, secs = self.geometry
+        if cyls and heads and secs:
+            geometry = [("cyls", cyls), ("heads", heads), ("secs", secs), ("trans", self.trans)]
+            kids.append(element("geometry", geometry))
+        logical, physical = self.blockio
+        blockio = [
+            ("logical_block_size", logical or None),
+            ("physical_block_size", physical or None),
+        ]
+        kids.append(optional_element("blockio", blockio))
+        kids.append(element("target", self._target_attrs()))
+        kids.append(self._iotune_element())
+        for flag, tag in ((self.src.readonly, "readonly"), (self.src.shared, "shareable")):
+            if flag:
+                kids.append(element(tag))
+        if self.transient:
+            kids.append(
+                element("transient", [("shareBacking", yesno(self.transient_share_backing))])
+            )
+        for tag, text in (
+            ("serial", self.serial),
+            ("wwn", self.wwn),
+            ("vendor", self.vendor),
+            ("product", self.product),
+        ):
+            if text is not None:
+                kids.append(element(tag, text=text))
+        if self.src.encryption is not None and self.disk_encryption:
+            kids.append(self.src.encryption.to_element())
+        kids.extend(self.info.elements())
+        return element("disk", attrs, kids)
+
+    def _driver_element(self) -> etree._Element | None:
+        attrs: list[tuple[str, str | int | None]] = [
+            ("name", self.driver_name),
+            ("type", self.src.format),
+        ]
+        attrs += [(name, self.driver.get(name)) for name in _DRIVER_ATTR_ORDER]
+        attrs += virtio_attrs(self.virtio)
+        kids: list[etree._Element | None] = []
+        if self.metadata_cache is not None:
+            size = element("max_size", [("unit", "bytes")], text=str(self.metadata_cache))
+            kids.append(element("metadata_cache", kids=[size]))
+        return optional_element("driver", attrs, kids)
+
+    def _target_attrs(self) -> list[tuple[str, str | int | None]]:
+        tray = self.tray if self.device in ("cdrom", "floppy") and self.tray != "closed" else None
+        removable = onoff(self.removable) if self.bus == "usb" else None
+        return [
+            ("dev", self.dst),
+            ("bus", self.bus),
+            ("tray", tray),
+            ("removable", removable),
+            ("rotation_rate", self.rotation_rate or None),
+        ]
+
+    def _iotune_element(self) -> etree._Element | None:
+        kids = []
+        for name in IOTUNE_FIELDS:
+            value = self.iotune.get(name)
+            if value:
+                kids.append(element(name, text=str(value)))
+            if name == "size_iops_sec" and self.group_name is not None:
+                kids.append(element("group_name", text=self.group_name))
+        return element("iotune", kids=kids) if kids else None
+
+    def has_iotune(self) -> bool:
+        """``virDomainBlockIoTuneInfoHasAny``."""
+        return any(self.iotune.values())
+
+
+_DRIVER_ATTR_ORDER = (
+    "cache", "error_policy", "rerror_policy", "io", "ioeventfd", "event_idx", "copy_on_read",
+    "discard", "iothread", "detect_zeroes", "queues", "queue_size",
+)  # fmt: skip
+
+
+def _address_fits_bus(bus: str, address_type: str) -> bool:
+    """``virDomainDiskAddressDiskBusCompatibility``."""
+    if address_type == "none":
+        return True
+    if bus in _DRIVE_BUSES:
+        return address_type == "drive"
+    if bus == "usb":
+        return address_type == "usb"
+    return True
+
+
+def _valid_wwn(wwn: str) -> bool:
+    """``virValidateWWN``: 16 hex digits, optionally after ``0x``."""
+    digits = wwn[2:] if wwn[:2] in ("0x", "0X") else wwn
+    return len(digits) == 16 and all(c in "0123456789abcdefABCDEF" for c in digits)
+
+
+def check_duplicates(disks: list[DiskDef]) -> None:
+    """libvirt's checks for duplicate disk targets and drive addresses."""
+    for i, disk in enumerate(disks):
+        for other in disks[i + 1 :]:
+            if disk.dst == other.dst:
+                fail(
+                    ErrorNumber.XML_ERROR,
+                    f"target '{disk.dst}' duplicated for disk sources "
+                    f"'{disk.source_path or '<null>'}' and '{other.source_path or '<null>'}'",
+                )
+    for i, disk in enumerate(disks):
+        address = disk.info.drive
+        if address is None:
+            continue
+        for other in disks[i + 1 :]:
+            if other.bus == disk.bus and other.info.drive == address:
+                fail(
+                    ErrorNumber.CONFIG_UNSUPPORTED,
+                    f"Found duplicate drive address for disk with target name '{disk.dst}' "
+                    f"controller='{address.controller}' bus='{address.bus}' "
+                    f"target='{address.target}' unit='{address.unit}'",
+                )
+
+
+class Disk(DeviceModel):
+    """A ``<disk>`` element: typed properties, and libvirt's parsing (:meth:`parse`)."""
+
+    TAG = "disk"
+    XML_ORDER = {
+        "": (
+            "@type", "@device", "@model", "@rawio", "@sgio", "@snapshot", "driver", "auth",
+            "source", "backingStore", "backenddomain", "geometry", "blockio", "target",
+            "iotune", "readonly", "shareable", "transient", "serial", "wwn", "vendor",
+            "product", "encryption", "boot", "alias", "address",
+        ),
+        "driver": (
+            "@name", "@type", "@cache", "@error_policy", "@rerror_policy", "@io",
+            "@ioeventfd", "@event_idx", "@copy_on_read", "@discard", "@iothread",
+            "@detect_zeroes", "@queues", "@queue_size",
+        ),
+        "source": (
+            "@file", "@dev", "@dir", "@protocol", "@name", "@pool", "@volume", "@mode",
+            "@startupPolicy", "host", "snapshot", "config", "auth", "encryption",
+        ),
+        "target": ("@dev", "@bus", "@tray", "@removable", "@rotation_rate"),
+    }  # fmt: skip
+
+    type = XMLProperty("./@type", doc="``file``, ``block``, ``dir``, ``network``, ``volume``...")
+    device = XMLProperty("./@device", doc="``disk`` (default), ``cdrom``, ``floppy``, ``lun``.")
+    driver_name = XMLProperty("./driver/@name", doc="The backend driver (``qemu``).")
+    driver_type = XMLProperty("./driver/@type", doc="The image format (``raw``, ``qcow2``...).")
+    driver_cache = XMLProperty("./driver/@cache", doc="The cache mode.")
+    driver_io = XMLProperty("./driver/@io", doc="The I/O mode (``native``, ``threads``...).")
+    source_file = XMLProperty("./source/@file", doc="The image of a ``file`` disk.")
+    source_dev = XMLProperty("./source/@dev", doc="The block device of a ``block`` disk.")
+    source_dir = XMLProperty("./source/@dir", doc="The directory of a ``dir`` disk.")
+    source_protocol = XMLProperty("./source/@protocol", doc="The protocol of a network disk.")
+    source_name = XMLProperty("./source/@name", doc="The image name of a network disk.")
+    source_pool = XMLProperty("./source/@pool", doc="The storage pool of a ``volume`` disk.")
+    source_volume = XMLProperty("./source/@volume", doc="The volume of a ``volume`` disk.")
+    startup_policy = XMLProperty("./source/@startupPolicy", doc="What to do if it is missing.")
+    target_dev = XMLProperty("./target/@dev", doc="The device name in the guest (``vda``).")
+    target_bus = XMLProperty("./target/@bus", doc="The bus (``virtio``, ``scsi``, ``ide``...).")
+    readonly = XMLFlag("./readonly", doc="Read-only to the guest.")
+    shareable = XMLFlag("./shareable", doc="Shared between domains.")
+    transient = XMLFlag("./transient", doc="Changes are discarded when the domain stops.")
+    serial = XMLProperty("./serial", doc="The serial number the guest sees.")
+    wwn = XMLProperty("./wwn", doc="The World Wide Name of the disk.")
+    boot_order = XMLProperty("./boot/@order", UINT, doc="Position in the boot order.")
+    alias = XMLProperty("./alias/@name", doc="The user alias (``ua-...``).")
+    address = XMLChild(Address, doc="The device address.")
+
+    @property
+    def source_path(self) -> str | None:
+        """The file, device, directory or network name of the source, whatever the type."""
+        for value in (self.source_file, self.source_dev, self.source_dir, self.source_name):
+            if value is not None:
+                return value
+        return None
+
+    def parse(self, ctx: DeviceContext | None = None) -> DiskDef:
+        """``virDomainDiskDefParseXML``: the definition, with libvirt's parse-time errors."""
+        ctx = ctx or DeviceContext()
+        node = self.element
+        disk = DiskDef()
+        kind = prop_enum(node, "type", STORAGE_TYPES, nonzero=True)
+        disk.src = StorageSource(type=kind or "file")
+        source = child(node, "source")
+        if source is not None:
+            parse_source(source, disk.src, ctx)
+            disk.src.startup_policy = prop_enum(
+                source, "startupPolicy", STARTUP_POLICIES, nonzero=True
+            )
+        parse_backing_store(node, disk.src, ctx)
+        disk.device = prop_enum(node, "device", DEVICES) or "disk"
+        model = prop_enum(node, "model", MODELS)
+        disk.model = None if model == "default" else model
+        disk.snapshot = prop_enum(node, "snapshot", SNAPSHOTS, nonzero=True)
+        disk.rawio = prop_tristate(node, "rawio")
+        disk.sgio = prop_enum(node, "sgio", SGIO, nonzero=True)
+        if disk.sgio == "unfiltered":
+            fail(ErrorNumber.CONFIG_UNSUPPORTED, "unfiltered sgio is no longer supported")
+        driver = child(node, "driver")
+        if driver is not None:
+            disk.virtio = VirtioOptions.parse(driver)
+            _parse_driver(driver, disk)
+        self._parse_disk_level(node, disk)
+        self._parse_target(node, disk)
+        _parse_geometry(node, disk)
+        self._parse_flags(node, disk)
+        _parse_iotune(node, disk)
+        backend = child(node, "backenddomain")
+        if backend is not None:
+            disk.backend_domain = prop(backend, "name")
+        disk.serial = text_of(child(node, "serial"))
+        disk.wwn = text_of(child(node, "wwn"))
+        disk.vendor = text_of(child(node, "vendor"))
+        disk.product = text_of(child(node, "product"))
+        disk.info = DeviceInfo.parse(node, ctx, boot=True)
+        self._check_required(disk)
+        return disk
+
+    @staticmethod
+    def _parse_disk_level(node: etree._Element, disk: DiskDef) -> None:
+        auth = child(node, "auth")
+        if auth is not None:
+            if disk.src.auth is not None:
+                fail(ErrorNumber.XML_ERROR, "an <auth> definition already found for disk source")
+            disk.src.auth = parse_auth(auth)
+            disk.disk_auth = True
+        encryption = child(node, "encryption")
+        if encryption is not None:
+            if disk.src.encryption is not None:
+                fail(
+                    ErrorNumber.XML_ERROR,
+                    "an <encryption> definition already found for disk source",
+                )
+            disk.src.encryption = parse_encryption(encryption)
+            disk.disk_encryption = True
+        if disk.src.encryption is not None and disk.src.encryption.cipher is not None:
+            fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                "supplying <cipher> for domain disk definition is unnecessary",
+            )
+        if disk.src.auth is not None:
+            _check_secret_type(disk)
+
+    @staticmethod
+    def _parse_target(node: etree._Element, disk: DiskDef) -> None:
+        target = child(node, "target")
+        if target is None:
+            return
+        disk.dst = prop(target, "dev")
+        disk.bus = prop_enum(target, "bus", BUSES, nonzero=True) or "none"
+        tray = prop_enum(target, "tray", TRAYS)
+        disk.tray = None if tray == "closed" else tray
+        disk.removable = prop_switch(target, "removable")
+        disk.rotation_rate = prop_uint(target, "rotation_rate") or 0
+
+    @staticmethod
+    def _parse_flags(node: etree._Element, disk: DiskDef) -> None:
+        blockio = child(node, "blockio")
+        if blockio is not None:
+            disk.blockio = (
+                prop_uint(blockio, "logical_block_size") or 0,
+                prop_uint(blockio, "physical_block_size") or 0,
+            )
+        if child(node, "readonly") is not None:
+            disk.src.readonly = True
+        if child(node, "shareable") is not None:
+            disk.src.shared = True
+        transient = child(node, "transient")
+        if transient is not None:
+            disk.transient = True
+            disk.transient_share_backing = prop_tristate(transient, "shareBacking")
+
+    @staticmethod
+    def _check_required(disk: DiskDef) -> None:
+        src = disk.src
+        if disk.dst is None:
+            detail = src.path
+            if src.pool is not None:
+                detail = f"pool = '{src.pool}', volume = '{src.volume}'"
+            raise VirtError.from_code(ErrorNumber.NO_TARGET, detail, domain=ErrorDomain.DOMAIN)
+        empty = (
+            (src.type in ("file", "block", "dir") and src.path is None)
+            or (src.type == "network" and src.protocol is None)
+            or (src.type == "volume" and src.pool is None)
+        )
+        if empty and disk.device in ("disk", "lun"):
+            fail(ErrorNumber.NO_SOURCE, disk.dst)
+        if disk.device == "lun" and not (
+            src.type in ("block", "volume") or (src.type == "network" and src.protocol == "iscsi")
+        ):
+            if src.type == "network":
+                fail(
+                    ErrorNumber.CONFIG_UNSUPPORTED,
+                    f"disk device='lun' is not supported for protocol='{src.protocol}'",
+                )
+            fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                "disk device='lun' is only valid for block type disk source",
+            )
+
+
+def _check_secret_type(disk: DiskDef) -> None:
+    auth = disk.src.auth
+    assert auth is not None
+    usages = ("none", "volume", "ceph", "iscsi", "tls", "vtpm")
+    if auth.secret_type not in usages:
+        fail(
+            ErrorNumber.CONFIG_UNSUPPORTED,
+            f"unknown secret type '{auth.secret_type or '<null>'}'",
+        )
+    expected = "iscsi" if disk.src.protocol == "iscsi" else "ceph"
+    if auth.secret_type != expected:
+        fail(ErrorNumber.CONFIG_UNSUPPORTED, f"invalid secret type '{auth.secret_type}'")
+
+
+def _parse_driver(driver: etree._Element, disk: DiskDef) -> None:
+    """``virDomainDiskDefDriverParseXML`` and ``virDomainDiskDefDriverSourceParseXML``."""
+    disk.driver_name = prop(driver, "name")
+    cache = prop_enum(driver, "cache", CACHE_MODES)
+    if cache is not None and cache != "default":
+        disk.driver["cache"] = cache
+    for name, values in _DRIVER_ENUMS:
+        value = prop_enum(driver, name, values, nonzero=True)
+        if value is not None:
+            disk.driver[name] = value
+    if disk.driver.get("rerror_policy") == "enospace":
+        fail(ErrorNumber.CONFIG_UNSUPPORTED, "Invalid disk read error policy: 'enospace'")
+    for name in ("ioeventfd", "event_idx", "copy_on_read"):
+        switch = prop_switch(driver, name)
+        if switch is not None:
+            disk.driver[name] = "on" if switch else "off"
+    for name, values in (("discard", DISCARD), ("detect_zeroes", DETECT_ZEROES)):
+        value = prop_enum(driver, name, values, nonzero=True)
+        if value is not None:
+            disk.driver[name] = value
+    for name in ("iothread", "queues", "queue_size"):
+        number = prop_uint(driver, name, nonzero=name == "iothread")
+        if number:
+            disk.driver[name] = str(number)
+    fmt = prop(driver, "type")
+    if fmt is not None:
+        if fmt == "aio":
+            disk.src.format = "raw"
+        elif fmt not in STORAGE_FORMATS[1:]:
+            fail(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown driver format value '{fmt}'")
+        else:
+            disk.src.format = fmt
+    metadata = child(driver, "metadata_cache")
+    size = child(metadata, "max_size") if metadata is not None else None
+    if size is not None:
+        disk.metadata_cache = parse_scaled(
+            text_of(size),
+            prop(size, "unit"),
+            where="./metadata_cache/max_size",
+            scale=1,
+            limit=ULLONG_MAX,
+        )
+
+
+def _parse_geometry(node: etree._Element, disk: DiskDef) -> None:
+    geometry = child(node, "geometry")
+    if geometry is None:
+        return
+    disk.geometry = (
+        prop_uint(geometry, "cyls") or 0,
+        prop_uint(geometry, "heads") or 0,
+        prop_uint(geometry, "secs") or 0,
+    )
+    disk.trans = prop_enum(geometry, "trans", TRANSLATIONS, nonzero=True)
+
+
+def _parse_iotune(node: etree._Element, disk: DiskDef) -> None:
+    """``virDomainDiskDefIotuneParse``."""
+    iotune = child(node, "iotune")
+    if iotune is None:
+        return
+    for name in IOTUNE_FIELDS:
+        text = text_of(child(iotune, name))
+        if text is None:
+            continue
+        try:
+            disk.iotune[name] = parse_ullong(text)
+        except ValueError:
+            fail(ErrorNumber.XML_ERROR, f"disk iotune field '{name}' must be an integer")
+    disk.group_name = text_of(child(iotune, "group_name"))
+    values = disk.iotune
+    for suffix in ("bytes_sec", "iops_sec", "bytes_sec_max", "iops_sec_max"):
+        if values.get(f"total_{suffix}") and (
+            values.get(f"read_{suffix}") or values.get(f"write_{suffix}")
+        ):
+            fail(
+                ErrorNumber.XML_ERROR,
+                f"total and read/write {suffix} cannot be set at the same time",
+            )
+
+
+def expand_group_iotune(disk: DiskDef, disks: list[DiskDef]) -> None:
+    """``virDomainDiskExpandGroupIoTune``: take the limits of another disk of the same group."""
+    if disk.group_name is None or disk.has_iotune():
+        return
+    for other in disks:
+        if other.group_name == disk.group_name and other.has_iotune():
+            disk.iotune = dict(other.iotune)
+            return

@@ -1,0 +1,631 @@
+"""The ``<interface>`` device: network interfaces of every kind.
+
+::
+
+    <interface type='network'>
+      <mac address='52:54:00:6d:90:02'/>
+      <source network='default'/>
+      <bandwidth><inbound average='1000'/></bandwidth>
+      <target dev='vnet3'/>
+      <model type='virtio'/>
+      <driver name='vhost' queues='4'/>
+      <link state='up'/>
+      <boot order='2'/>
+    </interface>
+
+Types: ``network``, ``bridge``, ``direct`` (macvtap), ``user``,
+``ethernet``, ``hostdev`` (SR-IOV), ``vhostuser``, ``server``, ``client``,
+``mcast``, ``udp``, ``vdpa`` and ``internal``. :meth:`Interface.parse`
+reads an interface as libvirt 9.0's ``virDomainNetDefParseXML`` does;
+``post_parse`` generates a MAC address when there is none (libvirt's
+``52:54:00`` prefix, through an injectable :data:`MacGenerator`).
+
+On define (an inactive parse) libvirt forgets target names it generated
+itself (``vnet*``, ``macvtap*``, ``macvlan*``) unless the tap device is
+unmanaged; the test driver then names each interface without a target
+``testnet<N>`` (:func:`assign_test_ifnames`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from virtcore.enums.errors import ErrorDomain, ErrorNumber
+from virtcore.xml.builder import XMLChild, XMLProperty
+from virtcore.xml.domain.devices.address import Address, DeviceInfo
+from virtcore.xml.domain.devices.hostdev import SubsysSource, parse_subsys
+from virtcore.xml.domain.devices.netconf import (
+    Bandwidth,
+    IPInfo,
+    VirtualPort,
+    Vlan,
+    filterref_element,
+    parse_bandwidth,
+    parse_filterref,
+    parse_ip_info,
+    parse_virtualport,
+    parse_vlan,
+)
+from virtcore.xml.domain.devices.support import (
+    INACTIVE,
+    DeviceContext,
+    DeviceDef,
+    DeviceModel,
+    VirtioOptions,
+    child,
+    children,
+    element,
+    fail,
+    optional_element,
+    prop,
+    prop_enum,
+    prop_int,
+    prop_required,
+    prop_switch,
+    prop_tristate,
+    prop_uint,
+    text_of,
+    virtio_attrs,
+    yesno,
+)
+from virtcore.xml.units import parse_uint
+
+__all__ = [
+    "TYPES",
+    "Interface",
+    "InterfaceDef",
+    "MacGenerator",
+    "assign_test_ifnames",
+    "parse_mac",
+    "random_mac",
+]
+
+logger = logging.getLogger(__name__)
+
+TYPES = (
+    "user", "ethernet", "vhostuser", "server", "client", "mcast", "network", "bridge",
+    "internal", "direct", "hostdev", "udp", "vdpa",
+)  # fmt: skip
+"""``virDomainNetType``."""
+VIRTIO_MODELS = ("virtio", "virtio-transitional", "virtio-non-transitional")
+DIRECT_MODES = ("vepa", "private", "bridge", "passthrough")
+_GENERATED_PREFIXES = ("vnet", "macvtap", "macvlan")
+_MODEL_CHARS = re.compile(r"[A-Za-z0-9_-]+\Z")
+_MAC = re.compile(r"[0-9a-fA-F]{1,2}(?::[0-9a-fA-F]{1,2}){5}\Z")
+_DRIVER_ORDER = ("name", "txmode", "ioeventfd", "event_idx", "queues", "rx_queue_size",
+                 "tx_queue_size")  # fmt: skip
+_HOST_OFFLOADS = ("csum", "gso", "tso4", "tso6", "ecn", "ufo", "mrg_rxbuf")
+_GUEST_OFFLOADS = ("csum", "tso4", "tso6", "ecn", "ufo")
+_SOCKET_TYPES = ("server", "client", "mcast", "udp")
+
+MacGenerator = Callable[[], str]
+"""Makes a MAC address for an interface that has none."""
+
+
+def random_mac() -> str:
+    """``virMacAddrGenerate`` with libvirt's (QEMU/KVM) ``52:54:00`` prefix."""
+    tail = random.SystemRandom().getrandbits(24)
+    return f"52:54:00:{tail >> 16:02x}:{(tail >> 8) & 0xFF:02x}:{tail & 0xFF:02x}"
+
+
+def parse_mac(text: str) -> str:
+    """``virMacAddrParse``: the canonical (lower-case, two digits) form of a unicast MAC."""
+    if not _MAC.match(text):
+        fail(ErrorNumber.XML_ERROR, f"unable to parse mac address '{text}'")
+    canonical = ":".join(f"{int(part, 16):02x}" for part in text.split(":"))
+    if int(canonical[:2], 16) & 1:
+        fail(ErrorNumber.XML_ERROR, f"expected unicast mac address, found multicast '{text}'")
+    return canonical
+
+
+@dataclass
+class InterfaceDef(DeviceDef):
+    """A parsed ``<interface>`` (``virDomainNetDef``)."""
+
+    type: str = "user"
+    mac: str | None = None
+    mac_type: str | None = None
+    mac_check: bool | None = None
+    trust_guest_rx_filters: bool | None = None
+    source: list[tuple[str, str | int | None]] = field(default_factory=list)
+    source_children: list[etree._Element] = field(default_factory=list)
+    hostdev: SubsysSource | None = None
+    portid: str | None = None
+    host_ip: IPInfo = field(default_factory=IPInfo)
+    guest_ip: IPInfo = field(default_factory=IPInfo)
+    vlan: Vlan | None = None
+    virtualport: VirtualPort | None = None
+    bandwidth: Bandwidth | None = None
+    isolated: bool | None = None
+    script: str | None = None
+    downscript: str | None = None
+    backend_domain: str | None = None
+    ifname: str | None = None
+    managed_tap: bool | None = None
+    guest_dev: str | None = None
+    guest_actual: str | None = None
+    model: str | None = None
+    driver: dict[str, str] = field(default_factory=dict)
+    host_offloads: dict[str, str] = field(default_factory=dict)
+    guest_offloads: dict[str, str] = field(default_factory=dict)
+    virtio: VirtioOptions | None = None
+    backend_tap: str | None = None
+    backend_vhost: str | None = None
+    backend_type: str | None = None
+    backend_logfile: str | None = None
+    port_forwards: list[etree._Element] = field(default_factory=list)
+    filter: str | None = None
+    filter_params: list[tuple[str, str]] = field(default_factory=list)
+    sndbuf: int | None = None
+    teaming: str | None = None
+    teaming_persistent: str | None = None
+    link_state: str | None = None
+    mtu: int = 0
+    coalesce_frames: int | None = None
+    info: DeviceInfo = field(default_factory=DeviceInfo)
+
+    @property
+    def is_virtio(self) -> bool:
+        """``virDomainNetIsVirtioModel``."""
+        return self.model in VIRTIO_MODELS
+
+    def post_parse(self, ctx: DeviceContext) -> None:
+        """Generate the MAC address libvirt generates at parse time when there is none."""
+        if self.mac is None:
+            generator: MacGenerator = getattr(ctx, "mac_generator", None) or random_mac
+            self.mac = generator()
+
+    def validate(self, ctx: DeviceContext) -> None:
+        """``virDomainNetDefValidate`` and the device-info checks."""
+        self.info.validate()
+        if self.type == "vhostuser" and not self.is_virtio:
+            fail(
+                ErrorNumber.INTERNAL_ERROR,
+                "Wrong or no <model> 'type' attribute specified with <interface "
+                "type='vhostuser'/>. vhostuser requires the virtio-net* frontend",
+            )
+        if self.teaming == "transient" and self.teaming_persistent is None:
+            fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                "teaming persistent attribute must be set if teaming type is 'transient'",
+            )
+        if not self.is_virtio and self.virtio is not None:
+            self.virtio.check_absent()
+        if self.isolated:
+            self._check_isolated()
+        if self.backend_type is not None:
+            # The test driver has no passt support.
+            fail(
+                ErrorNumber.XML_ERROR,
+                f"Invalid value for attribute 'type' in element 'backend': '{self.backend_type}'.",
+            )
+        if (
+            self.bandwidth is not None
+            and self.bandwidth.inbound is not None
+            and self.bandwidth.inbound.get("floor")
+            and self.type != "network"
+        ):
+            fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                "floor attribute is not supported for this config",
+                ErrorDomain.NONE,
+            )
+
+    def _check_isolated(self) -> None:
+        where = f"interface {self.mac} - <port isolated='yes'/> is not supported for network "
+        if self.virtualport is not None and self.virtualport.type == "openvswitch":
+            fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                f"{where}interfaces with virtualport type='openvswitch'",
+            )
+        if self.type not in ("network", "bridge"):
+            fail(ErrorNumber.CONFIG_UNSUPPORTED, f"{where}interfaces with type='{self.type}'")
+
+    # -- output -------------------------------------------------------------------------
+
+    def to_element(self, flags: int = 0) -> etree._Element:
+        """``virDomainNetDefFormat`` (for a definition without a live network binding)."""
+        attrs: list[tuple[str, str | int | None]] = [("type", self.type)]
+        if self.hostdev is not None and self.hostdev.managed:
+            attrs.append(("managed", "yes"))
+        attrs.append(("trustGuestRxFilters", yesno(self.trust_guest_rx_filters)))
+        mac = [("address", self.mac), ("type", self.mac_type), ("check", yesno(self.mac_check))]
+        kids: list[etree._Element | None] = [element("mac", mac)]
+        kids.extend(self._source_elements(flags))
+        if self.vlan is not None:
+            kids.append(self.vlan.to_element())
+        if self.virtualport is not None:
+            kids.append(self.virtualport.to_element())
+        if self.bandwidth is not None:
+            kids.append(self.bandwidth.to_element())
+        if self.isolated is not None:
+            kids.append(element("port", [("isolated", yesno(self.isolated))]))
+        kids.extend(self.guest_ip.elements())
+        kids.extend(self.port_forwards)
+        for tag, path in (("script", self.script), ("downscript", self.downscript)):
+            if path is not None:
+                kids.append(element(tag, [("path", path)]))
+        if self.backend_domain is not None:
+            kids.append(element("backenddomain", [("name", self.backend_domain)]))
+        managed = yesno(self.managed_tap)
+        kids.append(optional_element("target", [("dev", self.ifname), ("managed", managed)]))
+        if self.guest_dev is not None or self.guest_actual is not None:
+            kids.append(element("guest", [("dev", self.guest_dev), ("actual", self.guest_actual)]))
+        if self.model is not None:
+            kids.append(element("model", [("type", self.model)]))
+            if self.is_virtio:
+                kids.append(self._driver_element())
+        backend = [
+            ("type", self.backend_type),
+            ("tap", self.backend_tap),
+            ("vhost", self.backend_vhost),
+            ("logFile", self.backend_logfile),
+        ]
+        kids.append(optional_element("backend", backend))
+        if self.filter is not None:
+            kids.append(filterref_element(self.filter, self.filter_params))
+        if self.sndbuf is not None:
+            kids.append(element("tune", kids=[element("sndbuf", text=str(self.sndbuf))]))
+        if self.teaming is not None:
+            team = [("type", self.teaming), ("persistent", self.teaming_persistent)]
+            kids.append(element("teaming", team))
+        if self.link_state is not None:
+            kids.append(element("link", [("state", self.link_state)]))
+        if self.mtu:
+            kids.append(element("mtu", [("size", self.mtu)]))
+        if self.coalesce_frames:
+            frames = element("frames", [("max", self.coalesce_frames)])
+            kids.append(element("coalesce", kids=[element("rx", kids=[frames])]))
+        kids.extend(self.info.elements())
+        return element("interface", attrs, kids)
+
+    def _source_elements(self, flags: int) -> list[etree._Element | None]:
+        if self.hostdev is not None:
+            return [self.hostdev.driver_element(), self.hostdev.source_element(with_type=True)]
+        attrs = list(self.source)
+        if self.type == "network" and self.portid is not None and not flags & INACTIVE:
+            attrs.append(("portid", self.portid))
+        kids = list(self.source_children) + self.host_ip.elements()
+        if not attrs and not kids:
+            return []
+        return [element("source", attrs, kids)]
+
+    def _driver_element(self) -> etree._Element | None:
+        attrs: list[tuple[str, str | int | None]] = [
+            (name, self.driver.get(name)) for name in _DRIVER_ORDER
+        ]
+        attrs += virtio_attrs(self.virtio)
+        kids = []
+        if self.host_offloads:
+            kids.append(element("host", [(n, self.host_offloads.get(n)) for n in _HOST_OFFLOADS]))
+        if self.guest_offloads:
+            guest = [(n, self.guest_offloads.get(n)) for n in _GUEST_OFFLOADS]
+            kids.append(element("guest", guest))
+        return optional_element("driver", attrs, kids)
+
+
+class Interface(DeviceModel):
+    """An ``<interface>`` element."""
+
+    TAG = "interface"
+    XML_ORDER = {
+        "": ("@type", "@managed", "@trustGuestRxFilters", "mac", "source", "vlan",
+             "virtualport", "bandwidth", "port", "ip", "route", "portForward", "script",
+             "downscript",
+             "backenddomain", "target", "guest", "model", "driver", "backend", "filterref",
+             "tune", "teaming", "link", "mtu", "coalesce", "boot", "alias", "rom", "acpi",
+             "address"),
+        "source": ("@network", "@portgroup", "@bridge", "@dev", "@mode", "@address", "@port"),
+    }  # fmt: skip
+
+    type = XMLProperty("./@type", doc="``network``, ``bridge``, ``direct``, ``user``, ...")
+    mac_address = XMLProperty("./mac/@address", doc="The guest MAC address.")
+    source_network = XMLProperty("./source/@network", doc="The libvirt network.")
+    source_bridge = XMLProperty("./source/@bridge", doc="The host bridge.")
+    source_dev = XMLProperty("./source/@dev", doc="The host device (``direct``, ``vdpa``).")
+    source_mode = XMLProperty("./source/@mode", doc="The macvtap mode or vhost-user role.")
+    target_dev = XMLProperty("./target/@dev", doc="The host-side device name.")
+    model_type = XMLProperty("./model/@type", doc="The emulated NIC (``virtio``, ``e1000``...).")
+    link_state = XMLProperty("./link/@state", doc="``up`` or ``down``.")
+    mtu = XMLProperty("./mtu/@size", int, doc="The MTU.")
+    boot_order = XMLProperty("./boot/@order", int, doc="Position in the boot order.")
+    alias = XMLProperty("./alias/@name", doc="The user alias (``ua-...``).")
+    address = XMLChild(Address, doc="The device address.")
+
+    def parse(self, ctx: DeviceContext | None = None) -> InterfaceDef:
+        """``virDomainNetDefParseXML``."""
+        ctx = ctx or DeviceContext()
+        node = self.element
+        net = InterfaceDef(type=prop_enum(node, "type", TYPES) or "user")
+        net.trust_guest_rx_filters = prop_tristate(node, "trustGuestRxFilters")
+        mac = child(node, "mac")
+        if mac is not None:
+            address = prop(mac, "address")
+            if address is not None:
+                net.mac = parse_mac(address)
+            net.mac_type = prop_enum(mac, "type", ("", "generated", "static"), nonzero=True)
+            net.mac_check = prop_tristate(mac, "check")
+        _parse_source(node, net, ctx)
+        virtualport = child(node, "virtualport")
+        if virtualport is not None:
+            if net.type not in ("network", "bridge", "direct", "hostdev"):
+                fail(
+                    ErrorNumber.CONFIG_UNSUPPORTED,
+                    f"<virtualport> element unsupported for <interface type='{net.type}'>",
+                )
+            net.virtualport = parse_virtualport(
+                virtualport,
+                require_all=net.type != "network",
+                uuid_factory=ctx.new_uuid,
+            )
+        _parse_target(node, net, ctx)
+        _parse_model_and_driver(node, net)
+        _parse_misc(node, net)
+        net.info = DeviceInfo.parse(node, ctx, boot=True, rom=True)
+        return net
+
+
+def _parse_source(node: etree._Element, net: InterfaceDef, ctx: DeviceContext) -> None:
+    source = child(node, "source")
+    needs_source = ("network", "bridge", "direct", "vhostuser", "vdpa")
+    if source is None:
+        if net.type in needs_source[:3]:
+            fail(ErrorNumber.XML_ERROR, f"interface type='{net.type}' requires a 'source' element")
+        if net.type == "hostdev":
+            net.hostdev = parse_subsys(node, None)
+        return
+    kind = net.type
+    if kind == "network":
+        net.source = [
+            ("network", prop_required(source, "network")),
+            ("portgroup", prop(source, "portgroup")),
+        ]
+        # A port binding only exists while the domain runs.
+        if not ctx.inactive:
+            net.portid = prop(source, "portid")
+    elif kind == "bridge":
+        net.source = [("bridge", prop_required(source, "bridge"))]
+    elif kind == "direct":
+        dev = prop_required(source, "dev")
+        mode = prop_enum(source, "mode", DIRECT_MODES) or "vepa"
+        net.source = [("dev", dev), ("mode", mode)]
+    elif kind in ("vdpa",):
+        net.source = [("dev", prop_required(source, "dev"))]
+    elif kind == "internal":
+        net.source = [("name", prop(source, "name"))]
+    elif kind in _SOCKET_TYPES:
+        _parse_socket(source, net)
+    elif kind == "vhostuser":
+        _parse_vhostuser(source, net)
+    elif kind == "hostdev":
+        address = child(source, "address")
+        net.hostdev = parse_subsys(node, prop(address, "type") if address is not None else None)
+    net.host_ip = parse_ip_info(source)
+
+
+def _parse_socket(source: etree._Element, net: InterfaceDef) -> None:
+    address = prop(source, "address")
+    port = prop_int(source, "port", required=True)
+    net.source = [("address", address), ("port", port)]
+    if net.type == "udp":
+        local = child(source, "local")
+        if local is None:
+            fail(ErrorNumber.XML_ERROR, "'<local>' element missing for 'udp' socket interface")
+        local_address = prop_required(local, "address")
+        local_port = prop_int(local, "port", required=True)
+        net.source_children = [element("local", [("address", local_address), ("port", local_port)])]
+
+
+def _parse_vhostuser(source: etree._Element, net: InterfaceDef) -> None:
+    kind = prop_required(source, "type")
+    if kind != "unix":
+        fail(
+            ErrorNumber.CONFIG_UNSUPPORTED,
+            f"Type='{kind}' unsupported for <interface type='vhostuser'>",
+        )
+    path = prop_required(source, "path")
+    mode = prop_enum(source, "mode", ("server", "client"), required=True)
+    net.source = [("type", "unix"), ("path", path), ("mode", mode)]
+    reconnect = child(source, "reconnect")
+    if reconnect is None:
+        return
+    enabled = prop_tristate(reconnect, "enabled")
+    if enabled is None:
+        return
+    if mode == "server":
+        fail(
+            ErrorNumber.CONFIG_UNSUPPORTED,
+            "'reconnect' attribute unsupported 'server' mode for <interface type='vhostuser'>",
+        )
+    timeout = prop_uint(reconnect, "timeout")
+    if enabled and timeout is None:
+        fail(ErrorNumber.XML_ERROR, "missing timeout for chardev with reconnect enabled")
+    attrs: list[tuple[str, str | int | None]] = [("enabled", yesno(enabled))]
+    if enabled:
+        attrs.append(("timeout", timeout))
+    net.source_children = [element("reconnect", attrs)]
+
+
+def _parse_target(node: etree._Element, net: InterfaceDef, ctx: DeviceContext) -> None:
+    target = child(node, "target")
+    if target is not None:
+        ifname = prop(target, "dev")
+        net.managed_tap = prop_tristate(target, "managed")
+        # On define, names libvirt generated for a previous run are forgotten.
+        if (
+            ifname is not None
+            and ctx.inactive
+            and net.managed_tap is not False
+            and ifname.startswith(_GENERATED_PREFIXES)
+        ):
+            ifname = None
+        net.ifname = ifname
+    guest = child(node, "guest")
+    if guest is not None:
+        net.guest_dev = prop(guest, "dev")
+        net.guest_actual = prop(guest, "actual")
+
+
+def _parse_model_and_driver(node: etree._Element, net: InterfaceDef) -> None:
+    model = child(node, "model")
+    model_type = prop(model, "type") if model is not None else None
+    if model_type is not None:
+        if not _MODEL_CHARS.match(model_type):
+            fail(ErrorNumber.INVALID_ARG, "Model name contains invalid characters")
+        net.model = model_type
+    driver = child(node, "driver")
+    if driver is None or net.type == "hostdev":
+        return
+    net.virtio = VirtioOptions.parse(driver)
+    if not net.is_virtio:
+        return
+    name = prop_enum(driver, "name", ("default", "qemu", "vhost"), nonzero=True)
+    txmode = prop_enum(driver, "txmode", ("default", "iothread", "timer"), nonzero=True)
+    for key, value in (("name", name), ("txmode", txmode)):
+        if value is not None:
+            net.driver[key] = value
+    for key in ("ioeventfd", "event_idx"):
+        switch = prop_switch(driver, key)
+        if switch is not None:
+            net.driver[key] = "on" if switch else "off"
+    queues = prop_uint(driver, "queues")
+    if queues is not None and queues > 1:
+        net.driver["queues"] = str(queues)
+    for key in ("rx_queue_size", "tx_queue_size"):
+        size = prop_uint(driver, key)
+        if size:
+            net.driver[key] = str(size)
+    for tag, names, store in (
+        ("host", _HOST_OFFLOADS, net.host_offloads),
+        ("guest", _GUEST_OFFLOADS, net.guest_offloads),
+    ):
+        holder = child(driver, tag)
+        if holder is None:
+            continue
+        for key in names:
+            switch = prop_switch(holder, key)
+            if switch is not None:
+                store[key] = "on" if switch else "off"
+
+
+def _parse_misc(node: etree._Element, net: InterfaceDef) -> None:
+    backend = child(node, "backend")
+    if backend is not None:
+        net.backend_type = prop_enum(backend, "type", ("default", "passt"), nonzero=True)
+        net.backend_tap = prop(backend, "tap")
+        if net.is_virtio:
+            net.backend_vhost = prop(backend, "vhost")
+        net.backend_logfile = prop(backend, "logFile")
+    net.port_forwards = [_parse_port_forward(item) for item in children(node, "portForward")]
+    filterref = child(node, "filterref")
+    if filterref is not None:
+        net.filter, net.filter_params = parse_filterref(filterref)
+    for tag in ("script", "downscript"):
+        holder = child(node, tag)
+        if holder is not None:
+            setattr(net, tag, prop(holder, "path"))
+    backend_domain = child(node, "backenddomain")
+    if backend_domain is not None:
+        net.backend_domain = prop(backend_domain, "name")
+    tune = child(node, "tune")
+    sndbuf = text_of(child(tune, "sndbuf")) if tune is not None else None
+    if sndbuf is not None:
+        try:
+            net.sndbuf = parse_uint(sndbuf)
+        except ValueError:
+            fail(ErrorNumber.XML_ERROR, "sndbuf must be a positive integer")
+    teaming = child(node, "teaming")
+    if teaming is not None:
+        kind = prop(teaming, "type")
+        if kind is not None and kind not in ("persistent", "transient"):
+            fail(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown teaming type '{kind}'")
+        net.teaming = kind
+        net.teaming_persistent = prop(teaming, "persistent")
+    link = child(node, "link")
+    state = prop(link, "state") if link is not None else None
+    if state is not None:
+        if state not in ("up", "down"):
+            fail(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown interface link state '{state}'")
+        net.link_state = state
+    mtu = child(node, "mtu")
+    size = prop(mtu, "size") if mtu is not None else None
+    if size is not None:
+        try:
+            net.mtu = parse_uint(size)
+        except ValueError:
+            fail(ErrorNumber.XML_ERROR, "malformed mtu size")
+    _parse_coalesce(node, net)
+    bandwidth = child(node, "bandwidth")
+    if bandwidth is not None:
+        net.bandwidth = parse_bandwidth(bandwidth)
+    vlan = child(node, "vlan")
+    if vlan is not None:
+        net.vlan = parse_vlan(vlan)
+    port = child(node, "port")
+    if port is not None:
+        net.isolated = prop_tristate(port, "isolated")
+    net.guest_ip = parse_ip_info(node)
+
+
+def _parse_port_forward(node: etree._Element) -> etree._Element:
+    """``virDomainNetPortForwardParseXML``: the element as libvirt writes it back."""
+    proto = prop_enum(node, "proto", ("tcp", "udp"), required=True)
+    address = prop(node, "address")
+    if address is not None:
+        try:
+            address = str(ipaddress.ip_address(address))
+        except ValueError:
+            fail(ErrorNumber.XML_ERROR, f"Invalid address '{address}' in <portForward>")
+    ranges = []
+    for item in children(node, "range"):
+        start = prop_uint(item, "start")
+        end = prop_uint(item, "end")
+        to = prop_uint(item, "to")
+        exclude = prop_tristate(item, "exclude")
+        if not start:
+            continue
+        bounds: list[tuple[str, str | int | None]] = [
+            ("start", start),
+            ("end", end or None),
+            ("to", to or None),
+            ("exclude", yesno(exclude)),
+        ]
+        ranges.append(element("range", bounds))
+    forward: list[tuple[str, str | int | None]] = [
+        ("proto", proto),
+        ("address", address),
+        ("dev", prop(node, "dev")),
+    ]
+    return element("portForward", forward, ranges)
+
+
+def _parse_coalesce(node: etree._Element, net: InterfaceDef) -> None:
+    coalesce = child(node, "coalesce")
+    rx = child(coalesce, "rx") if coalesce is not None else None
+    frames = child(rx, "frames") if rx is not None else None
+    value = prop(frames, "max") if frames is not None else None
+    if value is None:
+        return
+    try:
+        net.coalesce_frames = parse_uint(value)
+    except ValueError:
+        fail(ErrorNumber.XML_DETAIL, f"cannot parse value '{value}' for coalesce parameter")
+
+
+def assign_test_ifnames(interfaces: list[InterfaceDef], prefix: str = "testnet") -> None:
+    """``testDomainGenerateIfnames``: name each interface without a target ``testnet<N>``."""
+    for net in interfaces:
+        if net.ifname is not None:
+            continue
+        used = {other.ifname for other in interfaces}
+        number = 0
+        while f"{prefix}{number}" in used:
+            number += 1
+        net.ifname = f"{prefix}{number}"

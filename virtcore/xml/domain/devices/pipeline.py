@@ -1,0 +1,442 @@
+"""libvirt's define-time processing of all the devices of a domain, and their output.
+
+:func:`define_devices` takes a ``<devices>`` element through the three
+steps of ``virDomainDefParseNode`` as far as devices are concerned and
+returns a :class:`DevicesDef`:
+
+1. **parse** (:func:`parse_devices`) - every device, kind by kind in
+   ``virDomainDefParseXML``'s order, with the one-of-a-kind limits
+   (``only a single watchdog device is supported``) and controllers kept
+   sorted as libvirt inserts them;
+2. **post-parse** (:func:`post_parse_devices`) - controller indexes, the
+   per-device defaults in libvirt's device iteration order (disk buses and
+   drive addresses, MAC addresses, SCSI hostdev addresses, ...), duplicate
+   controller and boot order checks, and the implicit devices: disk, SCSI,
+   virtio-serial and CCID controllers, the serial console and the video
+   card of a domain with graphics;
+3. **validate** (:func:`validate_devices`) - per-device checks, then the
+   domain-wide ones (duplicate disk targets and drive addresses, unique
+   aliases, duplicate host devices, a USB bus for redirected devices).
+
+:meth:`DevicesDef.to_element` then writes ``<devices>`` as
+``virDomainDefFormatInternal`` does. A domain that is not running is
+always written as inactive (libvirt adds ``VIR_DOMAIN_XML_INACTIVE`` when
+the domain has no id), which callers express with :data:`INACTIVE`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from lxml import etree
+
+from virtcore.enums.errors import ErrorNumber
+from virtcore.xml.domain.devices.address import DriveAddress, check_unique_aliases
+from virtcore.xml.domain.devices.chardev import Chardevs, ChrDef, resolve_chardevs
+from virtcore.xml.domain.devices.controller import (
+    ControllerDef,
+    assign_indexes,
+    check_controllers,
+    check_usb_masters,
+    check_usb_none,
+    ensure_controller,
+    has_usb,
+    insert_controller,
+)
+from virtcore.xml.domain.devices.disk import (
+    DiskDef,
+    check_duplicates,
+    disk_name_index,
+    expand_group_iotune,
+)
+from virtcore.xml.domain.devices.hostdev import HostdevDef, check_duplicate_hostdevs
+from virtcore.xml.domain.devices.interface import (
+    InterfaceDef,
+    MacGenerator,
+    assign_test_ifnames,
+    random_mac,
+)
+from virtcore.xml.domain.devices.iommu import IOMMUDef
+from virtcore.xml.domain.devices.memory import MemoryDeviceDef, total_size
+from virtcore.xml.domain.devices.panic import PanicDef, check_duplicate_models
+from virtcore.xml.domain.devices.redirdev import RedirdevDef, RedirFilterDef, check_usb
+from virtcore.xml.domain.devices.registry import (
+    BY_TAG,
+    FORMAT_ORDER,
+    PARSE_ORDER,
+    SINGLE,
+    TPM_LIMIT,
+)
+from virtcore.xml.domain.devices.smartcard import SmartcardDef, assign_ccid_addresses
+from virtcore.xml.domain.devices.support import (
+    INACTIVE,
+    DeviceContext,
+    DeviceDef,
+    element,
+    fail,
+    text_of,
+)
+from virtcore.xml.domain.devices.video import VideoDef, resolve_videos
+
+__all__ = [
+    "INACTIVE",
+    "DevicesDef",
+    "DomainDeviceContext",
+    "define_devices",
+    "parse_devices",
+    "post_parse_devices",
+    "validate_devices",
+]
+
+logger = logging.getLogger(__name__)
+
+_DISK_CONTROLLERS = (("scsi", "scsi"), ("fdc", "fdc"), ("ide", "ide"), ("sata", "sata"))
+# virDomainDeviceInfoIterate's order, which is the order of post-parse and validation.
+_ITERATION = (
+    "disk", "interface", "sound", "hostdev", "video", "controller", "smartcard", "serial",
+    "parallel", "channel", "console", "input", "filesystem", "watchdog", "memballoon", "hub",
+    "shmem", "tpm", "panic", "memory", "redirdev", "rng", "iommu", "vsock", "audio",
+)  # fmt: skip
+_CHARDEVS = ("parallel", "serial", "console", "channel")
+_D = TypeVar("_D", bound=DeviceDef)
+
+
+@dataclass
+class DomainDeviceContext(DeviceContext):
+    """:class:`DeviceContext` plus what only whole-domain processing needs."""
+
+    mac_generator: MacGenerator = random_mac
+    """Makes the MAC address of an interface that has none (libvirt: random ``52:54:00``)."""
+    memory_kib: int | None = None
+    """The domain's ``<memory>`` in KiB, to check memory devices against (None: no check)."""
+    test_ifnames: bool = False
+    """Name interfaces without a target ``testnet<N>``, as libvirt's test driver does."""
+
+
+@dataclass
+class DevicesDef:
+    """The devices of a domain after libvirt's processing, by element name."""
+
+    emulator: str | None = None
+    by_tag: dict[str, list[DeviceDef]] = field(
+        default_factory=lambda: {tag: [] for tag in FORMAT_ORDER}
+    )
+    chardevs: Chardevs | None = None
+    """The character devices after libvirt's port and console processing."""
+
+    def __getitem__(self, tag: str) -> list[DeviceDef]:
+        return self.by_tag[tag]
+
+    @property
+    def disks(self) -> list[DiskDef]:
+        """The disks."""
+        return [d for d in self.by_tag["disk"] if isinstance(d, DiskDef)]
+
+    @property
+    def controllers(self) -> list[ControllerDef]:
+        """The controllers, in libvirt's order."""
+        return [c for c in self.by_tag["controller"] if isinstance(c, ControllerDef)]
+
+    @property
+    def interfaces(self) -> list[InterfaceDef]:
+        """The network interfaces."""
+        return [n for n in self.by_tag["interface"] if isinstance(n, InterfaceDef)]
+
+    @property
+    def hostdevs(self) -> list[HostdevDef]:
+        """The host devices."""
+        return [h for h in self.by_tag["hostdev"] if isinstance(h, HostdevDef)]
+
+    def all(self) -> Iterable[DeviceDef]:
+        """Every device, in output order."""
+        for tag in FORMAT_ORDER:
+            yield from self._output(tag)
+
+    def _output(self, tag: str) -> list[DeviceDef]:
+        chardevs = self.chardevs
+        if chardevs is not None and tag in _CHARDEVS:
+            found: dict[str, list[ChrDef]] = {
+                "serial": chardevs.serials,
+                "parallel": chardevs.parallels,
+                "console": chardevs.consoles_to_format(),
+                "channel": chardevs.channels,
+            }
+            return list(found[tag])
+        return self.by_tag[tag]
+
+    def to_element(self, flags: int = 0) -> etree._Element:
+        """``<devices>`` as libvirt writes it for *flags* (``VIR_DOMAIN_XML_*``)."""
+        out = element("devices")
+        if self.emulator is not None:
+            out.append(element("emulator", text=self.emulator))
+        for tag in FORMAT_ORDER:
+            for device in self._output(tag):
+                if device.hidden(flags):
+                    continue
+                if isinstance(device, RedirFilterDef) and not device.rules:
+                    continue
+                out.append(device.to_element(flags))
+        return out
+
+
+# -- parse ----------------------------------------------------------------------------------
+
+
+def _nodes(node: etree._Element) -> dict[str, list[etree._Element]]:
+    found: dict[str, list[etree._Element]] = {}
+    for item in node:
+        if isinstance(item.tag, str) and not item.tag.startswith("{"):
+            found.setdefault(item.tag, []).append(item)
+    return found
+
+
+def parse_devices(node: etree._Element, ctx: DeviceContext) -> DevicesDef:
+    """Parse every device of ``<devices>`` *node* in libvirt's parse order."""
+    defs = DevicesDef(emulator=text_of(_first(node, "emulator")))
+    nodes = _nodes(node)
+    for tag in PARSE_ORDER:
+        items = nodes.get(tag, [])
+        single = SINGLE.get(tag)
+        if single is not None and len(items) > 1:
+            fail(*single)
+        if tag == "tpm" and len(items) > 2:
+            fail(*TPM_LIMIT)
+        model = BY_TAG[tag].model
+        for item in items:
+            parsed = model(item).parse(ctx)
+            if tag == "controller":
+                assert isinstance(parsed, ControllerDef)
+                _add_controller(defs, parsed)
+            elif tag == "disk":
+                assert isinstance(parsed, DiskDef)
+                insert_disk(defs.by_tag["disk"], parsed)
+            else:
+                defs.by_tag[tag].append(parsed)
+        if tag == "controller":
+            ctx.usb_disabled = any(c.type == "usb" and c.model == "none" for c in defs.controllers)
+    return defs
+
+
+def insert_disk(disks: list[DeviceDef], new: DiskDef) -> None:
+    """``virDomainDiskInsert``: disks on one bus are kept in the order of their names.
+
+    The bus is the one the document gives (libvirt infers missing buses
+    later), so disks without a bus are ordered among themselves.
+    """
+    mine = disk_name_index(new.dst or "")
+    mine = -1 if mine is None else mine
+    insert_at = -1
+    for position in range(len(disks) - 1, -1, -1):
+        current = disks[position]
+        if not isinstance(current, DiskDef) or current.bus != new.bus:
+            continue
+        theirs = disk_name_index(current.dst or "")
+        if (-1 if theirs is None else theirs) > mine:
+            insert_at = position
+        elif insert_at == -1:
+            insert_at = position + 1
+    if insert_at == -1:
+        disks.append(new)
+    else:
+        disks.insert(insert_at, new)
+
+
+def _add_controller(defs: DevicesDef, parsed: ControllerDef) -> None:
+    controllers = defs.controllers
+    insert_controller(controllers, parsed)
+    check_usb_none(controllers)
+    defs.by_tag["controller"] = list(controllers)
+
+
+def _first(node: etree._Element, tag: str) -> etree._Element | None:
+    for item in node:
+        if item.tag == tag:
+            return item
+    return None
+
+
+# -- post-parse ---------------------------------------------------------------------------
+
+
+def post_parse_devices(defs: DevicesDef, ctx: DeviceContext) -> None:
+    """libvirt's post-parse of the devices (``virDomainDefPostParse``)."""
+    controllers = defs.controllers
+    assign_indexes(controllers)
+    disks = defs.disks
+    hostdevs = defs.hostdevs
+    explicit = {h.info.drive for h in hostdevs if h.is_scsi and h.info.drive is not None}
+    for tag in _ITERATION:
+        if tag == "disk":
+            for disk in disks:
+                disk.post_parse(ctx)
+                disk.assign_address(explicit)
+                expand_group_iotune(disk, disks)
+        elif tag == "hostdev":
+            _hostdev_addresses(disks, hostdevs, ctx)
+        elif tag == "video":
+            continue  # resolved with the implicit devices, below
+        elif tag in _CHARDEVS:
+            if tag == "serial":
+                defs.chardevs = _resolve_chardevs(defs, ctx)
+        else:
+            for device in defs.by_tag[tag]:
+                device.post_parse(ctx)
+    if getattr(ctx, "test_ifnames", False):
+        assign_test_ifnames(defs.interfaces)
+    _common_checks(defs, ctx)
+    _implicit_controllers(defs, controllers)
+    defs.by_tag["controller"] = list(controllers)
+    for graphics in defs.by_tag["graphics"]:
+        graphics.post_parse(ctx)
+
+
+def _hostdev_addresses(
+    disks: list[DiskDef], hostdevs: list[HostdevDef], ctx: DeviceContext
+) -> None:
+    """``virDomainHostdevDefPostParse`` for every host device."""
+    scsi_disks = {d.info.drive for d in disks if d.bus == "scsi" and d.info.drive is not None}
+    used: set[DriveAddress] = set(scsi_disks)
+    used.update(h.info.drive for h in hostdevs if h.is_scsi and h.info.drive is not None)
+    for hostdev in hostdevs:
+        hostdev.post_parse(ctx)
+        if not hostdev.is_scsi:
+            continue
+        if hostdev.subsys is not None and hostdev.subsys.iscsi is not None:
+            path = hostdev.subsys.iscsi.path or ""
+            if "/" not in path:
+                hostdev.subsys.iscsi.path = f"{path}/0"
+        hostdev.assign_address(used)
+        address = hostdev.info.drive
+        if address is not None and address in scsi_disks:
+            fail(
+                ErrorNumber.XML_ERROR,
+                f"SCSI host address controller='{address.controller}' bus='{address.bus}' "
+                f"target='{address.target}' unit='{address.unit}' in use by a SCSI disk",
+            )
+
+
+def _resolve_chardevs(defs: DevicesDef, ctx: DeviceContext) -> Chardevs:
+    """Ports, the serial console and ISA serial ports (``resolve_chardevs``), unvalidated."""
+    parallels, serials, consoles, channels = (_typed(defs.by_tag[tag], ChrDef) for tag in _CHARDEVS)
+    return resolve_chardevs(parallels, serials, consoles, channels, ctx=ctx, validate=False)
+
+
+def _typed(devices: list[DeviceDef], kind: type[_D]) -> list[_D]:
+    return [device for device in devices if isinstance(device, kind)]
+
+
+def _common_checks(defs: DevicesDef, ctx: DeviceContext) -> None:
+    """The device checks of ``virDomainDefPostParseCommon``."""
+    memory_kib = getattr(ctx, "memory_kib", None)
+    memories = _typed(defs.by_tag["memory"], MemoryDeviceDef)
+    if memory_kib is not None and total_size(memories) > memory_kib:
+        fail(ErrorNumber.XML_ERROR, "Total size of memory devices exceeds the total memory size")
+    check_controllers(defs.controllers)
+    check_duplicate_models(_typed(defs.by_tag["panic"], PanicDef))
+    seen: set[int] = set()
+    for tag in ("disk", "interface", "hostdev", "filesystem", "redirdev"):
+        for device in defs.by_tag[tag]:
+            order = getattr(device.info, "boot_order", None)
+            if not order:
+                continue
+            if order in seen:
+                fail(
+                    ErrorNumber.CONFIG_UNSUPPORTED,
+                    f"boot order '{order}' used for more than one device",
+                )
+            seen.add(order)
+
+
+def _implicit_controllers(defs: DevicesDef, controllers: list[ControllerDef]) -> None:
+    """``virDomainDefAddImplicitControllers``."""
+    for kind, bus in _DISK_CONTROLLERS:
+        highest = max(
+            (d.info.drive.controller for d in defs.disks if d.bus == bus and d.info.drive),
+            default=-1,
+        )
+        for index in range(highest + 1):
+            ensure_controller(controllers, kind, index)
+    chardevs = defs.chardevs
+    virtio_chardevs = [*chardevs.channels, *chardevs.consoles] if chardevs is not None else []
+    for dev in virtio_chardevs:
+        if dev.target_type != "virtio":
+            continue
+        index = 0
+        if dev.info.address_type == "virtio-serial":
+            index = int(dev.info.address.get("controller", "0"))
+        ensure_controller(controllers, "virtio-serial", index)
+    for index in assign_ccid_addresses(_typed(defs.by_tag["smartcard"], SmartcardDef)):
+        ensure_controller(controllers, "ccid", index)
+    _implicit_scsi_for_hostdevs(defs.hostdevs, controllers)
+
+
+def _implicit_scsi_for_hostdevs(
+    hostdevs: list[HostdevDef], controllers: list[ControllerDef]
+) -> None:
+    """``virDomainDefMaybeAddHostdevSCSIcontroller``."""
+    highest = -1
+    model: str | None = None
+    for hostdev in hostdevs:
+        address = hostdev.info.drive
+        if not hostdev.is_scsi or address is None or address.controller <= highest:
+            continue
+        highest = address.controller
+        found = next(
+            (c for c in controllers if c.type == "scsi" and c.index == address.controller), None
+        )
+        if found is not None and found.model is not None:
+            model = found.model
+    for index in range(highest + 1):
+        ensure_controller(controllers, "scsi", index, model)
+
+
+# -- validation ---------------------------------------------------------------------------
+
+
+def validate_devices(defs: DevicesDef, ctx: DeviceContext) -> None:
+    """libvirt's validation of the devices (``virDomainDefValidate``)."""
+    graphics = bool(defs.by_tag["graphics"])
+    for tag in _ITERATION:
+        if tag == "video":
+            _resolve_videos(defs, graphics, ctx)
+        elif tag in _CHARDEVS:
+            if tag == "serial" and defs.chardevs is not None:
+                for dev in defs.chardevs.all():
+                    dev.validate(ctx)
+        else:
+            for device in defs.by_tag[tag]:
+                device.validate(ctx)
+        if tag == "controller":
+            check_usb_masters(defs.controllers)
+        if tag == "redirdev":
+            check_usb(
+                [r for r in defs.by_tag[tag] if isinstance(r, RedirdevDef)],
+                has_usb(defs.controllers),
+            )
+    for device in defs.by_tag["graphics"]:
+        device.validate(ctx)
+    for iommu in defs.by_tag["iommu"]:
+        if isinstance(iommu, IOMMUDef):
+            iommu.validate_domain(ctx)
+    check_duplicates(defs.disks)
+    check_unique_aliases(d.info for d in defs.all())
+    check_duplicate_hostdevs(defs.hostdevs)
+
+
+def _resolve_videos(defs: DevicesDef, graphics: bool, ctx: DeviceContext) -> None:
+    """Defaults, the implicit video card and the primary video (``resolve_videos``)."""
+    videos = _typed(defs.by_tag["video"], VideoDef)
+    defs.by_tag["video"] = list(resolve_videos(videos, graphics=graphics, ctx=ctx))
+
+
+def define_devices(node: etree._Element, ctx: DeviceContext | None = None) -> DevicesDef:
+    """Parse, post-parse and validate ``<devices>`` *node* as libvirt's define does."""
+    ctx = dataclasses.replace(ctx) if ctx is not None else DomainDeviceContext()
+    defs = parse_devices(node, ctx)
+    post_parse_devices(defs, ctx)
+    validate_devices(defs, ctx)
+    return defs

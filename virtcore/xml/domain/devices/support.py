@@ -1,0 +1,798 @@
+"""Shared machinery of the device models: libvirt's readers, device info and output helpers.
+
+Every device model of this package works in libvirt's three steps:
+
+1. **parse** - :meth:`DeviceModel.parse` reads the live element as libvirt's
+   ``vir*DefParseXML`` does and returns a *definition* (a dataclass such as
+   ``WatchdogDef``), raising libvirt's errors with its exact codes, error
+   domains and wording;
+2. **post-parse and validation** - ``post_parse`` fills in the defaults
+   libvirt adds and ``validate`` makes the checks of
+   ``virDomainDeviceDefValidate``; what spans several devices (character
+   device ports, the primary video, smartcard slots) is done by functions
+   of the device modules that the ``<devices>`` container calls;
+3. **format** - ``to_element(flags)`` builds the element libvirt prints for
+   ``virDomainGetXMLDesc`` *flags* (``SECURE``, ``INACTIVE``,
+   ``MIGRATABLE``); ``hidden(flags)`` tells when libvirt prints nothing.
+   libvirt formats a domain that is not running as if ``INACTIVE`` were
+   given, so the caller adds that flag for defined, inactive domains.
+
+The readers reproduce ``virXMLPropString``/``virXMLPropEnum``/
+``virXMLPropInt``/... (``src/util/virxml.c``): their errors are
+``VIR_ERR_XML_ERROR`` in the XML error domain, e.g. ``XML error: Invalid
+value for attribute 'model' in element 'watchdog': 'x'.``
+:class:`DeviceInfo` reads and writes ``<alias>``, ``<master>``, ``<acpi>``
+and ``<address>``; :class:`DeviceContext` carries what devices need to know
+about their domain.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, NoReturn, Self
+
+from lxml import etree
+
+from virtcore.enums.domain import DomainXMLFlags
+from virtcore.enums.errors import ErrorDomain, ErrorNumber
+from virtcore.errors import VirtError
+from virtcore.xml import units
+from virtcore.xml.builder import XMLNode
+from virtcore.xml.format import FormatRules, format_xml
+
+__all__ = [
+    "DEVICE_RULES",
+    "INACTIVE",
+    "MIGRATABLE",
+    "SECURE",
+    "DeviceContext",
+    "DeviceDef",
+    "DeviceInfo",
+    "DeviceModel",
+    "Seclabel",
+    "VirtioOptions",
+    "element",
+    "fail",
+    "fail_unknown",
+    "is_ppc64",
+    "is_x86",
+    "prop",
+    "prop_enum",
+    "prop_int",
+    "prop_required",
+    "prop_switch",
+    "prop_tristate",
+    "prop_uint",
+    "prop_ullong",
+    "text_of",
+]
+
+logger = logging.getLogger(__name__)
+
+SECURE = int(DomainXMLFlags.SECURE)
+INACTIVE = int(DomainXMLFlags.INACTIVE)
+MIGRATABLE = int(DomainXMLFlags.MIGRATABLE)
+
+DEVICE_RULES = FormatRules()
+"""Device elements are written without document-level quirks."""
+
+_X86 = frozenset({"i686", "x86_64"})
+_PPC64 = frozenset({"ppc64", "ppc64le"})
+
+
+def is_x86(arch: str | None) -> bool:
+    """``ARCH_IS_X86``."""
+    return arch in _X86
+
+
+def is_ppc64(arch: str | None) -> bool:
+    """``ARCH_IS_PPC64``."""
+    return arch in _PPC64
+
+
+# -- errors ----------------------------------------------------------------------------
+
+
+def fail(code: int, detail: str, domain: int = ErrorDomain.DOMAIN) -> NoReturn:
+    """Raise libvirt's error *code* with *detail* (``virReportError``)."""
+    raise VirtError.from_code(code, detail, domain=domain)
+
+
+def fail_unknown() -> NoReturn:
+    """What a libvirt API reports when a parser fails without saying why."""
+    raise VirtError(
+        None,
+        code=ErrorNumber.INTERNAL_ERROR,
+        domain=ErrorDomain.NONE,
+        message="An error occurred, but the cause is unknown",
+    )
+
+
+def _xml_fail(detail: str) -> NoReturn:
+    fail(ErrorNumber.XML_ERROR, detail, ErrorDomain.XML)
+
+
+# -- the virXMLProp* readers -------------------------------------------------------------
+
+
+def _name(node: etree._Element) -> str:
+    return etree.QName(node).localname
+
+
+def prop(node: etree._Element, name: str) -> str | None:
+    """``virXMLPropString``: the attribute's value (possibly empty) or None."""
+    value = node.get(name)
+    return None if value is None else str(value)
+
+
+def prop_required(node: etree._Element, name: str) -> str:
+    """``virXMLPropStringRequired``."""
+    value = prop(node, name)
+    if value is None:
+        _xml_fail(f"Missing required attribute '{name}' in element '{_name(node)}'")
+    return value
+
+
+def prop_enum(
+    node: etree._Element,
+    name: str,
+    values: Sequence[str],
+    *,
+    required: bool = False,
+    nonzero: bool = False,
+) -> str | None:
+    """``virXMLPropEnum``: one of *values*; with *nonzero* the first one is refused too."""
+    value = prop(node, name)
+    if value is None:
+        if required:
+            _xml_fail(f"Missing required attribute '{name}' in element '{_name(node)}'")
+        return None
+    if value not in values or (nonzero and values.index(value) == 0):
+        _xml_fail(f"Invalid value for attribute '{name}' in element '{_name(node)}': '{value}'.")
+    return value
+
+
+_TRISTATE_BOOL = ("default", "yes", "no")
+_TRISTATE_SWITCH = ("default", "on", "off")
+
+
+def prop_tristate(node: etree._Element, name: str, *, required: bool = False) -> bool | None:
+    """``virXMLPropTristateBool``: ``yes``/``no`` as True/False, absent as None."""
+    value = prop_enum(node, name, _TRISTATE_BOOL, required=required, nonzero=True)
+    return None if value is None else value == "yes"
+
+
+def prop_switch(node: etree._Element, name: str, *, required: bool = False) -> bool | None:
+    """``virXMLPropTristateSwitch``: ``on``/``off`` as True/False, absent as None."""
+    value = prop_enum(node, name, _TRISTATE_SWITCH, required=required, nonzero=True)
+    return None if value is None else value == "on"
+
+
+_Reader = tuple[Callable[[str, int], int], str]
+_INT: _Reader = (units.parse_int, "integer value")
+_UINT: _Reader = (units.parse_uint, "non-negative integer value")
+_ULLONG: _Reader = (units.parse_ullong, "non-negative integer value")
+
+
+def _prop_number(
+    node: etree._Element,
+    name: str,
+    kind: _Reader,
+    *,
+    base: int,
+    required: bool,
+    nonzero: bool,
+    nonnegative: bool = False,
+) -> int | None:
+    reader, expected = kind
+    value = prop(node, name)
+    where = f"attribute '{name}' in element '{_name(node)}'"
+    if value is None:
+        if required:
+            _xml_fail(f"Missing required {where}")
+        return None
+    try:
+        number = reader(value, base)
+    except ValueError:
+        _xml_fail(f"Invalid value for {where}: '{value}'. Expected {expected}")
+    if nonnegative and number < 0:
+        _xml_fail(f"Invalid value for {where}: '{value}'. Expected non-negative value")
+    if nonzero and number == 0:
+        _xml_fail(f"Invalid value for {where}: Zero is not permitted")
+    return number
+
+
+def prop_int(
+    node: etree._Element,
+    name: str,
+    *,
+    base: int = 10,
+    required: bool = False,
+    nonzero: bool = False,
+    nonnegative: bool = False,
+) -> int | None:
+    """``virXMLPropInt``."""
+    flags = {"required": required, "nonzero": nonzero, "nonnegative": nonnegative}
+    return _prop_number(node, name, _INT, base=base, **flags)
+
+
+def prop_uint(
+    node: etree._Element,
+    name: str,
+    *,
+    base: int = 10,
+    required: bool = False,
+    nonzero: bool = False,
+) -> int | None:
+    """``virXMLPropUInt``."""
+    return _prop_number(node, name, _UINT, base=base, required=required, nonzero=nonzero)
+
+
+def prop_ullong(
+    node: etree._Element,
+    name: str,
+    *,
+    base: int = 10,
+    required: bool = False,
+    nonzero: bool = False,
+) -> int | None:
+    """``virXMLPropULongLong``."""
+    return _prop_number(node, name, _ULLONG, base=base, required=required, nonzero=nonzero)
+
+
+def text_of(node: etree._Element | None) -> str | None:
+    """An element's text content as ``virXPathString`` reads it (None when empty)."""
+    if node is None:
+        return None
+    text = str(node.xpath("string()"))
+    return text or None
+
+
+def child(node: etree._Element, name: str) -> etree._Element | None:
+    """The first child element *name* (``virXPathNode("./name")``)."""
+    for item in node:
+        if isinstance(item.tag, str) and etree.QName(item).localname == name and not _ns(item):
+            return item
+    return None
+
+
+def children(node: etree._Element, name: str) -> list[etree._Element]:
+    """Every child element *name* (``virXPathNodeSet("./name")``)."""
+    return [
+        item
+        for item in node
+        if isinstance(item.tag, str) and etree.QName(item).localname == name and not _ns(item)
+    ]
+
+
+def _ns(node: etree._Element) -> str | None:
+    return etree.QName(node).namespace
+
+
+def parse_ui_wrapping(text: str) -> int:
+    """``virStrToLong_ui``: like an unsigned int, but ``-N`` wraps around (``-1`` is UINT_MAX)."""
+    value, negative = units.parse_c_integer(text, 10)
+    if negative:
+        if -value > units.UINT_MAX:
+            raise ValueError(text)
+        return value & units.UINT_MAX
+    if value > units.UINT_MAX:
+        raise ValueError(text)
+    return value
+
+
+def sanitize_path(path: str) -> str:
+    """``virFileSanitizePath``: repeated and trailing slashes removed (URIs left alone)."""
+    scheme = path.find("://")
+    if scheme >= 0 and path.find("/") > scheme:
+        return path
+    prefix = ""
+    rest = path
+    # A leading "//" is valid POSIX and kept; "///" is just "/".
+    if path.startswith("//") and not path.startswith("///"):
+        prefix, rest = "//", path[2:]
+    out: list[str] = []
+    i = 0
+    while i < len(rest):
+        if rest[i] != "/":
+            out.append(rest[i])
+            i += 1
+            continue
+        while i < len(rest) and rest[i] == "/":
+            i += 1
+        if (out or prefix) and i == len(rest):
+            break
+        out.append("/")
+    return prefix + "".join(out)
+
+
+_ASCII_SPACE = " \t\n\v\f\r"
+
+
+def parse_uuid(text: str) -> str | None:
+    """``virUUIDParse``: the canonical form of *text*, or None when it is no UUID.
+
+    As libvirt, ``-`` and spaces may separate any two hex digit pairs and
+    blanks may surround the 32 digits.
+    """
+    cur = text.lstrip(_ASCII_SPACE)
+    digits: list[str] = []
+    i = 0
+    while len(digits) < 32:
+        if i >= len(cur):
+            return None
+        if cur[i] in "- ":
+            i += 1
+            continue
+        pair = cur[i : i + 2]
+        if len(pair) < 2 or any(c not in "0123456789abcdefABCDEF" for c in pair):
+            return None
+        digits.extend(pair.lower())
+        i += 2
+    if cur[i:].strip(_ASCII_SPACE):
+        return None
+    flat = "".join(digits)
+    return f"{flat[:8]}-{flat[8:12]}-{flat[12:16]}-{flat[16:20]}-{flat[20:]}"
+
+
+def as_c_int(value: int) -> int:
+    """An unsigned int stored into a C ``int`` (two's complement)."""
+    return value - (1 << 32) if value > units.INT_MAX else value
+
+
+# -- output helpers ----------------------------------------------------------------------
+
+
+def element(
+    tag: str,
+    attrs: Iterable[tuple[str, str | int | None]] = (),
+    kids: Iterable[etree._Element | None] = (),
+    text: str | None = None,
+) -> etree._Element:
+    """A new element: attributes whose value is None and children that are None are left out."""
+    node = etree.Element(tag)
+    for key, value in attrs:
+        if value is not None:
+            node.set(key, str(value))
+    for kid in kids:
+        if kid is not None:
+            node.append(kid)
+    if text is not None:
+        node.text = text
+    return node
+
+
+def optional_element(
+    tag: str,
+    attrs: Iterable[tuple[str, str | int | None]] = (),
+    kids: Iterable[etree._Element | None] = (),
+) -> etree._Element | None:
+    """``virXMLFormatElement``: the element, or None when it has neither attributes nor children."""
+    node = element(tag, attrs, kids)
+    return node if len(node.attrib) or len(node) else None
+
+
+def onoff(value: bool | None) -> str | None:
+    """A tristate switch as libvirt writes it (None stays absent)."""
+    return None if value is None else ("on" if value else "off")
+
+
+def yesno(value: bool | None) -> str | None:
+    """A tristate bool as libvirt writes it (None stays absent)."""
+    return None if value is None else ("yes" if value else "no")
+
+
+# -- shared sub-structures --------------------------------------------------------------
+
+
+@dataclass
+class VirtioOptions:
+    """``<driver iommu= ats= packed= page_per_vq=>`` of virtio devices."""
+
+    iommu: bool | None = None
+    ats: bool | None = None
+    packed: bool | None = None
+    page_per_vq: bool | None = None
+
+    @classmethod
+    def parse(cls, driver: etree._Element | None) -> VirtioOptions | None:
+        """``virDomainVirtioOptionsParseXML``."""
+        if driver is None:
+            return None
+        return cls(
+            iommu=prop_switch(driver, "iommu"),
+            ats=prop_switch(driver, "ats"),
+            packed=prop_switch(driver, "packed"),
+            page_per_vq=prop_switch(driver, "page_per_vq"),
+        )
+
+    def attrs(self) -> list[tuple[str, str | int | None]]:
+        """``virDomainVirtioOptionsFormat``."""
+        return [
+            ("iommu", onoff(self.iommu)),
+            ("ats", onoff(self.ats)),
+            ("packed", onoff(self.packed)),
+            ("page_per_vq", onoff(self.page_per_vq)),
+        ]
+
+    def check_absent(self) -> None:
+        """``virDomainCheckVirtioOptionsAreAbsent``, for devices that are not virtio."""
+        for name, value in (("iommu", self.iommu), ("ats", self.ats), ("packed", self.packed)):
+            if value is not None:
+                fail(
+                    ErrorNumber.CONFIG_UNSUPPORTED,
+                    f"{name} driver option is only supported for virtio devices",
+                )
+        if self.page_per_vq is not None:
+            fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                "page_per_vq option is only supported for virtio devices",
+            )
+
+
+def virtio_attrs(options: VirtioOptions | None) -> list[tuple[str, str | int | None]]:
+    """The ``<driver>`` attributes of *options* (none when absent)."""
+    return options.attrs() if options is not None else []
+
+
+@dataclass
+class Seclabel:
+    """A per-device ``<seclabel>`` override (``virSecurityDeviceLabelDef``)."""
+
+    model: str | None = None
+    relabel: bool = True
+    labelskip: bool = False
+    label: str | None = None
+
+    @classmethod
+    def parse_all(cls, node: etree._Element, inactive: bool) -> list[Seclabel]:
+        """``virSecurityDeviceLabelDefParseXML`` for the ``<seclabel>`` children of *node*."""
+        labels: list[Seclabel] = []
+        for item in children(node, "seclabel"):
+            model = prop(item, "model")
+            if model is not None and any(s.model == model for s in labels):
+                fail(ErrorNumber.XML_DETAIL, f"seclabel for model {model} is already provided")
+            relabel = prop_tristate(item, "relabel")
+            label = cls(model=model, relabel=relabel is not False)
+            if not inactive:
+                label.labelskip = bool(prop_tristate(item, "labelskip"))
+            text = text_of(child(item, "label"))
+            if text is not None and len(text) <= 4096:
+                label.label = text
+            if label.label is not None and not label.relabel:
+                fail(
+                    ErrorNumber.XML_ERROR,
+                    "Cannot specify a label if relabelling is turned off. "
+                    f"model={label.model or '(null)'}",
+                )
+            labels.append(label)
+        return labels
+
+    def to_element(self, flags: int) -> etree._Element | None:
+        """``virSecurityDeviceLabelDefFormat``."""
+        if flags & INACTIVE and self.label is None and self.relabel:
+            return None
+        attrs: list[tuple[str, str | int | None]] = [("model", self.model)]
+        if self.labelskip:
+            attrs.append(("labelskip", "yes"))
+        else:
+            attrs.append(("relabel", yesno(self.relabel)))
+        kids = [element("label", text=self.label)] if self.label is not None else []
+        return element("seclabel", attrs, kids)
+
+
+# -- device info ------------------------------------------------------------------------
+
+ADDRESS_TYPES = (
+    "none", "pci", "drive", "virtio-serial", "ccid", "usb", "spapr-vio",
+    "virtio-s390", "ccw", "virtio-mmio", "isa", "dimm", "unassigned",
+)  # fmt: skip
+_USER_ALIAS = re.compile(r"ua-[A-Za-z0-9_-]*\Z")
+
+
+@dataclass
+class DeviceInfo:
+    """``<alias>``, ``<master>``, ``<acpi>`` and ``<address>`` (``virDomainDeviceInfo``).
+
+    The address is kept as its type and its attribute values, already
+    checked and normalised to what libvirt writes.
+    """
+
+    alias: str | None = None
+    master_startport: int | None = None
+    acpi_index: int | None = None
+    address_type: str = "none"
+    address: dict[str, str] = field(default_factory=dict)
+    zpci: dict[str, str] | None = None
+
+    @classmethod
+    def parse(cls, node: etree._Element, ctx: DeviceContext) -> Self:
+        """``virDomainDeviceInfoParseXML``, without boot order or ROM (device kinds that have
+        them use :class:`virtcore.xml.domain.devices.address.DeviceInfo`)."""
+        info = cls()
+        alias_node = child(node, "alias")
+        alias = prop(alias_node, "name") if alias_node is not None else None
+        # On define (an inactive parse) only user aliases survive.
+        if alias and (not ctx.inactive or _USER_ALIAS.match(alias)):
+            info.alias = alias
+        master = child(node, "master")
+        if master is not None:
+            info.master_startport = prop_uint(master, "startport") or 0
+        acpi = child(node, "acpi")
+        if acpi is not None:
+            info.acpi_index = prop_uint(acpi, "index", nonzero=True)
+        address = child(node, "address")
+        if address is not None:
+            info._parse_address(address)
+        return info
+
+    def _parse_address(self, node: etree._Element) -> None:
+        kind = prop(node, "type")
+        if kind is None:
+            fail(ErrorNumber.INTERNAL_ERROR, "No type specified for device address")
+        if kind not in ADDRESS_TYPES or kind == "none":
+            fail(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown address type '{kind}'")
+        self.address_type = kind
+        parser = _ADDRESS_PARSERS.get(kind)
+        if parser is not None:
+            parser(self, node)
+
+    def _pci(self, node: etree._Element) -> None:
+        domain = prop_uint(node, "domain", base=0) or 0
+        bus = prop_uint(node, "bus", base=0) or 0
+        slot = prop_uint(node, "slot", base=0) or 0
+        function = prop_uint(node, "function", base=0) or 0
+        multi = prop_switch(node, "multifunction")
+        if domain or bus or slot:
+            problem = None
+            if bus > 0xFF:
+                problem = f"Invalid PCI address bus='0x{bus:x}', must be <= 0xFF"
+            elif slot > 0x1F:
+                problem = f"Invalid PCI address slot='0x{slot:x}', must be <= 0x1F"
+            elif function > 7:
+                problem = f"Invalid PCI address function=0x{function:x}, must be <= 7"
+            if problem:
+                fail(ErrorNumber.XML_ERROR, problem, ErrorDomain.NONE)
+            self.address = {
+                "domain": f"0x{domain:04x}",
+                "bus": f"0x{bus:02x}",
+                "slot": f"0x{slot:02x}",
+                "function": f"0x{function}",
+            }
+        if multi is not None:
+            self.address["multifunction"] = onoff(multi) or ""
+        zpci = child(node, "zpci")
+        if zpci is not None:
+            uid = prop_uint(zpci, "uid", base=0)
+            fid = prop_uint(zpci, "fid", base=0)
+            if uid is not None or fid is not None:
+                self.zpci = {"uid": f"0x{uid or 0:04x}", "fid": f"0x{fid or 0:08x}"}
+
+    def _numbers(self, node: etree._Element, names: Sequence[str]) -> None:
+        for name in names:
+            self.address[name] = str(prop_uint(node, name) or 0)
+
+    def _drive(self, node: etree._Element) -> None:
+        self._numbers(node, ("controller", "bus", "target", "unit"))
+
+    def _vioserial(self, node: etree._Element) -> None:
+        self._numbers(node, ("controller", "bus", "port"))
+
+    def _ccid(self, node: etree._Element) -> None:
+        self._numbers(node, ("controller", "slot"))
+
+    def _usb(self, node: etree._Element) -> None:
+        port = prop(node, "port")
+        ports: list[int] = []
+        if port is not None:
+            ports = _usb_port(port)
+        self.address["bus"] = str(prop_uint(node, "bus") or 0)
+        if ports and ports[0]:
+            # libvirt writes the hub path up to the first zero.
+            shown = []
+            for number in ports:
+                if not number:
+                    break
+                shown.append(str(number))
+            self.address["port"] = ".".join(shown)
+
+    def _spapr(self, node: etree._Element) -> None:
+        reg = prop_ullong(node, "reg", base=16)
+        if reg is not None:
+            self.address["reg"] = f"0x{reg:08x}"
+
+    def _ccw(self, node: etree._Element) -> None:
+        values = [prop_uint(node, n, base=0) for n in ("cssid", "ssid", "devno")]
+        cssid, ssid, devno = (v or 0 for v in values)
+        if cssid > 0xFE or ssid > 3 or devno > 0xFFFF:
+            fail(
+                ErrorNumber.INTERNAL_ERROR,
+                "Invalid specification for virtio ccw address: "
+                f"cssid='0x{cssid:x}' ssid='0x{ssid:x}' devno='0x{devno:04x}'",
+                ErrorDomain.DEVICE,
+            )
+        if any(v is None for v in values) and any(v is not None for v in values):
+            fail(
+                ErrorNumber.INTERNAL_ERROR,
+                "Invalid partial specification for virtio ccw address",
+                ErrorDomain.DEVICE,
+            )
+        self.address = {"cssid": f"0x{cssid:x}", "ssid": f"0x{ssid:x}", "devno": f"0x{devno:04x}"}
+
+    def _isa(self, node: etree._Element) -> None:
+        iobase = prop_uint(node, "iobase", base=16) or 0
+        irq = prop_uint(node, "irq", base=16) or 0
+        if iobase:
+            self.address["iobase"] = f"0x{iobase:x}"
+        if irq:
+            self.address["irq"] = f"0x{irq:x}"
+
+    def _dimm(self, node: etree._Element) -> None:
+        slot = prop_uint(node, "slot", required=True)
+        base = prop_ullong(node, "base", base=16)
+        self.address["slot"] = str(slot)
+        if base:
+            self.address["base"] = f"0x{base:x}"
+
+    def _s390(self, node: etree._Element) -> None:
+        fail(ErrorNumber.XML_ERROR, "virtio-s390 bus doesn't have an address")
+
+    def validate(self) -> None:
+        """``virDomainDeviceInfoValidate`` for a device that is not a hostdev."""
+        if self.address_type == "unassigned":
+            fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                "address of type 'unassigned' is supported only for hostdevs",
+            )
+
+    def elements(self) -> list[etree._Element]:
+        """``virDomainDeviceInfoFormat``: the elements to append to the device."""
+        out: list[etree._Element] = []
+        if self.alias is not None:
+            out.append(element("alias", [("name", self.alias)]))
+        if self.master_startport is not None:
+            out.append(element("master", [("startport", self.master_startport)]))
+        if self.acpi_index:
+            out.append(element("acpi", [("index", self.acpi_index)]))
+        if self.address_type in ("none", "virtio-s390"):
+            return out
+        kids = [element("zpci", list(self.zpci.items()))] if self.zpci else []
+        out.append(element("address", [("type", self.address_type), *self.address.items()], kids))
+        return out
+
+
+def _usb_port(text: str) -> list[int]:
+    ports: list[int] = []
+    rest = text
+    for _ in range(4):
+        match = re.match(r"[ \t\n\v\f\r]*\+?[0-9]+", rest)
+        if match is None:
+            break
+        try:
+            ports.append(units.parse_uint(match.group()))
+        except ValueError:
+            break
+        rest = rest[match.end() :]
+        if not rest:
+            return ports
+        if rest[0] == ".":
+            rest = rest[1:]
+    fail(ErrorNumber.INTERNAL_ERROR, "Cannot parse <address> 'port' attribute", ErrorDomain.DEVICE)
+
+
+_ADDRESS_PARSERS: dict[str, Callable[[DeviceInfo, etree._Element], None]] = {
+    "pci": DeviceInfo._pci,
+    "drive": DeviceInfo._drive,
+    "virtio-serial": DeviceInfo._vioserial,
+    "ccid": DeviceInfo._ccid,
+    "usb": DeviceInfo._usb,
+    "spapr-vio": DeviceInfo._spapr,
+    "ccw": DeviceInfo._ccw,
+    "isa": DeviceInfo._isa,
+    "dimm": DeviceInfo._dimm,
+    "virtio-s390": DeviceInfo._s390,
+}
+
+
+# -- context, definitions and models -----------------------------------------------------
+
+
+@dataclass
+class DeviceContext:
+    """What parsing a device needs to know about its domain.
+
+    The defaults describe a domain of libvirt's test driver: ``<domain
+    type='test'>`` with ``<os><type>hvm</type></os>`` on i686, parsed as
+    ``virDomainDefineXML`` parses (inactive).
+    """
+
+    os_type: str = "hvm"
+    arch: str = "i686"
+    virt_type: str = "test"
+    inactive: bool = True
+    audio_ids: frozenset[int] = frozenset()
+    numa_nodes: int = 0
+    ioapic_driver: str | None = None
+    usb_disabled: bool = False
+    seclabel_relabel: dict[str, bool] = field(default_factory=dict)
+    """Domain ``<seclabel>`` models and whether each relabels (for per-device overrides)."""
+    new_uuid: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+    """Makes the UUIDs libvirt generates (ppc64 NVDIMMs); replace it for reproducible output."""
+
+
+class DeviceDef:
+    """A parsed device definition; subclasses are dataclasses."""
+
+    info: DeviceInfo
+
+    def post_parse(self, ctx: DeviceContext) -> None:
+        """The defaults libvirt's per-device post-parse fills in (nothing by default)."""
+
+    def validate(self, ctx: DeviceContext) -> None:
+        """The checks of ``virDomainDeviceDefValidate`` for this device."""
+        self.info.validate()
+
+    def hidden(self, flags: int = 0) -> bool:
+        """Whether libvirt leaves the device out of its output for *flags* (rarely)."""
+        return False
+
+    def to_element(self, flags: int = 0) -> etree._Element:
+        """The device element libvirt writes for *flags* (see :meth:`hidden`)."""
+        raise NotImplementedError
+
+    def format(self, flags: int = 0) -> str:
+        """The device element as libvirt's text (empty when :meth:`hidden`)."""
+        if self.hidden(flags):
+            return ""
+        return format_xml(self.to_element(flags), rules=DEVICE_RULES)
+
+
+class DeviceModel(XMLNode):
+    """Base of the device models: typed properties over the element, plus libvirt's pipeline.
+
+    Subclasses set ``TAG`` and implement :meth:`parse`. :meth:`definition`
+    runs the whole pipeline for the device alone (parse, post-parse,
+    validate); :meth:`format` writes the result.
+    """
+
+    TAG: ClassVar[str] = ""
+
+    def parse(self, ctx: DeviceContext | None = None) -> DeviceDef:
+        """Read the element as libvirt's parser does; raises libvirt's errors."""
+        raise NotImplementedError
+
+    def definition(self, ctx: DeviceContext | None = None) -> DeviceDef:
+        """Parse, post-parse and validate the device as the only one of its domain."""
+        ctx = ctx or DeviceContext()
+        definition = self.parse(ctx)
+        definition.post_parse(ctx)
+        definition.validate(ctx)
+        return definition
+
+    def check(self, ctx: DeviceContext | None = None) -> None:
+        """Raise the error libvirt would raise for this device (see :meth:`definition`)."""
+        self.definition(ctx)
+
+    def to_libvirt_element(
+        self, flags: int = 0, ctx: DeviceContext | None = None
+    ) -> etree._Element:
+        """The element libvirt writes for this device (alone in its domain)."""
+        return self.definition(ctx).to_element(flags)
+
+    def format(self, flags: int = 0, ctx: DeviceContext | None = None) -> str:
+        """libvirt's text for this device (alone in its domain), as ``dumpxml`` shows it.
+
+        Empty when libvirt would leave the device out.
+        """
+        return self.definition(ctx).format(flags)
+
+    to_libvirt_xml = format
+
+    @classmethod
+    def from_string(cls, text: str) -> Self:
+        """Parse one device element from *text* (as libvirt's device XML APIs receive it)."""
+        return cls.from_xml(text, url="(device_definition)")

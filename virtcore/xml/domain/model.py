@@ -1,0 +1,271 @@
+"""The domain document: :class:`Domain`, a typed view of ``<domain>`` with libvirt's rules.
+
+A :class:`Domain` wraps the live lxml tree of a ``<domain>`` document.
+Its properties read and edit the tree in place (see docs/xml-models.md);
+whatever the model does not describe - newer elements, ``<metadata>``,
+``qemu:commandline`` - stays in the tree and survives :meth:`to_string`.
+
+On top of the view, the class behaves like libvirt's domain configuration
+code for a driver:
+
+* :meth:`Domain.parse` reads untrusted text, checks it as libvirt 9.0's
+  ``virDomainDefineXML`` does (raising libvirt's errors, codes and wording)
+  and stores the UUID it generates for a document without one;
+* :meth:`Domain.format` (alias :meth:`Domain.to_libvirt_xml`) returns
+  exactly what ``virDomainGetXMLDesc`` prints for the definition - libvirt's
+  element order, defaults and spelling, with the ``VIR_DOMAIN_XML_*`` flags;
+* :meth:`Domain.definition` is the checked
+  :class:`~virtcore.xml.domain.checks.Definition` record (effective values:
+  vCPU counts, memory sizes, lifecycle actions).
+
+UUID generation is injectable (``uuid_factory``) so tests are
+deterministic.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Self
+
+from lxml import etree
+
+from virtcore.enums.errors import ErrorDomain
+from virtcore.xml.builder import (
+    INT,
+    UINT,
+    XMLChild,
+    XMLChildList,
+    XMLNode,
+    XMLProperty,
+)
+from virtcore.xml.domain.checks import Definition, UUIDFactory, new_uuid, read_definition
+from virtcore.xml.domain.clock import Clock
+from virtcore.xml.domain.common import format_uuid
+from virtcore.xml.domain.cpu import CPU
+from virtcore.xml.domain.features import Features
+from virtcore.xml.domain.formatter import RULES, DevicesFormatter, format_definition
+from virtcore.xml.domain.memory import (
+    CURRENT_MEMORY,
+    DUMP_CORE,
+    MAX_MEMORY,
+    MEMORY,
+    MemoryBacking,
+    MemTune,
+)
+from virtcore.xml.domain.misc import (
+    KeyWrap,
+    LaunchSecurity,
+    PowerManagement,
+    SecLabel,
+    SysInfo,
+)
+from virtcore.xml.domain.os import OS, IDMap
+from virtcore.xml.domain.tuning import BlkioTune, CPUTune, NumaTune, Resource
+from virtcore.xml.domain.vcpu import DefaultIOThread, IOThreadID, VcpuInfo
+
+__all__ = ["TOP_ORDER", "Domain"]
+
+logger = logging.getLogger(__name__)
+
+TOP_ORDER = (
+    "@type", "@id", "name", "uuid", "genid", "title", "description", "metadata", "maxMemory",
+    "memory", "currentMemory", "blkiotune", "memtune", "memoryBacking", "vcpu", "vcpus",
+    "iothreads", "iothreadids", "defaultiothread", "cputune", "numatune", "resource",
+    "sysinfo", "bootloader", "bootloader_args", "os", "idmap", "features", "cpu", "clock",
+    "on_poweroff", "on_reboot", "on_crash", "on_lockfailure", "pm", "perf", "devices",
+    "seclabel", "keywrap", "launchSecurity",
+)  # fmt: skip
+"""The order libvirt writes the children of ``<domain>`` in."""
+
+
+def _devices_class() -> type[XMLNode]:
+    """The devices model (``virtcore.xml.domain.devices.Devices``), or a plain view."""
+    try:
+        from virtcore.xml.domain.devices import Devices
+    except ImportError:
+        return _PlainDevices
+    return Devices
+
+
+class _PlainDevices(XMLNode):
+    """``<devices>`` as an opaque container (until a devices model is available)."""
+
+    TAG = "devices"
+
+
+class Domain(XMLNode):
+    """A ``<domain>`` document: typed properties over the live tree plus libvirt's rules."""
+
+    TAG = "domain"
+    PARSE_URL = "(domain_definition)"
+    ERROR_DOMAIN = ErrorDomain.DOMAIN
+    SCHEMA = "domain.rng"
+    FORMAT_RULES = RULES
+    KEEP_EMPTY = frozenset({"devices"})
+    XML_ORDER = {"": TOP_ORDER, "maxMemory": ("@slots", "@unit"), "memory": ("@dumpCore", "@unit")}
+
+    virt_type = XMLProperty("./@type", doc="The hypervisor type (``test``, ``kvm``, ...).")
+    id = XMLProperty("./@id", INT, doc="The id of a running domain.")
+    name = XMLProperty("./name")
+    uuid = XMLProperty("./uuid")
+    genid = XMLProperty("./genid", doc="The VM generation id (may be empty: generate one).")
+    title = XMLProperty("./title")
+    description = XMLProperty("./description")
+    max_memory = MAX_MEMORY
+    max_memory_slots = XMLProperty("./maxMemory/@slots", UINT)
+    memory = MEMORY
+    memory_dump_core = DUMP_CORE
+    current_memory = CURRENT_MEMORY
+    blkiotune = XMLChild(BlkioTune)
+    memtune = XMLChild(MemTune)
+    memory_backing = XMLChild(MemoryBacking)
+    vcpus = XMLProperty("./vcpu", UINT, doc="The maximum number of vCPUs.")
+    vcpu_placement = XMLProperty("./vcpu/@placement")
+    vcpu_cpuset = XMLProperty("./vcpu/@cpuset")
+    vcpus_current = XMLProperty("./vcpu/@current", UINT)
+    vcpu_list = XMLChildList(VcpuInfo, "./vcpus/vcpu")
+    iothreads = XMLProperty("./iothreads", UINT)
+    iothread_ids = XMLChildList(IOThreadID, "./iothreadids/iothread")
+    default_iothread = XMLChild(DefaultIOThread)
+    cputune = XMLChild(CPUTune)
+    numatune = XMLChild(NumaTune)
+    resource = XMLChild(Resource)
+    sysinfo = XMLChildList(SysInfo, "./sysinfo")
+    bootloader = XMLProperty("./bootloader")
+    bootloader_args = XMLProperty("./bootloader_args")
+    os = XMLChild(OS)
+    idmap = XMLChild(IDMap)
+    features = XMLChild(Features)
+    cpu = XMLChild(CPU)
+    clock = XMLChild(Clock)
+    on_poweroff = XMLProperty("./on_poweroff")
+    on_reboot = XMLProperty("./on_reboot")
+    on_crash = XMLProperty("./on_crash")
+    on_lockfailure = XMLProperty("./on_lockfailure")
+    pm = XMLChild(PowerManagement)
+    seclabels = XMLChildList(SecLabel, "./seclabel")
+    keywrap = XMLChild(KeyWrap)
+    launch_security = XMLChild(LaunchSecurity)
+
+    @property
+    def devices(self) -> XMLNode:
+        """The ``<devices>`` container (the devices model's ``Devices`` when available)."""
+        return _devices_class()._anchored(self, "./devices")
+
+    @property
+    def metadata(self) -> etree._Element | None:
+        """The ``<metadata>`` element itself (opaque application data), if present."""
+        found = self._evaluate("./metadata")
+        return found if isinstance(found, etree._Element) else None
+
+    @property
+    def perf_events(self) -> dict[str, bool]:
+        """``<perf>`` events as name -> enabled."""
+        events: dict[str, bool] = {}
+        for event in self.xpath("./perf/event"):
+            name, enabled = event.get("name"), event.get("enabled")
+            if name and enabled in ("yes", "no"):
+                events[name] = enabled == "yes"
+        return events
+
+    # -- libvirt's behaviour ----------------------------------------------------------
+
+    @classmethod
+    def parse(
+        cls,
+        text: str | bytes,
+        *,
+        uuid_factory: UUIDFactory = new_uuid,
+        mac_generator: Callable[[], str] | None = None,
+        validate_schema: bool = False,
+        inactive: bool = True,
+        test_ifnames: bool = False,
+    ) -> Self:
+        """Parse and check *text* as libvirt 9.0's ``virDomainDefineXML`` does.
+
+        Raises libvirt's errors (syntax, schema with *validate_schema*, and
+        every check of :func:`~virtcore.xml.domain.checks.read_definition`,
+        devices included). What libvirt generates on define is stored in the
+        document, so the definition keeps it: a missing ``<uuid>`` (and an
+        empty ``<genid/>``) from *uuid_factory*, missing interface MAC
+        addresses from *mac_generator* (random ``52:54:00`` addresses by
+        default) and, with *test_ifnames*, the ``testnet<N>`` names libvirt's
+        test driver gives interfaces without a target. With *inactive* the
+        ``id`` attribute is dropped, as libvirt ignores it.
+        """
+        domain = cls.from_xml(text, validate_schema=validate_schema)
+        devices = domain.devices
+        assign_macs = getattr(devices, "assign_macs", None)
+        if devices.exists and callable(assign_macs):
+            if mac_generator is not None:
+                assign_macs(mac_generator)
+            else:
+                assign_macs()
+        definition = read_definition(
+            domain.element,
+            uuid_factory=uuid_factory,
+            inactive=inactive,
+            device_options={"test_ifnames": test_ifnames},
+        )
+        if domain.uuid is None or domain.uuid.strip() == "":
+            domain.uuid = format_uuid(definition.uuid)
+        if definition.genid is not None and not domain.genid:
+            domain.genid = format_uuid(definition.genid)
+        if inactive:
+            del domain.id
+        if test_ifnames:
+            domain._store_ifnames(definition)
+        domain._remember(definition)
+        return domain
+
+    def _remember(self, definition: Definition) -> None:
+        """Keep *definition* for formatting as long as the tree does not change."""
+        self._definition_cache = (etree.tostring(self.element), definition)
+
+    def _checked(self) -> Definition:
+        """The definition of the current tree, read again only when the tree changed."""
+        cached: tuple[bytes, Definition] | None = getattr(self, "_definition_cache", None)
+        if cached is not None and cached[0] == etree.tostring(self.element):
+            return cached[1]
+        definition = self.definition()
+        self._remember(definition)
+        return definition
+
+    def _store_ifnames(self, definition: Definition) -> None:
+        """Write the interface names the devices' processing generated into the tree."""
+        parsed = getattr(definition.devices_def, "interfaces", None)
+        views = getattr(self.devices, "interfaces", None)
+        if parsed is None or views is None:
+            return
+        for view, net in zip(views, parsed, strict=False):
+            name = getattr(net, "ifname", None)
+            if name and getattr(view, "target_dev", None) is None:
+                view.target_dev = name
+
+    def definition(self, *, uuid_factory: UUIDFactory = new_uuid) -> Definition:
+        """The checked definition libvirt would hold for this document."""
+        return read_definition(self.element, uuid_factory=uuid_factory, inactive=False)
+
+    def check(self) -> None:
+        """Raise libvirt's error if libvirt would refuse this document."""
+        self._checked()
+
+    def format(self, flags: int = 0, *, devices_formatter: DevicesFormatter | None = None) -> str:
+        """What ``virDomainGetXMLDesc(flags)`` prints for this definition.
+
+        *flags* are ``VIR_DOMAIN_XML_*`` values
+        (:class:`~virtcore.enums.domain.DomainXMLFlags`); the ``id``
+        attribute is written for a running domain (one whose tree has an
+        ``id``) unless ``INACTIVE`` is given. Raises libvirt's error when
+        the document is not a valid definition.
+        """
+        return format_definition(self._checked(), flags, devices_formatter=devices_formatter)
+
+    def to_libvirt_xml(self, flags: int = 0) -> str:
+        """Alias of :meth:`format`."""
+        return self.format(flags)
+
+    def canonical(self, flags: int = 0) -> Self:
+        """A new document holding libvirt's form of this definition (:meth:`format` parsed)."""
+        return type(self).from_xml(self.format(flags))
