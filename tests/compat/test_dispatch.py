@@ -3,14 +3,13 @@
 A purpose-built driver implements a few calls the test driver lacks
 (libvirt_qemu, libvirt_lxc, bulk statistics, snapshots); the compat layer must
 reach them with libvirt-python's arguments and shape their results like
-libvirt-python. The last test checks that every call the built-in test driver
-implements is reachable from virtcore.libvirt.
+libvirt-python. That every call the built-in test driver implements is
+reachable, with arguments its tables accept, is checked by
+tests/compat/test_driver_alignment.py.
 """
 
 from __future__ import annotations
 
-import inspect
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,18 +19,6 @@ import virtcore
 from tests.fakedrivers import FakeConnectDriver, FakeHypervisor, plugin_of
 from virtcore import libvirt, libvirt_lxc, libvirt_qemu
 from virtcore.connection import Connection
-from virtcore.libvirt import (
-    _children,
-    _connect,
-    _connect_calls,
-    _connect_objects,
-    _domain,
-    _domain_calls_a,
-    _domain_calls_b,
-    _host,
-    _network,
-    _storage,
-)
 from virtcore.objects import Domain, DomainSnapshot
 from virtcore.registry import Registry
 
@@ -98,6 +85,20 @@ class CompatHypervisor(FakeHypervisor):
 
     def domain_set_memory_flags(self, conn: Connection, dom: Domain, mem: int, flags: int) -> None:
         self.seen.append(("setmem", mem, flags))
+
+    def domain_get_scheduler_type(self, conn: Connection, dom: Domain) -> tuple[str, int]:
+        return ("credit", 2)
+
+    def domain_get_scheduler_parameters_flags(
+        self, conn: Connection, dom: Domain, flags: int
+    ) -> dict[str, int]:
+        self.seen.append(("getsched", flags))
+        return {"weight": 256, "cap": 0}
+
+    def domain_set_scheduler_parameters_flags(
+        self, conn: Connection, dom: Domain, params: dict[str, int], flags: int
+    ) -> None:
+        self.seen.append(("setsched", params, flags))
 
 
 @pytest.fixture
@@ -206,29 +207,28 @@ def test_pre_flags_calls_use_the_flags_variant(
     ]
 
 
-_COMPAT_MODULES = (
-    _children,
-    _connect,
-    _connect_calls,
-    _connect_objects,
-    _domain,
-    _domain_calls_a,
-    _domain_calls_b,
-    _host,
-    _network,
-    _storage,
-)
-_CALL = re.compile(r'_call(?:_in)?\(\s*(?:"\w+",\s*)?"(\w+)",\s*"vir\w+"')
+def test_scheduler_parameters_are_read_back_before_they_are_set(
+    fake: libvirt.virConnect, hv: CompatHypervisor
+) -> None:
+    dom = fake.lookupByName("one")
+    dom.setSchedulerParametersFlags({"cap": 50}, libvirt.VIR_DOMAIN_AFFECT_LIVE)
+    assert hv.seen == [
+        ("getsched", libvirt.VIR_DOMAIN_AFFECT_LIVE | libvirt.VIR_TYPED_PARAM_STRING_OKAY),
+        ("setsched", {"cap": 50}, libvirt.VIR_DOMAIN_AFFECT_LIVE),
+    ]
 
 
-def test_every_test_driver_call_is_reachable(conn: libvirt.virConnect) -> None:
-    referenced = {m for mod in _COMPAT_MODULES for m in _CALL.findall(inspect.getsource(mod))}
-    implemented = {
-        name
-        for table in conn.native.tables.present()
-        for name in dir(table)
-        if not name.startswith("_")
-        and callable(getattr(table, name))
-        and name not in ("event_source", "connect_close")
-    }
-    assert sorted(implemented - referenced) == []
+def test_plain_scheduler_calls_fall_back_to_the_flags_variant(
+    fake: libvirt.virConnect, hv: CompatHypervisor
+) -> None:
+    dom = fake.lookupByName("one")
+    dom.setSchedulerParameters({"weight": 512})
+    assert hv.seen == [("getsched", 0), ("setsched", {"weight": 512}, 0)]
+
+
+def test_a_parameter_the_driver_does_not_report_is_refused_before_setting(
+    fake: libvirt.virConnect, hv: CompatHypervisor
+) -> None:
+    with pytest.raises(LookupError, match='Attribute name "bogus" could not be recognized'):
+        fake.lookupByName("one").setSchedulerParametersFlags({"bogus": 1}, 0)
+    assert [entry[0] for entry in hv.seen] == ["getsched"]

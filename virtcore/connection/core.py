@@ -395,10 +395,28 @@ class Connection(DomainCalls, NetworkCalls, StorageCalls, HostObjectCalls):
         ident = _identity_of(obj) if obj is not None else None
         return self._events.register(kind, event_id, _adapt_callback(callback), obj=ident)
 
-    def event_deregister(self, callback_id: int) -> None:
-        """Remove a callback registered with :meth:`event_register`."""
-        self._check_open("virConnectDomainEventDeregisterAny", ErrorDomain.DOMAIN)
-        self._events.deregister(callback_id)
+    def event_deregister(self, callback_id: int, kind: EventKind = EventKind.DOMAIN) -> None:
+        """Remove a callback registered with :meth:`event_register`.
+
+        *kind* only chooses the libvirt API named in errors (a closed
+        connection, a negative id): ``virConnectNetworkEventDeregisterAny``
+        for :attr:`EventKind.NETWORK`, and so on. An unknown id raises
+        :class:`~virtcore.errors.InvalidArgError` ("could not find event
+        callback N for deletion").
+        """
+        table_kind, register_api = _EVENT_APIS[kind]
+        api = register_api.replace("RegisterAny", "DeregisterAny")
+        self._check_open(api, _api_domain(api, self._tables.get(table_kind), table_kind))
+        self._events.deregister(callback_id, kind=kind)
+
+    def flush_events(self, timeout: float = 10.0) -> bool:
+        """Wait until every event emitted so far has been passed to its callbacks.
+
+        Returns ``False`` if *timeout* seconds pass first. Called from inside an
+        event callback it returns ``True`` at once: events queued behind the
+        running callback cannot be waited for from the thread that delivers them.
+        """
+        return self._events.flush(timeout)
 
     def domain_event_register_any(
         self,

@@ -7,11 +7,16 @@ translated into ``Connection._invoke(table, driver_method, "virApiName", handle,
 implements works here at once, and a call no driver implements raises
 ``libvirtError`` with ``VIR_ERR_NO_SUPPORT`` naming the C API, like libvirt.
 
-Driver methods receive libvirt-python's arguments in order (after the
-connection and the handle). They return libvirt-python's value: handles of
+Driver methods are named after libvirt's driver fields in snake_case
+(``nwfilterLookupByName`` -> ``nwfilter_lookup_by_name``) and receive the C
+API's arguments in order (after the connection and the handle), which are
+mostly libvirt-python's; where libvirt-python's C binding converts (CPU maps
+to packed bytes, ``setTime``'s dictionary to seconds and nanoseconds, ...) the
+compat layer does the same (:mod:`._convert`). They return handles of
 :mod:`virtcore.objects` where libvirt-python returns objects, sequences where
-it returns lists or tuples (the compat layer fixes the container type),
-dictionaries for typed parameters, ``None`` (reported as 0) for plain success.
+it returns lists or tuples (the compat layer fixes the container type and
+shape), dictionaries for typed parameters, ``None`` (reported as 0) for plain
+success. tests/compat/test_driver_alignment.py holds every call to this.
 """
 
 # libvirt-python's camelCase names and signatures are the API reproduced here.
@@ -35,6 +40,8 @@ __all__ = [
     "ConnectionLike",
     "Wrapped",
     "native",
+    "offers",
+    "route",
     "status",
     "uuid_str",
 ]
@@ -51,6 +58,7 @@ class ConnectionLike(Protocol):
     _c: Connection
     _pump: EventPump | None
     _last_error: ErrorTuple | None
+    _routes: dict[tuple[str, str], bool]
 
 
 class Wrapped:
@@ -98,6 +106,24 @@ class Wrapped:
             if pump is not None:
                 pump.leave_call()
 
+    def _call_either(
+        self,
+        plain: tuple[str, tuple[Any, ...]],
+        variant: tuple[str, tuple[Any, ...]],
+        api: str,
+        *,
+        write: bool = True,
+    ) -> Any:
+        """Call *plain* ``(method, args)`` if the driver has it, else the flags *variant*.
+
+        libvirt dispatches a call from before flags existed (``virDomainSetMemory``)
+        to its own driver entry; a driver that only has the flags variant
+        (``domain_set_memory_flags``) gets that, with the flags libvirt's drivers
+        apply for the plain call.
+        """
+        method, args = plain if route(self._conn, self._kind, plain[0], variant[0]) else variant
+        return self._call(method, api, *args, write=write)
+
     def connect(self) -> Any:
         """The ``virConnect`` this object belongs to."""
         return self._conn
@@ -120,6 +146,26 @@ class Wrapped:
 
     def __repr__(self) -> str:
         return f"<virtcore.libvirt.{type(self).__name__} object wrapping {self._o!r}>"
+
+
+def offers(conn: Connection, kind: str, method: str) -> bool:
+    """Whether *conn*'s table *kind* has driver method *method*."""
+    table = conn.tables.get(kind)
+    return table is not None and getattr(table, method, None) is not None
+
+
+def route(conn: ConnectionLike, kind: str, plain: str, variant: str) -> bool:
+    """Whether a call goes to driver method *plain* (True) or its flags *variant*.
+
+    *plain* when the driver has it or lacks both (NO_SUPPORT then names the
+    plain call); decided once per connection, since its tables never change.
+    """
+    key = (kind, plain)
+    found = conn._routes.get(key)
+    if found is None:
+        found = offers(conn._c, kind, plain) or not offers(conn._c, kind, variant)
+        conn._routes[key] = found
+    return found
 
 
 def status(result: Any) -> int:

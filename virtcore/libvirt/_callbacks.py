@@ -93,7 +93,7 @@ class EventPump:
     def leave_call(self) -> None:
         """The call returned: queue what it caused and arm the timeout in this thread."""
         if not self._impl.thread_safe:
-            self._native._events.flush(_FLUSH_TIMEOUT)
+            self._native.flush_events(_FLUSH_TIMEOUT)
         with self._lock:
             self._busy -= 1
             if self._queue and not self._armed and not self._closed:
@@ -223,7 +223,7 @@ class ConnectionCallbacks:
         api = _DEREGISTER_APIS[kind]
         reset_last_error()
         try:
-            self._native._events.deregister(callback_id, kind=kind)
+            self._native.event_deregister(callback_id, kind)
         except VirtError as exc:
             raise raise_from(exc, api, self._owner) from None
         with self._lock:

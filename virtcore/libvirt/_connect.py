@@ -58,6 +58,7 @@ class virConnect(ConnectObjectCalls):
         self._c = _obj
         self._pump: EventPump | None = None
         self._last_error: ErrorTuple | None = None
+        self._routes: dict[tuple[str, str], bool] = {}
         self._callbacks = ConnectionCallbacks(self, _obj, _wrap_event_object)
 
     @property

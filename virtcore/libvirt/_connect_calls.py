@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from virtcore.errors import VirtError
-from virtcore.libvirt._base import status, uuid_str
+from virtcore.libvirt._base import route, status, uuid_str
+from virtcore.libvirt._convert import unpack_cpumap
 from virtcore.libvirt._domain import virDomain
 from virtcore.libvirt._errors import ErrorTuple, _last, raise_from, reset_last_error
 
@@ -30,6 +31,7 @@ class ConnectCalls:
     _c: Connection
     _pump: EventPump | None
     _last_error: ErrorTuple | None
+    _routes: dict[tuple[str, str], bool]
 
     def _call(self, method: str, api: str, *args: Any, write: bool = False) -> Any:
         """``tables.hypervisor.<method>(conn, *args)``."""
@@ -54,6 +56,20 @@ class ConnectCalls:
         finally:
             if pump is not None:
                 pump.leave_call()
+
+    def _call_either(
+        self,
+        kind: str,
+        plain: tuple[str, tuple[Any, ...]],
+        variant: tuple[str, tuple[Any, ...]],
+        api: str,
+    ) -> Any:
+        """Call *plain* ``(method, args)`` on table *kind* if the driver has it, else *variant*.
+
+        See :meth:`virtcore.libvirt._base.Wrapped._call_either`; always a mutating call.
+        """
+        method, args = plain if route(self, kind, plain[0], variant[0]) else variant
+        return self._call_in(kind, method, api, *args, write=True)
 
     def allocPages(
         self, pages: list[int], startCell: int = 0, cellCount: int = 0, flags: int = 0
@@ -151,7 +167,12 @@ class ConnectCalls:
         """Define a domain, but does not start it (``virDomainDefineXML``)."""
         return virDomain(
             self,
-            _obj=self._call("domain_define_xml_flags", "virDomainDefineXML", xml, 0, write=True),
+            _obj=self._call_either(
+                "hypervisor",
+                ("domain_define_xml", (xml,)),
+                ("domain_define_xml_flags", (xml, 0)),
+                "virDomainDefineXML",
+            ),
         )
 
     def defineXMLFlags(self, xml: str, flags: int = 0) -> virDomain:
@@ -189,9 +210,10 @@ class ConnectCalls:
         )
         return result
 
-    def getCPUMap(self, flags: int = 0) -> tuple[Any, ...]:
-        """Get node CPU information (``virNodeGetCPUMap``)."""
-        return tuple(self._call("node_get_cpu_map", "virNodeGetCPUMap", flags))
+    def getCPUMap(self, flags: int = 0) -> tuple[int, list[bool], int]:
+        """``(host CPUs, [online? per CPU], online CPUs)`` (``virNodeGetCPUMap``)."""
+        cpus, data, online = self._call("node_get_cpu_map", "virNodeGetCPUMap", flags)
+        return int(cpus), list(unpack_cpumap(data, int(cpus))), int(online)
 
     def getCPUModelNames(self, arch: str | None, flags: int = 0) -> list[Any]:
         """Get the list of supported CPU models (``virConnectGetCPUModelNames``)."""
@@ -349,7 +371,12 @@ class ConnectCalls:
         (``virDomainRestore``).
         """
         return status(
-            self._call("domain_restore_flags", "virDomainRestore", frm, None, 0, write=True)
+            self._call_either(
+                "hypervisor",
+                ("domain_restore", (frm,)),
+                ("domain_restore_flags", (frm, None, 0)),
+                "virDomainRestore",
+            )
         )
 
     def restoreFlags(self, frm: str, dxml: str | None = None, flags: int = 0) -> int:

@@ -190,8 +190,11 @@ class ConnectObjectCalls(ConnectCalls):
         """``virNetworkCreateXML``."""
         return virNetwork(
             self,
-            _obj=self._call_in(
-                "network", "network_create_xml_flags", "virNetworkCreateXML", xmlDesc, 0, write=True
+            _obj=self._call_either(
+                "network",
+                ("network_create_xml", (xmlDesc,)),
+                ("network_create_xml_flags", (xmlDesc, 0)),
+                "virNetworkCreateXML",
             ),
         )
 
@@ -215,8 +218,11 @@ class ConnectObjectCalls(ConnectCalls):
         """
         return virNetwork(
             self,
-            _obj=self._call_in(
-                "network", "network_define_xml_flags", "virNetworkDefineXML", xml, 0, write=True
+            _obj=self._call_either(
+                "network",
+                ("network_define_xml", (xml,)),
+                ("network_define_xml_flags", (xml, 0)),
+                "virNetworkDefineXML",
             ),
         )
 
@@ -396,7 +402,7 @@ class ConnectObjectCalls(ConnectCalls):
             self,
             _obj=self._call_in(
                 "nwfilter",
-                "n_w_filter_binding_create_xml",
+                "nwfilter_binding_create_xml",
                 "virNWFilterBindingCreateXML",
                 xml,
                 flags,
@@ -412,7 +418,7 @@ class ConnectObjectCalls(ConnectCalls):
             self,
             _obj=self._call_in(
                 "nwfilter",
-                "n_w_filter_binding_lookup_by_port_dev",
+                "nwfilter_binding_lookup_by_port_dev",
                 "virNWFilterBindingLookupByPortDev",
                 portdev,
             ),
@@ -422,13 +428,11 @@ class ConnectObjectCalls(ConnectCalls):
         """``virNWFilterDefineXML``."""
         return virNWFilter(
             self,
-            _obj=self._call_in(
+            _obj=self._call_either(
                 "nwfilter",
-                "nwfilter_define_xml_flags",
+                ("nwfilter_define_xml", (xmlDesc,)),
+                ("nwfilter_define_xml_flags", (xmlDesc, 0)),
                 "virNWFilterDefineXML",
-                xmlDesc,
-                0,
-                write=True,
             ),
         )
 
@@ -438,7 +442,7 @@ class ConnectObjectCalls(ConnectCalls):
             self,
             _obj=self._call_in(
                 "nwfilter",
-                "n_w_filter_define_xml_flags",
+                "nwfilter_define_xml_flags",
                 "virNWFilterDefineXMLFlags",
                 xmlDesc,
                 flags,
@@ -453,7 +457,7 @@ class ConnectObjectCalls(ConnectCalls):
         return virNWFilter(
             self,
             _obj=self._call_in(
-                "nwfilter", "n_w_filter_lookup_by_name", "virNWFilterLookupByName", name
+                "nwfilter", "nwfilter_lookup_by_name", "virNWFilterLookupByName", name
             ),
         )
 
@@ -464,7 +468,7 @@ class ConnectObjectCalls(ConnectCalls):
         return virNWFilter(
             self,
             _obj=self._call_in(
-                "nwfilter", "n_w_filter_lookup_by_uuid", "virNWFilterLookupByUUID", uuid_str(uuid)
+                "nwfilter", "nwfilter_lookup_by_uuid", "virNWFilterLookupByUUID", uuid_str(uuid)
             ),
         )
 

@@ -4,7 +4,9 @@ The identity accessors (``name``, ``ID``, ``UUID``, ``UUIDString``) answer from
 the handle like libvirt's; ``info()`` and ``state()`` return lists whose state
 and reason items are :mod:`virtcore.enums` members (``DomainState``,
 ``DomainRunningReason``, ...), equal to libvirt-python's integers. Every other
-method is one driver call (:mod:`._domain_calls_a`, :mod:`._domain_calls_b`).
+method is one driver call (:mod:`._domain_calls_a`, :mod:`._domain_calls_b`), or
+a few where libvirt-python itself makes several or reshapes the result
+(:mod:`._domain_tuning`, :mod:`._domain_stats`).
 """
 
 # libvirt-python's camelCase names and signatures are the API reproduced here.
@@ -29,6 +31,8 @@ from virtcore.enums.domain import (
 from virtcore.libvirt._base import ConnectionLike, uuid_bytes
 from virtcore.libvirt._domain_calls_a import DomainCallsA
 from virtcore.libvirt._domain_calls_b import DomainCallsB
+from virtcore.libvirt._domain_stats import DomainStatsCalls
+from virtcore.libvirt._domain_tuning import DomainTuningCalls
 
 if TYPE_CHECKING:
     from virtcore.libvirt._connect import virConnect
@@ -73,7 +77,7 @@ def domain_state(state: int, reason: int) -> list[int]:
     return [_STATES.get(state, int(state)), int(reason)]
 
 
-class virDomain(DomainCallsA, DomainCallsB):
+class virDomain(DomainCallsA, DomainCallsB, DomainTuningCalls, DomainStatsCalls):
     """A domain (libvirt-python's ``virDomain``); obtained from a ``virConnect``."""
 
     def __init__(self, conn: ConnectionLike, _obj: Any = None) -> None:

@@ -2,8 +2,9 @@
 
 Every method maps to the hypervisor table method named after libvirt's driver
 field (see :mod:`virtcore.libvirt._base` for the calling convention). Calls
-from before libvirt had flags (``attachDevice``, ``setMemory``, ...) go to the
-flags variant with the flags libvirt's drivers apply for them.
+from before libvirt had flags (``attachDevice``, ``create``, ``destroy``, ...)
+go to their own driver method, or to the flags variant with the flags
+libvirt's drivers apply for them when the driver only has that.
 """
 
 # libvirt-python's camelCase names and signatures are the API reproduced here.
@@ -76,8 +77,10 @@ class DomainCallsA(Wrapped):
     def attachDevice(self, xml: str) -> int:
         """Create a virtual device attachment to backend (``virDomainAttachDevice``)."""
         return status(
-            self._call(
-                "domain_attach_device_flags", "virDomainAttachDevice", xml, AFFECT_LIVE, write=True
+            self._call_either(
+                ("domain_attach_device", (xml,)),
+                ("domain_attach_device_flags", (xml, AFFECT_LIVE)),
+                "virDomainAttachDevice",
             )
         )
 
@@ -144,10 +147,6 @@ class DomainCallsA(Wrapped):
         result: str = self._call("domain_backup_get_xml_desc", "virDomainBackupGetXMLDesc", flags)
         return result
 
-    def blkioParameters(self, flags: int = 0) -> dict[str, Any]:
-        """Get the blkio parameters (``virDomainGetBlkioParameters``)."""
-        return dict(self._call("domain_get_blkio_parameters", "virDomainGetBlkioParameters", flags))
-
     def blockCommit(
         self, disk: str, base: str | None, top: str | None, bandwidth: int = 0, flags: int = 0
     ) -> int:
@@ -182,10 +181,6 @@ class DomainCallsA(Wrapped):
     def blockInfo(self, path: str, flags: int = 0) -> list[Any]:
         """Extract information about a domain block device size (``virDomainGetBlockInfo``)."""
         return list(self._call("domain_get_block_info", "virDomainGetBlockInfo", path, flags))
-
-    def blockIoTune(self, disk: str, flags: int = 0) -> dict[str, Any]:
-        """Get the I/O tunables for a block device (``virDomainGetBlockIoTune``)."""
-        return dict(self._call("domain_get_block_io_tune", "virDomainGetBlockIoTune", disk, flags))
 
     def blockJobAbort(self, disk: str, flags: int = 0) -> int:
         """Cancel the active block job on the given disk (``virDomainBlockJobAbort``)."""
@@ -256,12 +251,6 @@ class DomainCallsA(Wrapped):
         """Extracts block device statistics for a domain (``virDomainBlockStats``)."""
         return tuple(self._call("domain_block_stats", "virDomainBlockStats", path))
 
-    def blockStatsFlags(self, path: str, flags: int = 0) -> dict[str, Any]:
-        """Extracts block device statistics parameters of a running domain
-        (``virDomainBlockStatsFlags``).
-        """
-        return dict(self._call("domain_block_stats_flags", "virDomainBlockStatsFlags", path, flags))
-
     def checkpointCreateXML(self, xmlDesc: str, flags: int = 0) -> virDomainCheckpoint:
         """Create a new checkpoint using @xmlDesc, with a top-level <domaincheckpoint> element, on a
         running @domain (``virDomainCheckpointCreateXML``).
@@ -317,7 +306,11 @@ class DomainCallsA(Wrapped):
 
     def create(self) -> int:
         """Launch a defined domain (``virDomainCreate``)."""
-        return status(self._call("domain_create_with_flags", "virDomainCreate", 0, write=True))
+        return status(
+            self._call_either(
+                ("domain_create", ()), ("domain_create_with_flags", (0,)), "virDomainCreate"
+            )
+        )
 
     def createWithFlags(self, flags: int = 0) -> int:
         """Launch a defined domain (``virDomainCreateWithFlags``)."""
@@ -335,7 +328,11 @@ class DomainCallsA(Wrapped):
 
     def destroy(self) -> int:
         """Destroy the domain object (``virDomainDestroy``)."""
-        return status(self._call("domain_destroy_flags", "virDomainDestroy", 0, write=True))
+        return status(
+            self._call_either(
+                ("domain_destroy", ()), ("domain_destroy_flags", (0,)), "virDomainDestroy"
+            )
+        )
 
     def destroyFlags(self, flags: int = 0) -> int:
         """Destroy the domain object (``virDomainDestroyFlags``)."""
@@ -348,8 +345,10 @@ class DomainCallsA(Wrapped):
         set to VIR_DOMAIN_AFFECT_LIVE (``virDomainDetachDevice``).
         """
         return status(
-            self._call(
-                "domain_detach_device_flags", "virDomainDetachDevice", xml, AFFECT_LIVE, write=True
+            self._call_either(
+                ("domain_detach_device", (xml,)),
+                ("domain_detach_device_flags", (xml, AFFECT_LIVE)),
+                "virDomainDetachDevice",
             )
         )
 
@@ -377,14 +376,6 @@ class DomainCallsA(Wrapped):
         """Extract errors on disk devices (``virDomainGetDiskErrors``)."""
         return dict(self._call("domain_get_disk_errors", "virDomainGetDiskErrors", flags))
 
-    def emulatorPinInfo(self, flags: int = 0) -> tuple[Any, ...]:
-        """Query the CPU affinity setting of the emulator process of domain
-        (``virDomainGetEmulatorPinInfo``).
-        """
-        return tuple(
-            self._call("domain_get_emulator_pin_info", "virDomainGetEmulatorPinInfo", flags)
-        )
-
     def fSTrim(self, mountPoint: str | None, minimum: int, flags: int = 0) -> int:
         """Calls FITRIM within the guest (hence guest agent may be required depending on hypervisor
         used) (``virDomainFSTrim``).
@@ -392,16 +383,6 @@ class DomainCallsA(Wrapped):
         return status(
             self._call("domain_fs_trim", "virDomainFSTrim", mountPoint, minimum, flags, write=True)
         )
-
-    def fsInfo(self, flags: int = 0) -> list[Any]:
-        """Get a list of mapping information for each mounted file systems within the specified
-        guest and the disks (``virDomainGetFSInfo``).
-        """
-        return list(self._call("domain_get_fs_info", "virDomainGetFSInfo", flags, write=True))
-
-    def getCPUStats(self, total: int, flags: int = 0) -> list[Any]:
-        """Extracts CPU statistics for a running domain (``virDomainGetCPUStats``)."""
-        return list(self._call("domain_get_cpu_stats", "virDomainGetCPUStats", total, flags))
 
     def guestInfo(self, types: int = 0, flags: int = 0) -> dict[str, Any]:
         """Get aggregated info from guest agent (``virDomainGetGuestInfo``)."""
@@ -440,33 +421,9 @@ class DomainCallsA(Wrapped):
         """Send NMI to the guest (``virDomainInjectNMI``)."""
         return status(self._call("domain_inject_nmi", "virDomainInjectNMI", flags, write=True))
 
-    def interfaceAddresses(self, source: int, flags: int = 0) -> dict[str, Any]:
-        """Returns a dictionary of domain interfaces along with their MAC and IP addresses
-        (``virDomainInterfaceAddresses``).
-        """
-        return dict(
-            self._call("domain_interface_addresses", "virDomainInterfaceAddresses", source, flags)
-        )
-
-    def interfaceParameters(self, device: str, flags: int = 0) -> dict[str, Any]:
-        """Get the bandwidth tunables for a interface device
-        (``virDomainGetInterfaceParameters``).
-        """
-        return dict(
-            self._call(
-                "domain_get_interface_parameters", "virDomainGetInterfaceParameters", device, flags
-            )
-        )
-
     def interfaceStats(self, path: str) -> tuple[Any, ...]:
         """Extracts interface device statistics for a domain (``virDomainInterfaceStats``)."""
         return tuple(self._call("domain_interface_stats", "virDomainInterfaceStats", path))
-
-    def ioThreadInfo(self, flags: int = 0) -> list[Any]:
-        """Query the CPU affinity setting of the IOThreads of the domain
-        (``virDomainGetIOThreadInfo``).
-        """
-        return list(self._call("domain_get_iothread_info", "virDomainGetIOThreadInfo", flags))
 
     def isActive(self) -> int:
         """Determine if the domain is currently running (``virDomainIsActive``)."""
@@ -487,18 +444,6 @@ class DomainCallsA(Wrapped):
         (``virDomainGetJobInfo``).
         """
         return list(self._call("domain_get_job_info", "virDomainGetJobInfo"))
-
-    def jobStats(self, flags: int = 0) -> dict[str, Any]:
-        """Extract information about an active job being processed for a domain
-        (``virDomainGetJobStats``).
-        """
-        return dict(self._call("domain_get_job_stats", "virDomainGetJobStats", flags))
-
-    def launchSecurityInfo(self, flags: int = 0) -> dict[str, Any]:
-        """Get launch security info for a domain (``virDomainGetLaunchSecurityInfo``)."""
-        return dict(
-            self._call("domain_get_launch_security_info", "virDomainGetLaunchSecurityInfo", flags)
-        )
 
     def managedSave(self, flags: int = 0) -> int:
         """This method will suspend a domain and save its memory contents to a file on disk
@@ -549,21 +494,11 @@ class DomainCallsA(Wrapped):
         """
         return status(self._call("domain_get_max_vcpus", "virDomainGetMaxVcpus"))
 
-    def memoryParameters(self, flags: int = 0) -> dict[str, Any]:
-        """Get the memory parameters (``virDomainGetMemoryParameters``)."""
-        return dict(
-            self._call("domain_get_memory_parameters", "virDomainGetMemoryParameters", flags)
-        )
-
     def memoryPeek(self, start: int, size: int, flags: int = 0) -> bytes:
         """Read the contents of domain's memory (``virDomainMemoryPeek``)."""
         return bytes(
             self._call("domain_memory_peek", "virDomainMemoryPeek", start, size, flags, write=True)
         )
-
-    def memoryStats(self) -> dict[str, Any]:
-        """Extracts memory statistics for a domain (``virDomainMemoryStats``)."""
-        return dict(self._call("domain_memory_stats", "virDomainMemoryStats"))
 
     def messages(self, flags: int = 0) -> list[Any]:
         """Fetch list of messages reported against domain (``virDomainGetMessages``)."""

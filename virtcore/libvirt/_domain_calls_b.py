@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from virtcore.libvirt._base import AFFECT_LIVE, MEM_MAXIMUM, Wrapped, native, status
+from virtcore.libvirt._base import Wrapped, native, status
 from virtcore.libvirt._children import virDomainCheckpoint, virDomainSnapshot
 from virtcore.libvirt._errors import plain_error
 
@@ -106,10 +106,6 @@ class DomainCallsB(Wrapped):
             )
         )
 
-    def numaParameters(self, flags: int = 0) -> dict[str, Any]:
-        """Get the NUMA parameters (``virDomainGetNumaParameters``)."""
-        return dict(self._call("domain_get_numa_parameters", "virDomainGetNumaParameters", flags))
-
     def openChannel(self, name: str, st: virStream, flags: int = 0) -> int:
         """This opens the host interface associated with a channel device on a guest, if the host
         interface is supported (``virDomainOpenChannel``).
@@ -170,55 +166,6 @@ class DomainCallsB(Wrapped):
         """``virDomainPMWakeup``."""
         return status(self._call("domain_pm_wakeup", "virDomainPMWakeup", flags, write=True))
 
-    def perfEvents(self, flags: int = 0) -> dict[str, Any]:
-        """Get all perf events setting (``virDomainGetPerfEvents``)."""
-        return dict(self._call("domain_get_perf_events", "virDomainGetPerfEvents", flags))
-
-    def pinEmulator(self, cpumap: tuple[bool, ...] | list[bool], flags: int = 0) -> int:
-        """Dynamically change the real CPUs which can be allocated to the emulator process of a
-        domain (``virDomainPinEmulator``).
-        """
-        return status(
-            self._call("domain_pin_emulator", "virDomainPinEmulator", cpumap, flags, write=True)
-        )
-
-    def pinIOThread(
-        self, iothread_val: int, cpumap: tuple[bool, ...] | list[bool], flags: int = 0
-    ) -> int:
-        """Dynamically change the real CPUs which can be allocated to an IOThread
-        (``virDomainPinIOThread``).
-        """
-        return status(
-            self._call(
-                "domain_pin_iothread",
-                "virDomainPinIOThread",
-                iothread_val,
-                cpumap,
-                flags,
-                write=True,
-            )
-        )
-
-    def pinVcpu(self, vcpu: int, cpumap: tuple[bool, ...] | list[bool]) -> int:
-        """Dynamically change the real CPUs which can be allocated to a virtual CPU
-        (``virDomainPinVcpu``).
-        """
-        return status(
-            self._call(
-                "domain_pin_vcpu_flags", "virDomainPinVcpu", vcpu, cpumap, AFFECT_LIVE, write=True
-            )
-        )
-
-    def pinVcpuFlags(self, vcpu: int, cpumap: tuple[bool, ...] | list[bool], flags: int = 0) -> int:
-        """Dynamically change the real CPUs which can be allocated to a virtual CPU
-        (``virDomainPinVcpuFlags``).
-        """
-        return status(
-            self._call(
-                "domain_pin_vcpu_flags", "virDomainPinVcpuFlags", vcpu, cpumap, flags, write=True
-            )
-        )
-
     def reboot(self, flags: int = 0) -> int:
         """Reboot a domain, the domain object is still usable thereafter, but the domain OS is being
         stopped for a restart (``virDomainReboot``).
@@ -254,7 +201,11 @@ class DomainCallsB(Wrapped):
         """This method will suspend a domain and save its memory contents to a file on disk
         (``virDomainSave``).
         """
-        return status(self._call("domain_save_flags", "virDomainSave", to, None, 0, write=True))
+        return status(
+            self._call_either(
+                ("domain_save", (to,)), ("domain_save_flags", (to, None, 0)), "virDomainSave"
+            )
+        )
 
     def saveFlags(self, to: str, dxml: str | None = None, flags: int = 0) -> int:
         """This method will suspend a domain and save its memory contents to a file on disk
@@ -272,26 +223,6 @@ class DomainCallsB(Wrapped):
             self._call("domain_save_params", "virDomainSaveParams", params, flags, write=True)
         )
 
-    def schedulerParameters(self) -> dict[str, Any]:
-        """Get the scheduler parameters, the @params array will be filled with the values
-        (``virDomainGetSchedulerParameters``).
-        """
-        return dict(
-            self._call(
-                "domain_get_scheduler_parameters_flags", "virDomainGetSchedulerParameters", 0
-            )
-        )
-
-    def schedulerParametersFlags(self, flags: int = 0) -> dict[str, Any]:
-        """Get the scheduler parameters (``virDomainGetSchedulerParametersFlags``)."""
-        return dict(
-            self._call(
-                "domain_get_scheduler_parameters_flags",
-                "virDomainGetSchedulerParametersFlags",
-                flags,
-            )
-        )
-
     def schedulerType(self) -> tuple[Any, ...]:
         """Get the scheduler type (``virDomainGetSchedulerType``)."""
         return tuple(self._call("domain_get_scheduler_type", "virDomainGetSchedulerType"))
@@ -303,31 +234,11 @@ class DomainCallsB(Wrapped):
         )
         return result
 
-    def securityLabel(self) -> list[Any]:
-        """Extract information about the domain security label (``virDomainGetSecurityLabel``)."""
-        return list(self._call("domain_get_security_label", "virDomainGetSecurityLabel"))
-
     def securityLabelList(self) -> list[Any]:
         """Extract information about the domain security label
         (``virDomainGetSecurityLabelList``).
         """
         return list(self._call("domain_get_security_label_list", "virDomainGetSecurityLabelList"))
-
-    def sendKey(
-        self, codeset: int, holdtime: int, keycodes: list[int], nkeycodes: int, flags: int = 0
-    ) -> int:
-        """Send key(s) to the guest (``virDomainSendKey``)."""
-        return status(
-            self._call(
-                "domain_send_key",
-                "virDomainSendKey",
-                codeset,
-                holdtime,
-                keycodes,
-                flags,
-                write=True,
-            )
-        )
 
     def sendProcessSignal(self, pid_value: int, signum: int, flags: int = 0) -> int:
         """Send a signal to the designated process in the guest The signal numbers must be taken
@@ -350,31 +261,6 @@ class DomainCallsB(Wrapped):
         """
         return status(
             self._call("domain_set_autostart", "virDomainSetAutostart", autostart, write=True)
-        )
-
-    def setBlkioParameters(self, params: dict[str, Any], flags: int = 0) -> int:
-        """Change the blkio tunables (``virDomainSetBlkioParameters``)."""
-        return status(
-            self._call(
-                "domain_set_blkio_parameters",
-                "virDomainSetBlkioParameters",
-                params,
-                flags,
-                write=True,
-            )
-        )
-
-    def setBlockIoTune(self, disk: str, params: dict[str, Any], flags: int = 0) -> int:
-        """Change the I/O tunables for a block device (``virDomainSetBlockIoTune``)."""
-        return status(
-            self._call(
-                "domain_set_block_io_tune",
-                "virDomainSetBlockIoTune",
-                disk,
-                params,
-                flags,
-                write=True,
-            )
         )
 
     def setBlockThreshold(self, dev: str, threshold: int, flags: int = 0) -> int:
@@ -417,21 +303,6 @@ class DomainCallsB(Wrapped):
             )
         )
 
-    def setInterfaceParameters(self, device: str, params: dict[str, Any], flags: int = 0) -> int:
-        """Change the bandwidth tunables for a interface device
-        (``virDomainSetInterfaceParameters``).
-        """
-        return status(
-            self._call(
-                "domain_set_interface_parameters",
-                "virDomainSetInterfaceParameters",
-                device,
-                params,
-                flags,
-                write=True,
-            )
-        )
-
     def setLaunchSecurityState(self, params: dict[str, Any], flags: int = 0) -> int:
         """Set a launch security secret in the guest's memory
         (``virDomainSetLaunchSecurityState``).
@@ -461,26 +332,6 @@ class DomainCallsB(Wrapped):
             )
         )
 
-    def setMaxMemory(self, memory: int) -> int:
-        """Dynamically change the maximum amount of physical memory allocated to a domain
-        (``virDomainSetMaxMemory``).
-        """
-        return status(
-            self._call(
-                "domain_set_memory_flags", "virDomainSetMaxMemory", memory, MEM_MAXIMUM, write=True
-            )
-        )
-
-    def setMemory(self, memory: int) -> int:
-        """Dynamically change the target amount of physical memory allocated to a domain
-        (``virDomainSetMemory``).
-        """
-        return status(
-            self._call(
-                "domain_set_memory_flags", "virDomainSetMemory", memory, AFFECT_LIVE, write=True
-            )
-        )
-
     def setMemoryFlags(self, memory: int, flags: int = 0) -> int:
         """Dynamically change the target amount of physical memory allocated to a domain
         (``virDomainSetMemoryFlags``).
@@ -488,18 +339,6 @@ class DomainCallsB(Wrapped):
         return status(
             self._call(
                 "domain_set_memory_flags", "virDomainSetMemoryFlags", memory, flags, write=True
-            )
-        )
-
-    def setMemoryParameters(self, params: dict[str, Any], flags: int = 0) -> int:
-        """Change the memory tunables (``virDomainSetMemoryParameters``)."""
-        return status(
-            self._call(
-                "domain_set_memory_parameters",
-                "virDomainSetMemoryParameters",
-                params,
-                flags,
-                write=True,
             )
         )
 
@@ -536,50 +375,6 @@ class DomainCallsB(Wrapped):
             )
         )
 
-    def setNumaParameters(self, params: dict[str, Any], flags: int = 0) -> int:
-        """Change the NUMA tunables (``virDomainSetNumaParameters``)."""
-        return status(
-            self._call(
-                "domain_set_numa_parameters",
-                "virDomainSetNumaParameters",
-                params,
-                flags,
-                write=True,
-            )
-        )
-
-    def setPerfEvents(self, params: dict[str, Any], flags: int = 0) -> int:
-        """Enable or disable the particular list of perf events (``virDomainSetPerfEvents``)."""
-        return status(
-            self._call(
-                "domain_set_perf_events", "virDomainSetPerfEvents", params, flags, write=True
-            )
-        )
-
-    def setSchedulerParameters(self, params: dict[str, Any]) -> int:
-        """Change the scheduler parameters (``virDomainSetSchedulerParameters``)."""
-        return status(
-            self._call(
-                "domain_set_scheduler_parameters_flags",
-                "virDomainSetSchedulerParameters",
-                params,
-                0,
-                write=True,
-            )
-        )
-
-    def setSchedulerParametersFlags(self, params: dict[str, Any], flags: int = 0) -> int:
-        """Change the scheduler parameters (``virDomainSetSchedulerParametersFlags``)."""
-        return status(
-            self._call(
-                "domain_set_scheduler_parameters_flags",
-                "virDomainSetSchedulerParametersFlags",
-                params,
-                flags,
-                write=True,
-            )
-        )
-
     def setUserPassword(self, user: str, password: str, flags: int = 0) -> int:
         """Sets the @user password to the value specified by @password
         (``virDomainSetUserPassword``).
@@ -603,16 +398,6 @@ class DomainCallsB(Wrapped):
             self._call("domain_set_vcpu", "virDomainSetVcpu", vcpumap, state, flags, write=True)
         )
 
-    def setVcpus(self, nvcpus: int) -> int:
-        """Dynamically change the number of virtual CPUs used by the domain
-        (``virDomainSetVcpus``).
-        """
-        return status(
-            self._call(
-                "domain_set_vcpus_flags", "virDomainSetVcpus", nvcpus, AFFECT_LIVE, write=True
-            )
-        )
-
     def setVcpusFlags(self, nvcpus: int, flags: int = 0) -> int:
         """Dynamically change the number of virtual CPUs used by the domain
         (``virDomainSetVcpusFlags``).
@@ -627,7 +412,11 @@ class DomainCallsB(Wrapped):
         """Shutdown a domain, the domain object is still usable thereafter, but the domain OS is
         being stopped (``virDomainShutdown``).
         """
-        return status(self._call("domain_shutdown_flags", "virDomainShutdown", 0, write=True))
+        return status(
+            self._call_either(
+                ("domain_shutdown", ()), ("domain_shutdown_flags", (0,)), "virDomainShutdown"
+            )
+        )
 
     def shutdownFlags(self, flags: int = 0) -> int:
         """Shutdown a domain, the domain object is still usable thereafter but the domain OS is
@@ -697,7 +486,11 @@ class DomainCallsB(Wrapped):
 
     def undefine(self) -> int:
         """Undefine a domain (``virDomainUndefine``)."""
-        return status(self._call("domain_undefine_flags", "virDomainUndefine", 0, write=True))
+        return status(
+            self._call_either(
+                ("domain_undefine", ()), ("domain_undefine_flags", (0,)), "virDomainUndefine"
+            )
+        )
 
     def undefineFlags(self, flags: int = 0) -> int:
         """Undefine a domain (``virDomainUndefineFlags``)."""
@@ -714,18 +507,6 @@ class DomainCallsB(Wrapped):
                 "domain_update_device_flags", "virDomainUpdateDeviceFlags", xml, flags, write=True
             )
         )
-
-    def vcpuPinInfo(self, flags: int = 0) -> list[Any]:
-        """Query the CPU affinity setting of all virtual CPUs of domain
-        (``virDomainGetVcpuPinInfo``).
-        """
-        return list(self._call("domain_get_vcpu_pin_info", "virDomainGetVcpuPinInfo", flags))
-
-    def vcpus(self) -> tuple[Any, ...]:
-        """Extract information about virtual CPUs of domain, store it in info array and also in
-        cpumaps (``virDomainGetVcpus``).
-        """
-        return tuple(self._call("domain_get_vcpus", "virDomainGetVcpus"))
 
     def vcpusFlags(self, flags: int = 0) -> int:
         """Query the number of virtual CPUs used by the domain (``virDomainGetVcpusFlags``)."""
@@ -768,14 +549,6 @@ class DomainCallsB(Wrapped):
         return status(
             self._call("domain_fs_thaw", "virDomainFSThaw", mountpoints, flags, write=True)
         )
-
-    def getTime(self, flags: int = 0) -> dict[str, Any]:
-        """Extract information about guest time (``virDomainGetTime``)."""
-        return dict(self._call("domain_get_time", "virDomainGetTime", flags, write=True))
-
-    def setTime(self, time: dict[str, int] | None = None, flags: int = 0) -> int:
-        """Set guest time to the given value (``virDomainSetTime``)."""
-        return status(self._call("domain_set_time", "virDomainSetTime", time, flags, write=True))
 
     def FDAssociate(self, name: str, files: list[int], flags: int = 0) -> int:
         """Associate the array of FDs passed as @fds with the domain object under @name

@@ -153,8 +153,9 @@ class virSecret(Wrapped):
         return result
 
     def setValue(self, value: bytes | str, flags: int = 0) -> int:
-        """Associates a value with a secret (``virSecretSetValue``)."""
-        return status(self._call("secret_set_value", "virSecretSetValue", value, flags, write=True))
+        """Associates a value with a secret (``virSecretSetValue``); text is stored as UTF-8."""
+        data = value.encode() if isinstance(value, str) else bytes(value)
+        return status(self._call("secret_set_value", "virSecretSetValue", data, flags, write=True))
 
     def undefine(self) -> int:
         """Deletes the specified secret (``virSecretUndefine``)."""
@@ -186,12 +187,12 @@ class virNWFilter(Wrapped):
 
     def XMLDesc(self, flags: int = 0) -> str:
         """Provide an XML description of the network filter (``virNWFilterGetXMLDesc``)."""
-        result: str = self._call("n_w_filter_get_xml_desc", "virNWFilterGetXMLDesc", flags)
+        result: str = self._call("nwfilter_get_xml_desc", "virNWFilterGetXMLDesc", flags)
         return result
 
     def undefine(self) -> int:
         """Undefine the nwfilter object (``virNWFilterUndefine``)."""
-        return status(self._call("n_w_filter_undefine", "virNWFilterUndefine", write=True))
+        return status(self._call("nwfilter_undefine", "virNWFilterUndefine", write=True))
 
 
 class virNWFilterBinding(Wrapped):
@@ -212,12 +213,10 @@ class virNWFilterBinding(Wrapped):
     def XMLDesc(self, flags: int = 0) -> str:
         """Provide an XML description of the network filter (``virNWFilterBindingGetXMLDesc``)."""
         result: str = self._call(
-            "n_w_filter_binding_get_xml_desc", "virNWFilterBindingGetXMLDesc", flags
+            "nwfilter_binding_get_xml_desc", "virNWFilterBindingGetXMLDesc", flags
         )
         return result
 
     def delete(self) -> int:
         """Delete the binding object (``virNWFilterBindingDelete``)."""
-        return status(
-            self._call("n_w_filter_binding_delete", "virNWFilterBindingDelete", write=True)
-        )
+        return status(self._call("nwfilter_binding_delete", "virNWFilterBindingDelete", write=True))

@@ -3,9 +3,10 @@
 A stream is created unbound by ``virConnect.newStream()``; the call that uses
 it (``virStorageVol.upload``, ``virDomain.screenshot``, ...) binds the driver's
 backend to it. ``send``/``recv``/``finish``/``abort`` go to that backend; the
-sparse calls (``sendHole``, ``recvHole``, ``recvFlags``) use the backend's
-``send_hole``/``recv_hole``/``recv_flags`` when it has them and otherwise fail
-with ``VIR_ERR_NO_SUPPORT`` like a libvirt driver without sparse streams.
+sparse calls (``sendHole``, ``recvHole``, ``recvFlags``) go to the native
+stream's ``send_hole``/``recv_hole``/``recv_flags``: a backend without holes
+never stops at one, and one that cannot make holes fails with
+``VIR_ERR_NO_SUPPORT`` like a libvirt driver without sparse streams.
 ``sendAll``/``recvAll`` and their sparse variants are libvirt-python's own
 loops, reproduced here with the same handler contracts.
 
@@ -26,7 +27,7 @@ from typing import Any
 from virtcore.enums.errors import ErrorDomain, ErrorNumber
 from virtcore.enums.event import EventHandleType
 from virtcore.enums.stream import StreamRecvFlags
-from virtcore.errors import NoSupportError, VirtError
+from virtcore.errors import VirtError
 from virtcore.libvirt._base import Wrapped
 from virtcore.libvirt._errors import error_for, libvirtError, raise_from, reset_last_error
 from virtcore.libvirt._eventloop import current_impl
@@ -59,17 +60,6 @@ class virStream(Wrapped):
         except VirtError as exc:
             raise raise_from(exc, api, self._conn) from None
 
-    def _backend_call(self, api: str, method: str, *args: Any) -> Any:
-        reset_last_error()
-        try:
-            backend = self._o._require(api)
-            func = getattr(backend, method, None)
-            if func is None:
-                raise NoSupportError(api, domain=ErrorDomain.STREAMS)
-            return func(*args)
-        except VirtError as exc:
-            raise raise_from(exc, api, self._conn) from None
-
     def send(self, data: bytes) -> int:
         """Write *data*; returns the number of bytes accepted (``virStreamSend``)."""
         sent: int = self._do("virStreamSend", "send", bytes(data))
@@ -85,18 +75,17 @@ class virStream(Wrapped):
 
         (``virStreamRecvFlags``)
         """
-        if not flags:
-            return self.recv(nbytes)
-        result: bytes | int = self._backend_call("virStreamRecvFlags", "recv_flags", nbytes, flags)
+        result: bytes | int = self._do("virStreamRecvFlags", "recv_flags", nbytes, flags)
         return result
 
     def recvHole(self, flags: int = 0) -> int:
         """The length of the hole the stream is positioned at (``virStreamRecvHole``)."""
-        return int(self._backend_call("virStreamRecvHole", "recv_hole", flags))
+        length: int = self._do("virStreamRecvHole", "recv_hole", flags)
+        return length
 
     def sendHole(self, length: int, flags: int = 0) -> int:
         """Skip *length* bytes at the receiving end, leaving a hole (``virStreamSendHole``)."""
-        self._backend_call("virStreamSendHole", "send_hole", length, flags)
+        self._do("virStreamSendHole", "send_hole", length, flags)
         return 0
 
     def finish(self) -> int:

@@ -125,19 +125,46 @@ class Stream(Handle):
         self._backend = backend
 
     def _require(self, api: str) -> StreamBackend:
-
         self._conn._check_open(api, ErrorDomain.STREAMS)
         if self._backend is None:
             raise NoSupportError(api, domain=ErrorDomain.STREAMS)
         return self._backend
 
+    def _delegate(self, api: str, method: str, *args: Any) -> Any:
+        """``backend.<method>(*args)``; a method the backend lacks is NO_SUPPORT for *api*."""
+        backend = self._require(api)
+        try:
+            return getattr(backend, method)(*args)
+        except NotImplementedError:
+            raise NoSupportError(api, domain=ErrorDomain.STREAMS) from None
+
     def send(self, data: bytes) -> int:
         """Write *data*; returns the number of bytes accepted (``virStreamSend``)."""
-        return self._require("virStreamSend").send(data)
+        sent: int = self._delegate("virStreamSend", "send", data)
+        return sent
 
     def recv(self, nbytes: int) -> bytes:
         """Read up to *nbytes*; ``b""`` at end of stream (``virStreamRecv``)."""
-        return self._require("virStreamRecv").recv(nbytes)
+        data: bytes = self._delegate("virStreamRecv", "recv", nbytes)
+        return data
+
+    def recv_flags(self, nbytes: int, flags: int = 0) -> bytes | int:
+        """Like :meth:`recv`; with ``STOP_AT_HOLE`` returns -3 at a hole (``virStreamRecvFlags``).
+
+        Only sparse backends have it; others raise
+        :class:`~virtcore.errors.NoSupportError`, as libvirt's file streams do.
+        """
+        result: bytes | int = self._delegate("virStreamRecvFlags", "recv_flags", nbytes, flags)
+        return result
+
+    def recv_hole(self, flags: int = 0) -> int:
+        """The length of the hole the stream is positioned at (``virStreamRecvHole``)."""
+        length: int = self._delegate("virStreamRecvHole", "recv_hole", flags)
+        return length
+
+    def send_hole(self, length: int, flags: int = 0) -> None:
+        """Make the receiving end skip *length* bytes, leaving a hole (``virStreamSendHole``)."""
+        self._delegate("virStreamSendHole", "send_hole", length, flags)
 
     def finish(self) -> None:
         """Complete the transfer (``virStreamFinish``)."""
@@ -149,7 +176,14 @@ class Stream(Handle):
 
 
 class StreamBackend:
-    """Driver-side half of a :class:`Stream`; drivers subclass it."""
+    """Driver-side half of a :class:`Stream`; drivers subclass it.
+
+    A method a backend leaves out raises :class:`NotImplementedError`, which
+    the :class:`Stream` reports as ``VIR_ERR_NO_SUPPORT`` naming the libvirt
+    API, like a libvirt stream driver without that callback. Backends of
+    dense data (no holes) need only :meth:`send` and/or :meth:`recv`; sparse
+    ones add :meth:`recv_flags`, :meth:`recv_hole` and :meth:`send_hole`.
+    """
 
     def send(self, data: bytes) -> int:
         """Accept *data* from the client."""
@@ -157,6 +191,22 @@ class StreamBackend:
 
     def recv(self, nbytes: int) -> bytes:
         """Produce up to *nbytes* for the client."""
+        raise NotImplementedError
+
+    def recv_flags(self, nbytes: int, flags: int) -> bytes | int:
+        """Produce up to *nbytes*, or -3 when *flags* ask to stop at a hole and one is next.
+
+        Sparse backends only, like libvirt's stream drivers: a plain file
+        stream has no ``streamRecvFlags`` and the call fails with NO_SUPPORT.
+        """
+        raise NotImplementedError
+
+    def recv_hole(self, flags: int) -> int:
+        """The length of the hole the stream is positioned at (sparse backends only)."""
+        raise NotImplementedError
+
+    def send_hole(self, length: int, flags: int) -> None:
+        """Skip *length* bytes at the receiving end (sparse backends only)."""
         raise NotImplementedError
 
     def finish(self) -> None:
