@@ -1,0 +1,1 @@
+"""Tests of the virtcore command line (virtcore.cli)."""
