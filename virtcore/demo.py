@@ -45,8 +45,17 @@ def run(uri: str = "test:///default") -> int:
         kind, detail = event.args[0], event.args[1]
         line = f"{getattr(dom, 'name', '?')}: {DomainEventType(kind).name} (detail {detail})"
         seen.append(line)
-        print(f"  event  {line}")
         delivered.set()
+
+    shown = 0
+
+    def show_events() -> None:
+        # Events arrive on virtcore's event thread; print them in order from here.
+        nonlocal shown
+        EventDispatcher.default().flush(10)
+        for line in seen[shown:]:
+            print(f"  event  {line}")
+        shown = len(seen)
 
     print(f"== open {uri}")
     with virtcore.open(uri) as conn:
@@ -57,13 +66,13 @@ def run(uri: str = "test:///default") -> int:
 
         print("== lifecycle")
         dom = conn.domain_define_xml(DOMAIN_XML)
+        show_events()
         dom.create()
-        print(f"  started demo, id {conn.domain_lookup_by_name('demo').id}")
-        dom.suspend()
-        dom.resume()
-        dom.destroy()
-        dom.undefine()
-        EventDispatcher.default().flush(10)
+        show_events()
+        print(f"  started demo, id {dom.id}")
+        for step in (dom.suspend, dom.resume, dom.destroy, dom.undefine):
+            step()
+            show_events()
 
         print("== errors")
         try:
