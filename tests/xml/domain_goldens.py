@@ -1,4 +1,4 @@
-"""The recorded domain documents under tests/data/xml/domain and how to replay them.
+"""The recorded domain documents under tests/data/xml/domain, and the live oracle.
 
 ``<name>.input.xml`` is a document written the way people write them (any
 element order, other units, odd spacing); libvirt 9.0's test driver defined
@@ -10,18 +10,33 @@ tests/data/xml/domain``.
 Inputs without ``<uuid>`` (or with an empty ``<genid/>``) made libvirt
 generate one; :func:`identity_from` hands the same values to virtcore's
 UUID factory so both outputs can be compared.
+
+:func:`run_oracle` runs ``domain_oracle.py define`` under the system Python
+(python3-libvirt); :func:`require_libvirt` fails the calling test when
+python3-libvirt is missing, unless ``VIRTCORE_ALLOW_NO_LIBVIRT=1`` turns
+that into a skip.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
+import subprocess
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 GOLDEN = Path(__file__).parent.parent / "data" / "xml" / "domain"
 ORACLE = GOLDEN / "domain_oracle.py"
 NAMES = sorted(p.name[: -len(".input.xml")] for p in GOLDEN.glob("*.input.xml"))
+LIBVIRT_PYTHON = "/usr/bin/python3"
+ALLOW_ENV = "VIRTCORE_ALLOW_NO_LIBVIRT"
+SAFETY_TIMEOUT = 300.0
 
 
 def source(name: str) -> str:
@@ -54,3 +69,44 @@ def identity_from(text: str, printed: str) -> Callable[[], bytes]:
         return next(pending, None) or uuid.uuid4().bytes
 
     return factory
+
+
+def require_libvirt() -> None:
+    """Fail (or, with ``VIRTCORE_ALLOW_NO_LIBVIRT=1``, skip) without python3-libvirt."""
+    probe = None
+    if shutil.which(LIBVIRT_PYTHON):
+        probe = subprocess.run(
+            [LIBVIRT_PYTHON, "-c", "import libvirt"],
+            capture_output=True,
+            timeout=SAFETY_TIMEOUT,
+            check=False,
+        )
+    if probe is None or probe.returncode != 0:
+        if os.environ.get(ALLOW_ENV) == "1":
+            pytest.skip(f"python3-libvirt is not available and {ALLOW_ENV}=1")
+        pytest.fail(
+            f"python3-libvirt is not importable by {LIBVIRT_PYTHON}; install it "
+            f"(apt-get install python3-libvirt) or set {ALLOW_ENV}=1"
+        )
+
+
+def run_oracle(documents: Sequence[str], flags: Sequence[int]) -> list[dict[str, Any]] | None:
+    """libvirt's outcome for each document (see domain_oracle.py), None if libvirt crashed.
+
+    Each outcome is ``{"ok": True, "xml": {str(flag): text}}`` or ``{"ok":
+    False, "code": ..., "domain": ..., "message": ...}``.
+    """
+    require_libvirt()
+    cases = [{"xml": text, "flags": list(flags)} for text in documents]
+    result = subprocess.run(
+        [LIBVIRT_PYTHON, str(ORACLE), "define"],
+        input=json.dumps(cases),
+        capture_output=True,
+        text=True,
+        timeout=SAFETY_TIMEOUT,
+        check=False,
+    )
+    if result.returncode != 0:
+        return None
+    outcomes: list[dict[str, Any]] = json.loads(result.stdout)
+    return outcomes

@@ -84,8 +84,8 @@ def test_the_bus_is_inferred_from_the_target_name(dev: str, bus: str) -> None:
 
 
 def test_floppies_default_to_the_floppy_controller_bus() -> None:
-    text = written("<disk device='floppy'><source file='/a'/><target dev='hda'/></disk>")
-    assert "<target dev='hda' bus='fdc'/>" in text
+    text = written("<disk device='floppy'><source file='/a'/><target dev='fda'/></disk>")
+    assert "<target dev='fda' bus='fdc'/>" in text
 
 
 def test_cdroms_are_read_only() -> None:
@@ -207,3 +207,161 @@ def test_unknown_enumeration_values_are_xml_errors_of_the_xml_domain() -> None:
 def test_unknown_names_without_address_are_refused() -> None:
     exc = error("<disk><source file='/a'/><target dev='xyz'/></disk>")
     assert exc.message == "XML error: Unknown disk name 'xyz' and no address specified"
+
+
+# -- validation order, as libvirt 9 validates -------------------------------------------
+
+VHOSTUSER = (
+    "<disk type='vhostuser' device='{device}'><driver name='qemu' type='raw'{driver}/>"
+    "<source type='unix' path='/tmp/s'/><target dev='vda' bus='virtio'/>{extra}</disk>"
+)
+
+
+def test_a_disk_without_source_element_becomes_a_file_disk() -> None:
+    text = written("<disk type='network' device='cdrom'><target dev='hdc'/></disk>")
+    assert "<disk type='file' device='cdrom'>" in text
+
+
+def test_a_lun_without_source_is_not_a_block_device() -> None:
+    exc = error("<disk type='block' device='lun'><target dev='sda' bus='scsi'/></disk>")
+    assert exc.message == (
+        "unsupported configuration: disk device='lun' is only valid for block type disk source"
+    )
+
+
+def test_a_lun_with_an_empty_source_is_accepted() -> None:
+    text = written("<disk type='block' device='lun'><source/><target dev='sda' bus='scsi'/></disk>")
+    assert "<disk type='block' device='lun'>" in text
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            "<driver name='qemu' type='qcow2'/><source dev='/a'/>",
+            "disk device 'lun' must use 'raw' format",
+        ),
+        (
+            "<source dev='/a'><slices><slice type='storage' offset='0' size='9'/></slices>"
+            "</source>",
+            "disk device 'lun' doesn't support storage slice",
+        ),
+        (
+            "<source dev='/a'><encryption format='luks'><secret type='passphrase' "
+            "uuid='0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f'/></encryption></source>",
+            "disk device 'lun' doesn't support encryption",
+        ),
+    ],
+)
+def test_lun_sources_are_raw_whole_and_clear(body: str, message: str) -> None:
+    exc = error(f"<disk type='block' device='lun'>{body}<target dev='sda' bus='scsi'/></disk>")
+    assert exc.message == f"unsupported configuration: {message}"
+
+
+def test_authentication_is_refused_for_some_protocols() -> None:
+    exc = error(
+        "<disk type='file'><source file='/a'/><backingStore type='network'><format type='raw'/>"
+        "<source protocol='nbd' name='x'><host name='h'/><auth username='u'>"
+        "<secret type='ceph' usage='x'/></auth></source></backingStore>"
+        "<target dev='vda'/></disk>"
+    )
+    assert (
+        exc.message
+        == "unsupported configuration: authentication is not supported for protocol 'nbd'"
+    )
+
+
+def test_secret_types_are_checked_for_network_disks_only() -> None:
+    text = written(
+        "<disk><auth username='u'><secret type='bogus' usage='x'/></auth>"
+        "<source file='/a'/><target dev='vda'/></disk>"
+    )
+    assert "<secret type='bogus' usage='x'/>" in text
+    exc = error(
+        "<disk type='network'><source protocol='rbd' name='p/x'><host name='h'/>"
+        "<auth username='u'><secret type='iscsi' usage='x'/></auth></source>"
+        "<target dev='vda'/></disk>"
+    )
+    assert exc.message == "unsupported configuration: invalid secret type 'iscsi'"
+
+
+def test_the_cipher_of_qcow_encryption_is_dropped() -> None:
+    text = written(
+        "<disk><source file='/a'/><target dev='vda'/><encryption format='qcow'>"
+        "<secret type='passphrase' uuid='0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f'/>"
+        "<cipher name='aes' size='256'/></encryption></disk>"
+    )
+    assert "cipher" not in text
+
+
+def test_validation_errors_follow_the_order_of_the_disks() -> None:
+    exc = error(
+        "<disk><source file='/a'/><target dev='vda'/><vendor>123456789</vendor></disk>"
+        "<disk><source file='/b'/><target bus='virtio'/></disk>"
+        "<disk><source file='/c'/><target dev='vdb' sgio='unfiltered'/></disk>"
+    )
+    assert exc.message == "unsupported configuration: disk vendor is more than 8 characters"
+
+
+def test_a_disk_without_target_is_validated_last() -> None:
+    exc = error(
+        "<disk><source file='/b'/><target dev='vdb'/><vendor>123456789</vendor></disk>"
+        "<disk><source file='/c'/><target bus='virtio'/></disk>"
+        "<disk><source file='/a'/><target dev='vda'/></disk>"
+    )
+    assert exc.message == "unsupported configuration: disk vendor is more than 8 characters"
+
+
+@pytest.mark.parametrize(
+    ("device", "dev", "message"),
+    [
+        ("floppy", "hda", "Invalid floppy device name: hda"),
+        ("disk", "fda", "Invalid harddisk device name: fda"),
+    ],
+)
+def test_device_names_match_the_device(device: str, dev: str, message: str) -> None:
+    bus = "fdc" if device == "floppy" else "sata"
+    exc = error(
+        f"<disk device='{device}'><source file='/a'/><target dev='{dev}' bus='{bus}'/></disk>"
+    )
+    assert exc.message == f"internal error: {message}"
+
+
+def test_startup_policies_need_local_or_pool_storage() -> None:
+    exc = error(
+        "<disk type='nvme'><source type='pci' managed='yes' namespace='1' "
+        "startupPolicy='optional'><address domain='0x0000' bus='0x01' slot='0x00' "
+        "function='0x0'/></source><target dev='vda'/></disk>"
+    )
+    assert exc.message == (
+        "XML error: disk startupPolicy 'optional' is not allowed for disk of 'nvme' type"
+    )
+
+
+@pytest.mark.parametrize(
+    ("device", "driver", "extra", "what"),
+    [
+        ("disk", " cache='none'", "", "cache"),
+        ("disk", " rerror_policy='stop'", "", "error_policy"),
+        ("disk", " copy_on_read='off'", "", "copy_on_read"),
+        ("disk", "", "<iotune><group_name>g</group_name></iotune>", "iotune"),
+        ("disk", "", "<serial>abc</serial>", "serial"),
+        ("disk", "", "<geometry cyls='0' heads='0' secs='0' trans='lba'/>", "geometry"),
+        ("cdrom", "", "", "readonly"),
+    ],
+)
+def test_vhostuser_disks_refuse_what_the_backend_cannot_do(
+    device: str, driver: str, extra: str, what: str
+) -> None:
+    exc = error(VHOSTUSER.format(device=device, driver=driver, extra=extra))
+    assert exc.message == f"unsupported configuration: {what} is not supported with vhostuser disk"
+
+
+def test_vhostuser_disks_need_the_virtio_bus_and_no_snapshots() -> None:
+    body = VHOSTUSER.format(device="disk", driver="", extra="")
+    exc = error(body.replace("bus='virtio'", "bus='scsi'").replace("vda", "sda"))
+    assert exc.message == "unsupported configuration: vhostuser disk supports only virtio bus"
+    exc = error(body.replace("device='disk'", "device='disk' snapshot='external'"))
+    assert exc.message == (
+        "unsupported configuration: only snapshot=no is supported with vhostuser disk"
+    )

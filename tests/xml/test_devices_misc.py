@@ -18,7 +18,7 @@ from virtcore.xml.domain.devices import (
     format_devices,
 )
 from virtcore.xml.domain.devices.address import DriveAddress, PCIAddress, is_user_alias
-from virtcore.xml.domain.devices.registry import FORMAT_ORDER, RawDevice
+from virtcore.xml.domain.devices.registry import BY_TAG, FORMAT_ORDER, RawDevice
 from virtcore.xml.parse import parse_document
 
 INACTIVE = int(DomainXMLFlags.INACTIVE)
@@ -169,9 +169,46 @@ def test_kinds_are_written_in_libvirts_order() -> None:
 
 
 def test_kinds_without_a_model_are_kept_as_they_are() -> None:
-    devs = devices("<audio id='1' type='none'/>")
-    assert isinstance(devs.audios[0], RawDevice)
-    assert "<audio id='1' type='none'/>" in written("<audio id='1' type='none'/>")
+    assert issubclass(BY_TAG["nvram"].model, RawDevice)
+    assert "<nvram>\n    <x a='1'/>\n  </nvram>" in written("<nvram><x a='1'/></nvram>")
+
+
+def test_audio_backends_keep_what_their_type_reads() -> None:
+    text = written(
+        "<audio type='pulseaudio' id='1' path='/x' serverName='s'><alias name='ua-a'/>"
+        "<input name='n' dev='d' bufferCount='2'/><output/></audio>"
+    )
+    assert "<audio id='1' type='pulseaudio' serverName='s'>" in text
+    assert "<input name='n'/>" in text
+    assert "output" not in text and "alias" not in text
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("<audio id='1'/>", "XML error: Missing required attribute 'type' in element 'audio'"),
+        (
+            "<audio id='0' type='none'/>",
+            "XML error: Invalid value for attribute 'id' in element 'audio': Zero is not permitted",
+        ),
+        (
+            "<audio id='1' type='none'><input fixedSettings='yes'/></audio>",
+            "unsupported configuration: fixed audio settings requires mixing engine",
+        ),
+        (
+            "<audio id='1' type='none'><input><settings/></input></audio>",
+            "unsupported configuration: audio settings specified without fixed settings flag",
+        ),
+        (
+            "<audio id='2' type='none'/><audio id='1' type='none'/><audio id='2' type='spice'/>",
+            "XML error: audio ID 2 is used multiple times",
+        ),
+    ],
+)
+def test_audio_backends_are_checked_like_libvirt(body: str, message: str) -> None:
+    with pytest.raises(VirtError) as caught:
+        devices(body).check(DomainDeviceContext())
+    assert caught.value.message == message
 
 
 def test_the_domain_formatter_writes_inactive_domains_as_inactive() -> None:

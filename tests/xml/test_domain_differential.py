@@ -10,23 +10,16 @@ tests fail, unless ``VIRTCORE_ALLOW_NO_LIBVIRT=1`` turns them into skips.
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
 from typing import Any
 
 import pytest
 
 from tests.xml.domain_error_cases import ERROR_CASES, DomainErrorCase
-from tests.xml.domain_goldens import NAMES, ORACLE, golden, identity_from, source
+from tests.xml.domain_goldens import NAMES, golden, identity_from, run_oracle, source
 from virtcore.enums.domain import DomainXMLFlags
 from virtcore.errors import VirtError
 from virtcore.xml.domain import Domain
 
-LIBVIRT_PYTHON = "/usr/bin/python3"
-ALLOW_ENV = "VIRTCORE_ALLOW_NO_LIBVIRT"
-SAFETY_TIMEOUT = 300.0
 INACTIVE = int(DomainXMLFlags.INACTIVE)
 FLAGS = (
     0,
@@ -37,37 +30,9 @@ FLAGS = (
 )
 
 
-def _require_libvirt() -> None:
-    probe = None
-    if shutil.which(LIBVIRT_PYTHON):
-        probe = subprocess.run(
-            [LIBVIRT_PYTHON, "-c", "import libvirt"],
-            capture_output=True,
-            timeout=SAFETY_TIMEOUT,
-            check=False,
-        )
-    if probe is None or probe.returncode != 0:
-        if os.environ.get(ALLOW_ENV) == "1":
-            pytest.skip(f"python3-libvirt is not available and {ALLOW_ENV}=1")
-        pytest.fail(
-            f"python3-libvirt is not importable by {LIBVIRT_PYTHON}; install it "
-            f"(apt-get install python3-libvirt) or set {ALLOW_ENV}=1"
-        )
-
-
 def _define(documents: list[str]) -> list[dict[str, Any]]:
-    _require_libvirt()
-    cases = [{"xml": text, "flags": list(FLAGS)} for text in documents]
-    result = subprocess.run(
-        [LIBVIRT_PYTHON, str(ORACLE), "define"],
-        input=json.dumps(cases),
-        capture_output=True,
-        text=True,
-        timeout=SAFETY_TIMEOUT,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    outcomes: list[dict[str, Any]] = json.loads(result.stdout)
+    outcomes = run_oracle(documents, FLAGS)
+    assert outcomes is not None, "libvirt crashed"
     return outcomes
 
 

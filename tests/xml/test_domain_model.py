@@ -24,6 +24,7 @@ from virtcore.xml.domain import (
     format_domain,
     parse_domain,
 )
+from virtcore.xml.domain.devices import Devices
 
 MINIMAL = (
     "<domain type='test'><name>vm</name><memory unit='MiB'>512</memory>"
@@ -298,3 +299,40 @@ def test_perf_events_and_metadata_are_exposed() -> None:
     with_metadata = Domain.from_xml(source("domain-metadata"))
     assert with_metadata.metadata is not None
     assert Domain.from_xml(MINIMAL).metadata is None
+
+
+# -- devices ---------------------------------------------------------------------------
+
+WITH_NIC = minimal(
+    **{
+        "</os>": "</os><devices><interface type='network'><source network='default'/>"
+        "</interface></devices>"
+    }
+)
+
+
+def test_missing_mac_address_is_generated_on_parse_and_kept() -> None:
+    domain = Domain.parse(WITH_NIC, mac_generator=lambda: "52:54:00:00:00:01")
+    assert domain.xpath("string(./devices/interface/mac/@address)") == ["52:54:00:00:00:01"]
+    assert "<mac address='52:54:00:00:00:01'/>" in domain.format()
+    assert domain.format() == domain.format()
+
+
+def test_test_driver_interface_names_are_stored_when_asked() -> None:
+    plain = Domain.parse(WITH_NIC)
+    named = Domain.parse(WITH_NIC, test_ifnames=True)
+    assert plain.xpath("./devices/interface/target") == []
+    assert named.xpath("string(./devices/interface/target/@dev)") == ["testnet0"]
+
+
+def test_devices_are_the_devices_model() -> None:
+    domain = Domain.from_xml(source("domain-devices-simple"))
+    devices = domain.devices
+    assert isinstance(devices, Devices)
+    assert [disk.target_dev for disk in devices.disks] == ["hdc", "vda"]
+
+
+def test_device_errors_are_raised_on_parse() -> None:
+    broken = minimal(**{"</os>": "</os><devices><disk type='file'/></devices>"})
+    with pytest.raises(VirtError):
+        Domain.parse(broken)

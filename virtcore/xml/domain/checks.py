@@ -3,15 +3,18 @@
 :func:`read_definition` walks a ``<domain>`` element in the order of
 libvirt's ``virDomainDefParseXML`` - identity, OS type, title, security
 labels, memory, vCPUs, IOThreads, tunables, CPU and NUMA, resources,
-features, lifecycle, power management, perf, clock, boot options, system
-information, key wrapping, launch security - then applies libvirt's
-post-parse defaults and its validation (``virDomainDefPostParse``,
-``virDomainDefValidate``). The first problem raises the error libvirt
-reports for it, with libvirt's code, error domain and wording, e.g.:
+features, lifecycle, power management, perf, clock, boot options, devices,
+system information, launch security, key wrapping, the test driver's
+namespace - then applies libvirt's post-parse defaults and its validation
+(``virDomainDefPostParse``, ``virDomainDefValidate``), the devices' steps
+interleaved as in libvirt. Like libvirt's XPath expressions, the readers
+take the first ``./os/type`` or every ``./cputune/vcpupin`` even when an
+element is repeated. The first problem raises the error libvirt reports
+for it, with libvirt's code, error domain and wording, e.g.:
 
 * no ``<name>`` - ``VIR_ERR_NO_NAME`` "missing name information";
 * a bad ``<uuid>`` - ``VIR_ERR_INTERNAL_ERROR`` "malformed uuid element";
-* ``<memory>`` too large - ``VIR_ERR_OVERFLOW`` "size value too large";
+* ``<memory>`` too large - ``VIR_ERR_OVERFLOW`` "value too large: 9E";
 * an unknown OS type - ``VIR_ERR_CONFIG_UNSUPPORTED`` "unknown OS type 'x'";
 * more current than maximum vCPUs - "maximum vCPU count must not be less
   than current vCPU count";
@@ -54,6 +57,14 @@ from virtcore.xml.domain.cpu import (
     check_numa_cpus,
     read_cpu,
     read_numa,
+)
+from virtcore.xml.domain.devices import (
+    DevicesDef,
+    DomainDeviceContext,
+    context_for,
+    parse_devices,
+    post_parse_devices,
+    validate_devices,
 )
 from virtcore.xml.domain.features import FeaturesInfo, read_features
 from virtcore.xml.domain.memory import MemoryInfo, read_memory, validate_memory, validate_pages
@@ -159,8 +170,9 @@ class Definition:
     launch_security: LaunchSecurityData | None = None
     devices: etree._Element | None = None
     test: TestNamespace = field(default_factory=TestNamespace)
-    devices_def: Any = None
-    """The devices after libvirt's processing (the devices package's ``DevicesDef``)."""
+    """The test driver's settings (``test:runstate`` ...), never written back."""
+    devices_def: DevicesDef | None = None
+    """The devices after libvirt's processing."""
 
 
 def _no_name() -> VirtError:
@@ -304,7 +316,7 @@ def read_definition(
     read_os(root, definition.os)
     definition.idmap = read_idmap(root)
     definition.devices = child(root, "devices")
-    devices = _DeviceSteps(root, definition, device_options or {})
+    devices = _DeviceSteps(definition, device_options or {})
     definition.sysinfo = read_sysinfo(root, None if generated else raw_uuid)
     if generated:
         from_sysinfo = sysinfo_uuid(root)
@@ -313,7 +325,7 @@ def read_definition(
     definition.launch_security = read_launch_security(root)
     definition.keywrap = read_keywrap(root)
     definition.test = read_test_namespace(root)
-    devices.post_parse(definition)
+    devices.post_parse()
     _post_parse(definition)
     devices.validate(definition)
     definition.devices_def = devices.defs
@@ -322,21 +334,9 @@ def read_definition(
 
 
 class _DeviceSteps:
-    """The devices package's processing, step by step (absent without that package)."""
+    """The devices' processing (:mod:`virtcore.xml.domain.devices`), step by step."""
 
-    def __init__(self, root: etree._Element, definition: Definition, options: dict[str, Any]):
-        self.module: Any = None
-        self.ctx: Any = None
-        self.defs: Any = None
-        try:
-            from virtcore.xml.domain import devices as module
-        except ImportError:
-            logger.debug("no devices model: <devices> is copied as it is")
-            return
-        steps = ("context_for", "parse_devices", "post_parse_devices", "validate_devices")
-        if not all(callable(getattr(module, name, None)) for name in steps):
-            return
-        self.module = module
+    def __init__(self, definition: Definition, options: dict[str, Any]) -> None:
         source = definition.devices if definition.devices is not None else etree.Element("devices")
         audio_ids: set[int] = set()
         for audio in source.iterchildren("audio"):
@@ -344,29 +344,30 @@ class _DeviceSteps:
                 audio_ids.add(units.parse_int(audio.get("id") or ""))
             except ValueError:
                 continue
-        updates: dict[str, Any] = {
-            "audio_ids": frozenset(audio_ids),
-            "seclabel_relabel": {s.model: s.relabel for s in definition.seclabels if s.model},
-            **options,
-        }
-        self.ctx = self._context(definition, updates)
-        self.defs = module.parse_devices(source, self.ctx)
+        self.ctx = self._context(
+            definition,
+            {
+                "audio_ids": frozenset(audio_ids),
+                "seclabel_relabel": {s.model: s.relabel for s in definition.seclabels if s.model},
+                **options,
+            },
+        )
+        self.defs = parse_devices(source, self.ctx)
 
-    def _context(self, definition: Definition, updates: dict[str, Any]) -> Any:
-        ctx = self.module.context_for(definition)
+    @staticmethod
+    def _context(definition: Definition, updates: dict[str, Any]) -> DomainDeviceContext:
+        ctx = context_for(definition)
         known = {f.name for f in dataclasses.fields(ctx)}
         return dataclasses.replace(ctx, **{k: v for k, v in updates.items() if k in known})
 
-    def post_parse(self, definition: Definition) -> None:
-        if self.module is not None:
-            self.module.post_parse_devices(self.defs, self.ctx)
+    def post_parse(self) -> None:
+        """The devices' post-parse (defaults, implicit controllers, addresses)."""
+        post_parse_devices(self.defs, self.ctx)
 
     def validate(self, definition: Definition) -> None:
-        if self.module is None:
-            return
-        # The memory size is final only after the domain's post-parse.
-        self.ctx = self._context(definition, {"memory_kib": definition.memory.total})
-        self.module.validate_devices(self.defs, self.ctx)
+        """The devices' validation, with the domain's final memory size."""
+        self.ctx = dataclasses.replace(self.ctx, memory_kib=definition.memory.total)
+        validate_devices(self.defs, self.ctx)
 
 
 def _device_boot_order(devices: etree._Element | None) -> bool:

@@ -15,8 +15,9 @@ Flags are libvirt's ``VIR_DOMAIN_XML_*`` (:class:`~virtcore.enums.domain.DomainX
 to the devices, where ``SECURE`` shows passwords and ``MIGRATABLE`` leaves
 out what a migration destination works out itself. For the parts described
 here libvirt 9.0's ``MIGRATABLE`` output is the same as its plain output.
-``<devices>`` is written by the devices model when it provides a
-formatter; otherwise its content is copied.
+``<devices>`` is written by the devices model
+(:mod:`virtcore.xml.domain.devices`), or by a ``devices_formatter`` given
+by the caller.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from virtcore.xml.domain.checks import Definition
 from virtcore.xml.domain.clock import emit_clock
 from virtcore.xml.domain.common import format_uuid, sub
 from virtcore.xml.domain.cpu import emit_cpu
+from virtcore.xml.domain.devices import DOMAIN_DEVICE_RULES
 from virtcore.xml.domain.features import emit_features
 from virtcore.xml.domain.memory import emit_memory, emit_memory_backing, emit_memtune
 from virtcore.xml.domain.misc import (
@@ -52,7 +54,7 @@ from virtcore.xml.domain.tuning import (
     emit_resource,
 )
 from virtcore.xml.domain.vcpu import emit_iothreads, emit_vcpus
-from virtcore.xml.format import DOMAIN_RULES, FormatRules, escape, format_xml
+from virtcore.xml.format import FormatRules, escape, format_xml
 
 __all__ = ["RULES", "DevicesFormatter", "build_element", "format_definition"]
 
@@ -60,13 +62,7 @@ logger = logging.getLogger(__name__)
 
 
 def _rules() -> FormatRules:
-    base = DOMAIN_RULES
-    try:
-        from virtcore.xml.domain.devices import DOMAIN_DEVICE_RULES
-    except ImportError:
-        pass
-    else:
-        base = DOMAIN_DEVICE_RULES
+    base = DOMAIN_DEVICE_RULES
     return FormatRules(
         native=base.native,
         open_empty=base.open_empty
@@ -82,15 +78,6 @@ when empty (``<hyperv mode='passthrough'>`` newline ``</hyperv>``)."""
 
 DevicesFormatter = Callable[[etree._Element, Definition, int], etree._Element]
 """Writes ``<devices>``: (source element, definition, flags) -> the output element."""
-
-
-def _copy_devices(source: etree._Element, definition: Definition, flags: int) -> etree._Element:
-    """Fallback: the source ``<devices>`` without comments and foreign namespaces."""
-    devices = etree.Element("devices")
-    for node in source:
-        if isinstance(node.tag, str) and not node.tag.startswith("{"):
-            devices.append(copy.deepcopy(node))
-    return devices
 
 
 def build_element(
@@ -138,11 +125,10 @@ def build_element(
     source = definition.devices if definition.devices is not None else etree.Element("devices")
     if devices_formatter is not None:
         out.append(devices_formatter(source, definition, int(flags)))
-    elif definition.devices_def is not None:
+    else:
+        assert definition.devices_def is not None
         device_flags = int(flags) | (DomainXMLFlags.INACTIVE if inactive else 0)
         out.append(definition.devices_def.to_element(device_flags))
-    else:
-        out.append(_copy_devices(source, definition, int(flags)))
     emit_seclabels(definition.seclabels, out)
     emit_keywrap(definition.keywrap, out)
     emit_launch_security(definition.launch_security, out)
@@ -178,6 +164,7 @@ class _Writer:
         self.out: list[str] = []
 
     def document(self, root: etree._Element) -> str | None:
+        """The text of *root*, or None when the general formatter is needed."""
         try:
             self._element(root, "", [str(root.tag)])
         except _Unsupported:

@@ -9,8 +9,9 @@ On top of the view, the class behaves like libvirt's domain configuration
 code for a driver:
 
 * :meth:`Domain.parse` reads untrusted text, checks it as libvirt 9.0's
-  ``virDomainDefineXML`` does (raising libvirt's errors, codes and wording)
-  and stores the UUID it generates for a document without one;
+  ``virDomainDefineXML`` does, devices included (raising libvirt's errors,
+  codes and wording), and stores in the document what libvirt generates on
+  define: a missing UUID or generation id, missing MAC addresses;
 * :meth:`Domain.format` (alias :meth:`Domain.to_libvirt_xml`) returns
   exactly what ``virDomainGetXMLDesc`` prints for the definition - libvirt's
   element order, defaults and spelling, with the ``VIR_DOMAIN_XML_*`` flags;
@@ -18,8 +19,9 @@ code for a driver:
   :class:`~virtcore.xml.domain.checks.Definition` record (effective values:
   vCPU counts, memory sizes, lifecycle actions).
 
-UUID generation is injectable (``uuid_factory``) so tests are
-deterministic.
+UUID and MAC generation are injectable (``uuid_factory``,
+``mac_generator``) so tests are deterministic. ``Domain.devices`` is the
+devices model (:class:`~virtcore.xml.domain.devices.Devices`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from virtcore.xml.domain.checks import Definition, UUIDFactory, new_uuid, read_d
 from virtcore.xml.domain.clock import Clock
 from virtcore.xml.domain.common import format_uuid
 from virtcore.xml.domain.cpu import CPU
+from virtcore.xml.domain.devices import Devices
 from virtcore.xml.domain.features import Features
 from virtcore.xml.domain.formatter import RULES, DevicesFormatter, format_definition
 from virtcore.xml.domain.memory import (
@@ -77,21 +80,6 @@ TOP_ORDER = (
     "seclabel", "keywrap", "launchSecurity",
 )  # fmt: skip
 """The order libvirt writes the children of ``<domain>`` in."""
-
-
-def _devices_class() -> type[XMLNode]:
-    """The devices model (``virtcore.xml.domain.devices.Devices``), or a plain view."""
-    try:
-        from virtcore.xml.domain.devices import Devices
-    except ImportError:
-        return _PlainDevices
-    return Devices
-
-
-class _PlainDevices(XMLNode):
-    """``<devices>`` as an opaque container (until a devices model is available)."""
-
-    TAG = "devices"
 
 
 class Domain(XMLNode):
@@ -147,11 +135,7 @@ class Domain(XMLNode):
     seclabels = XMLChildList(SecLabel, "./seclabel")
     keywrap = XMLChild(KeyWrap)
     launch_security = XMLChild(LaunchSecurity)
-
-    @property
-    def devices(self) -> XMLNode:
-        """The ``<devices>`` container (the devices model's ``Devices`` when available)."""
-        return _devices_class()._anchored(self, "./devices")
+    devices = XMLChild(Devices, doc="The ``<devices>`` container and its device lists.")
 
     @property
     def metadata(self) -> etree._Element | None:
@@ -195,13 +179,11 @@ class Domain(XMLNode):
         ``id`` attribute is dropped, as libvirt ignores it.
         """
         domain = cls.from_xml(text, validate_schema=validate_schema)
-        devices = domain.devices
-        assign_macs = getattr(devices, "assign_macs", None)
-        if devices.exists and callable(assign_macs):
+        if domain.devices.exists:
             if mac_generator is not None:
-                assign_macs(mac_generator)
+                domain.devices.assign_macs(mac_generator)
             else:
-                assign_macs()
+                domain.devices.assign_macs()
         definition = read_definition(
             domain.element,
             uuid_factory=uuid_factory,
@@ -234,14 +216,12 @@ class Domain(XMLNode):
 
     def _store_ifnames(self, definition: Definition) -> None:
         """Write the interface names the devices' processing generated into the tree."""
-        parsed = getattr(definition.devices_def, "interfaces", None)
-        views = getattr(self.devices, "interfaces", None)
-        if parsed is None or views is None:
+        if definition.devices_def is None:
             return
-        for view, net in zip(views, parsed, strict=False):
-            name = getattr(net, "ifname", None)
-            if name and getattr(view, "target_dev", None) is None:
-                view.target_dev = name
+        parsed = definition.devices_def.interfaces
+        for view, net in zip(self.devices.interfaces, parsed, strict=False):
+            if net.ifname and view.target_dev is None:
+                view.target_dev = net.ifname
 
     def definition(self, *, uuid_factory: UUIDFactory = new_uuid) -> Definition:
         """The checked definition libvirt would hold for this document."""

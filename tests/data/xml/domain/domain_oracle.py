@@ -19,18 +19,19 @@ virtcore. Modes:
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
-import libvirt
+import libvirt  # type: ignore[import-not-found]
 
 INACTIVE = 2
 
 
-def _quiet(_ctx, _err):
+def _quiet(_ctx: object, _err: object) -> None:
     # libvirt prints every error to stderr unless a handler takes it.
     return None
 
 
-def define(conn, text, flags):
+def define(conn: Any, text: str, flags: list[int]) -> dict[str, Any]:
     try:
         dom = conn.defineXML(text)
     except libvirt.libvirtError as exc:
@@ -46,7 +47,7 @@ def define(conn, text, flags):
         dom.undefine()
 
 
-def record(directory):
+def record(directory: Path) -> None:
     conn = libvirt.open("test:///default")
     for source in sorted(directory.glob("*.input.xml")):
         name = source.name[: -len(".input.xml")]
@@ -58,14 +59,14 @@ def record(directory):
     conn.close()
 
 
-def batch(cases):
+def batch(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     conn = libvirt.open("test:///default")
     out = [define(conn, case["xml"], case.get("flags", [0])) for case in cases]
     conn.close()
     return out
 
 
-def main(argv):
+def main(argv: list[str]) -> None:
     libvirt.registerErrorHandler(_quiet, None)
     if argv[1] == "record":
         record(Path(argv[2]))

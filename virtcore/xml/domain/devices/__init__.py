@@ -30,6 +30,7 @@ from lxml import etree
 from virtcore.enums.domain import DomainXMLFlags
 from virtcore.xml.builder import XMLChildList, XMLNode, XMLProperty
 from virtcore.xml.domain.devices.address import Address
+from virtcore.xml.domain.devices.audio import Audio
 from virtcore.xml.domain.devices.chardev import Channel, Console, Parallel, Serial
 from virtcore.xml.domain.devices.controller import Controller
 from virtcore.xml.domain.devices.disk import Disk
@@ -52,7 +53,7 @@ from virtcore.xml.domain.devices.pipeline import (
     validate_devices,
 )
 from virtcore.xml.domain.devices.redirdev import Hub, Redirdev, RedirFilter
-from virtcore.xml.domain.devices.registry import BY_TAG, FORMAT_ORDER
+from virtcore.xml.domain.devices.registry import FORMAT_ORDER
 from virtcore.xml.domain.devices.rng import RNG
 from virtcore.xml.domain.devices.shmem import Shmem
 from virtcore.xml.domain.devices.smartcard import Smartcard
@@ -128,9 +129,6 @@ DOMAIN_DEVICE_RULES = FormatRules(
     paired=DOMAIN_RULES.paired,
 )
 """The domain formatting rules plus the device elements libvirt writes open when empty."""
-
-Audio = BY_TAG["audio"].model
-"""``<audio>`` backends have no model: the element is kept as it is."""
 
 
 class Devices(XMLNode):

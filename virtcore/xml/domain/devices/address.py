@@ -227,10 +227,8 @@ class DeviceInfo(support.DeviceInfo):
             info.alias = alias
         master = child(node, "master")
         if master is not None:
-            startport = prop_uint(master, "startport")
-            if startport is None:
-                fail(ErrorNumber.XML_DETAIL, "No master USB controller specified")
-            info.master_startport = startport
+            # virDomainDeviceUSBMasterParseXML: an absent start port is port 0.
+            info.master_startport = prop_uint(master, "startport") or 0
         boot_node = child(node, "boot")
         if boot and boot_node is not None:
             info._parse_boot(boot_node)

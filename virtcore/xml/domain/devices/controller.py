@@ -127,6 +127,51 @@ class ControllerDef(DeviceDef):
         """Whether this is one of the ICH9 USB2 controllers (EHCI and its UHCI companions)."""
         return self.type == "usb" and self.model in _USB2
 
+    def validate(self, ctx: DeviceContext) -> None:
+        """The device-info checks, then ``virDomainControllerDefValidate``."""
+        self.info.validate()
+        if self.type != "pci":
+            return
+        if self.model in ("pci-root", "pcie-root") and self.info.address_type != "none":
+            fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                "pci-root and pcie-root controllers should not have an address",
+            )
+        if self.index > 255:
+            fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                f"PCI controller index {self.index} too high, maximum is 255",
+            )
+        target = {name: int(value, 0) for name, value in self.target.items() if name != "hotplug"}
+        if "index" in target:
+            self._check_range("target index", target["index"], 0, 30)
+            if (self.index == 0) != (target["index"] == 0):
+                fail(
+                    ErrorNumber.CONFIG_UNSUPPORTED,
+                    "Only the PCI controller with index 0 can have target index 0, and vice versa",
+                )
+        for name, low, high in (
+            ("chassisNr", 1, 255),
+            ("chassis", 0, 255),
+            ("port", 0, 255),
+            ("busNr", 1, 254),
+        ):
+            if name in target:
+                self._check_range(name, target[name], low, high)
+        if self.numa_node is not None and self.index == 0:
+            fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                "The PCI controller with index=0 can't be associated with a NUMA node",
+            )
+
+    @staticmethod
+    def _check_range(label: str, value: int, low: int, high: int) -> None:
+        if not low <= value <= high:
+            fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                f"PCI controller {label} '{value}' out of range - must be {low}-{high}",
+            )
+
     def post_parse(self, ctx: DeviceContext) -> None:
         """``virDomainControllerDefPostParse``."""
         if self.iothread and self.model not in _VIRTIO_SCSI:
@@ -244,11 +289,6 @@ class Controller(DeviceModel):
     @staticmethod
     def _parse_pci(node: etree._Element, cont: ControllerDef) -> None:
         if cont.model in ("pci-root", "pcie-root"):
-            if cont.info.address_type != "none":
-                fail(
-                    ErrorNumber.CONFIG_UNSUPPORTED,
-                    "pci-root and pcie-root controllers should not have an address",
-                )
             hole = child(node, "pcihole64")
             if hole is not None:
                 size = parse_scaled(
@@ -274,36 +314,20 @@ def _parse_pci_children(node: etree._Element, cont: ControllerDef) -> None:
     if cont.type != "pci":
         return
     if models:
-        name = prop_enum(models[0], "name", PCI_MODEL_NAMES, nonzero=True)
-        cont.model_name = name
+        name = prop_enum(models[0], "name", PCI_MODEL_NAMES)
+        cont.model_name = None if name == "none" else name
     if not targets:
         return
     target = targets[0]
-    ranges = {
-        "chassisNr": (1, 255),
-        "chassis": (0, 255),
-        "port": (0, 255),
-        "busNr": (1, 254),
-        "index": (0, 30),
-    }
     for name in _TARGET_ORDER:
         if name == "hotplug":
             hotplug = prop_switch(target, "hotplug")
             if hotplug is not None:
                 cont.target["hotplug"] = onoff(hotplug) or ""
             continue
-        value = prop_int(target, name, base=0)
-        if value is None:
-            continue
-        low_high = ranges.get(name)
-        if low_high is not None and not low_high[0] <= value <= low_high[1]:
-            low, high = low_high
-            label = "target index" if name == "index" else name
-            fail(
-                ErrorNumber.CONFIG_UNSUPPORTED,
-                f"PCI controller {label} '{value}' out of range - must be {low}-{high}",
-            )
-        cont.target[name] = f"0x{value:x}" if name == "port" else str(value)
+        value = prop_int(target, name, base=0, nonnegative=True)
+        if value is not None:
+            cont.target[name] = f"0x{value:x}" if name == "port" else str(value)
     numa = text_of(child(target, "node"))
     if numa is not None:
         try:

@@ -24,7 +24,9 @@ inferred from the target name - ``hd*`` IDE, ``sd*`` SCSI, ``vd*`` virtio,
 ``xvd*`` Xen, ``ubd*`` UML, floppies on ``fdc``; CD-ROMs read-only; the
 drive address of IDE/SCSI/SATA/floppy disks, derived from the target name
 as :func:`drive_address_for` computes it) and ``validate`` makes
-``virDomainDiskDefValidate``'s checks. Checks spanning several disks -
+``virDomainDiskDefValidate``'s checks (in :mod:`.disk_check`). A disk
+without a ``<source>`` element becomes a ``type='file'`` disk, as in
+libvirt. Checks spanning several disks -
 duplicate targets (``target 'vda' duplicated for disk sources '/a' and
 '/b'``) and duplicate drive addresses - are in :func:`check_duplicates`.
 """
@@ -36,10 +38,10 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from virtcore.enums.errors import ErrorDomain, ErrorNumber
-from virtcore.errors import VirtError
+from virtcore.enums.errors import ErrorNumber
 from virtcore.xml.builder import UINT, XMLChild, XMLFlag, XMLProperty
 from virtcore.xml.domain.devices.address import Address, DeviceInfo, DriveAddress
+from virtcore.xml.domain.devices.disk_check import validate_disk
 from virtcore.xml.domain.devices.source import (
     STORAGE_FORMATS,
     STORAGE_TYPES,
@@ -184,8 +186,13 @@ class DiskDef(DeviceDef):
 
     @property
     def source_path(self) -> str | None:
-        """``virDomainDiskGetSource``."""
-        return self.src.path
+        """``virDomainDiskGetSource``: for gluster and rbd, the image without its pool."""
+        src = self.src
+        if src.type == "network" and src.protocol in ("gluster", "rbd") and src.path:
+            return src.path.split("/", 1)[1]
+        if src.type == "vhostuser":  # libvirt keeps the socket apart from the path
+            return None
+        return src.path
 
     # -- post-parse -------------------------------------------------------------------
 
@@ -238,80 +245,9 @@ class DiskDef(DeviceDef):
     # -- validation -------------------------------------------------------------------
 
     def validate(self, ctx: DeviceContext) -> None:
-        """``virDomainDiskDefValidate`` and the device-info checks."""
+        """The device-info checks, then ``virDomainDiskDefValidate`` (see :mod:`.disk_check`)."""
         self.info.validate()
-        if self.dst is not None and not self.dst.startswith(_DISK_PREFIXES):
-            fail(ErrorNumber.INTERNAL_ERROR, f"Invalid harddisk device name: {self.dst}")
-        if self.device != "lun":
-            if self.src.reservations is not None:
-                fail(ErrorNumber.CONFIG_UNSUPPORTED, "<reservations/> allowed only for lun devices")
-            if self.rawio is not None:
-                fail(ErrorNumber.CONFIG_UNSUPPORTED, "rawio can be used only with device='lun'")
-            if self.sgio is not None:
-                fail(ErrorNumber.CONFIG_UNSUPPORTED, "sgio can be used only with device='lun'")
-        if not _address_fits_bus(self.bus, self.info.address_type):
-            fail(
-                ErrorNumber.CONFIG_UNSUPPORTED,
-                f"Invalid address type '{self.info.address_type}' for the disk "
-                f"'{self.dst}' with the bus type '{self.bus}'",
-            )
-        if self.driver.get("queues") and self.bus != "virtio":
-            fail(
-                ErrorNumber.CONFIG_UNSUPPORTED,
-                "queues attribute in disk driver element is only supported by virtio-blk",
-            )
-        if self.model in MODELS[1:] and self.bus != "virtio":
-            fail(
-                ErrorNumber.CONFIG_UNSUPPORTED,
-                f"disk model '{self.model}' not supported for bus '{self.bus}'",
-            )
-        if self.bus != "virtio" and self.virtio is not None:
-            self.virtio.check_absent()
-        self._validate_values()
-        self._validate_bus()
-
-    def _validate_values(self) -> None:
-        if self.wwn is not None and not _valid_wwn(self.wwn):
-            fail(ErrorNumber.INTERNAL_ERROR, f"Malformed wwn: {self.wwn}", ErrorDomain.NONE)
-        for name, value, limit in (("vendor", self.vendor, 8), ("product", self.product, 16)):
-            if value is None:
-                continue
-            if len(value) > limit:
-                fail(
-                    ErrorNumber.CONFIG_UNSUPPORTED,
-                    f"disk {name} is more than {limit} characters",
-                )
-            if not value.isprintable() or not value.isascii():
-                fail(ErrorNumber.XML_ERROR, f"disk {name} is not printable string")
-
-    def _validate_bus(self) -> None:
-        if self.bus != "virtio":
-            for name in ("event_idx", "ioeventfd"):
-                if name in self.driver:
-                    fail(
-                        ErrorNumber.CONFIG_UNSUPPORTED,
-                        f"disk {name} mode supported only for virtio bus",
-                    )
-        if self.removable is not None and self.bus != "usb":
-            fail(ErrorNumber.XML_ERROR, "removable is only valid for usb disks")
-        if self.tray is not None and self.device not in ("cdrom", "floppy"):
-            fail(ErrorNumber.CONFIG_UNSUPPORTED, "tray is only valid for cdrom and floppy")
-        if self.device == "floppy" and self.bus != "fdc":
-            fail(ErrorNumber.INTERNAL_ERROR, f"Invalid bus type '{self.bus}' for floppy disk")
-        if self.device != "floppy" and self.bus == "fdc":
-            fail(ErrorNumber.INTERNAL_ERROR, f"Invalid bus type '{self.bus}' for disk")
-        policy = self.src.startup_policy
-        if policy is not None:
-            if self.src.type == "network":
-                fail(
-                    ErrorNumber.XML_ERROR,
-                    f"disk startupPolicy '{policy}' is not allowed for disk of 'network' type",
-                )
-            if policy == "requisite" and self.device not in ("cdrom", "floppy"):
-                fail(
-                    ErrorNumber.XML_ERROR,
-                    "disk startupPolicy 'requisite' is allowed only for cdrom or floppy",
-                )
+        validate_disk(self)
 
     # -- output -----------------------------------------------------------------------
 
@@ -416,23 +352,6 @@ _DRIVER_ATTR_ORDER = (
 )  # fmt: skip
 
 
-def _address_fits_bus(bus: str, address_type: str) -> bool:
-    """``virDomainDiskAddressDiskBusCompatibility``."""
-    if address_type == "none":
-        return True
-    if bus in _DRIVE_BUSES:
-        return address_type == "drive"
-    if bus == "usb":
-        return address_type == "usb"
-    return True
-
-
-def _valid_wwn(wwn: str) -> bool:
-    """``virValidateWWN``: 16 hex digits, optionally after ``0x``."""
-    digits = wwn[2:] if wwn[:2] in ("0x", "0X") else wwn
-    return len(digits) == 16 and all(c in "0123456789abcdefABCDEF" for c in digits)
-
-
 def check_duplicates(disks: list[DiskDef]) -> None:
     """libvirt's checks for duplicate disk targets and drive addresses."""
     for i, disk in enumerate(disks):
@@ -526,6 +445,9 @@ class Disk(DeviceModel):
             disk.src.startup_policy = prop_enum(
                 source, "startupPolicy", STARTUP_POLICIES, nonzero=True
             )
+        else:
+            # Without a <source> element libvirt resets the type to a file.
+            disk.src.type = "file"
         parse_backing_store(node, disk.src, ctx)
         disk.device = prop_enum(node, "device", DEVICES) or "disk"
         model = prop_enum(node, "model", MODELS)
@@ -533,8 +455,6 @@ class Disk(DeviceModel):
         disk.snapshot = prop_enum(node, "snapshot", SNAPSHOTS, nonzero=True)
         disk.rawio = prop_tristate(node, "rawio")
         disk.sgio = prop_enum(node, "sgio", SGIO, nonzero=True)
-        if disk.sgio == "unfiltered":
-            fail(ErrorNumber.CONFIG_UNSUPPORTED, "unfiltered sgio is no longer supported")
         driver = child(node, "driver")
         if driver is not None:
             disk.virtio = VirtioOptions.parse(driver)
@@ -552,7 +472,6 @@ class Disk(DeviceModel):
         disk.vendor = text_of(child(node, "vendor"))
         disk.product = text_of(child(node, "product"))
         disk.info = DeviceInfo.parse(node, ctx, boot=True)
-        self._check_required(disk)
         return disk
 
     @staticmethod
@@ -572,13 +491,6 @@ class Disk(DeviceModel):
                 )
             disk.src.encryption = parse_encryption(encryption)
             disk.disk_encryption = True
-        if disk.src.encryption is not None and disk.src.encryption.cipher is not None:
-            fail(
-                ErrorNumber.CONFIG_UNSUPPORTED,
-                "supplying <cipher> for domain disk definition is unnecessary",
-            )
-        if disk.src.auth is not None:
-            _check_secret_type(disk)
 
     @staticmethod
     def _parse_target(node: etree._Element, disk: DiskDef) -> None:
@@ -608,48 +520,6 @@ class Disk(DeviceModel):
         if transient is not None:
             disk.transient = True
             disk.transient_share_backing = prop_tristate(transient, "shareBacking")
-
-    @staticmethod
-    def _check_required(disk: DiskDef) -> None:
-        src = disk.src
-        if disk.dst is None:
-            detail = src.path
-            if src.pool is not None:
-                detail = f"pool = '{src.pool}', volume = '{src.volume}'"
-            raise VirtError.from_code(ErrorNumber.NO_TARGET, detail, domain=ErrorDomain.DOMAIN)
-        empty = (
-            (src.type in ("file", "block", "dir") and src.path is None)
-            or (src.type == "network" and src.protocol is None)
-            or (src.type == "volume" and src.pool is None)
-        )
-        if empty and disk.device in ("disk", "lun"):
-            fail(ErrorNumber.NO_SOURCE, disk.dst)
-        if disk.device == "lun" and not (
-            src.type in ("block", "volume") or (src.type == "network" and src.protocol == "iscsi")
-        ):
-            if src.type == "network":
-                fail(
-                    ErrorNumber.CONFIG_UNSUPPORTED,
-                    f"disk device='lun' is not supported for protocol='{src.protocol}'",
-                )
-            fail(
-                ErrorNumber.CONFIG_UNSUPPORTED,
-                "disk device='lun' is only valid for block type disk source",
-            )
-
-
-def _check_secret_type(disk: DiskDef) -> None:
-    auth = disk.src.auth
-    assert auth is not None
-    usages = ("none", "volume", "ceph", "iscsi", "tls", "vtpm")
-    if auth.secret_type not in usages:
-        fail(
-            ErrorNumber.CONFIG_UNSUPPORTED,
-            f"unknown secret type '{auth.secret_type or '<null>'}'",
-        )
-    expected = "iscsi" if disk.src.protocol == "iscsi" else "ceph"
-    if auth.secret_type != expected:
-        fail(ErrorNumber.CONFIG_UNSUPPORTED, f"invalid secret type '{auth.secret_type}'")
 
 
 def _parse_driver(driver: etree._Element, disk: DiskDef) -> None:
@@ -722,15 +592,6 @@ def _parse_iotune(node: etree._Element, disk: DiskDef) -> None:
         except ValueError:
             fail(ErrorNumber.XML_ERROR, f"disk iotune field '{name}' must be an integer")
     disk.group_name = text_of(child(iotune, "group_name"))
-    values = disk.iotune
-    for suffix in ("bytes_sec", "iops_sec", "bytes_sec_max", "iops_sec_max"):
-        if values.get(f"total_{suffix}") and (
-            values.get(f"read_{suffix}") or values.get(f"write_{suffix}")
-        ):
-            fail(
-                ErrorNumber.XML_ERROR,
-                f"total and read/write {suffix} cannot be set at the same time",
-            )
 
 
 def expand_group_iotune(disk: DiskDef, disks: list[DiskDef]) -> None:

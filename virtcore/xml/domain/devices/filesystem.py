@@ -49,9 +49,9 @@ from virtcore.xml.domain.devices.support import (
     text_of,
     virtio_attrs,
 )
-from virtcore.xml.units import parse_scaled, parse_ullong, unit_multiplier
+from virtcore.xml.units import parse_int, parse_scaled, parse_ullong, unit_multiplier
 
-__all__ = ["TYPES", "Filesystem", "FilesystemDef"]
+__all__ = ["TYPES", "Filesystem", "FilesystemDef", "check_filesystems"]
 
 logger = logging.getLogger(__name__)
 
@@ -117,8 +117,8 @@ class FilesystemDef(DeviceDef):
             ("accessmode", self.accessmode),
             ("model", self.model),
             ("multidevs", self.multidevs),
-            ("fmode", None if self.fmode is None else f"0{self.fmode:o}"),
-            ("dmode", None if self.dmode is None else f"0{self.dmode:o}"),
+            ("fmode", None if self.fmode is None else f"{self.fmode:04o}"),
+            ("dmode", None if self.dmode is None else f"{self.dmode:04o}"),
         ]
         driver: list[tuple[str, str | int | None]] = []
         if self.driver_type is not None:
@@ -181,8 +181,8 @@ class Filesystem(DeviceModel):
         ctx = ctx or DeviceContext()
         node = self.element
         fs = FilesystemDef(type=prop_enum(node, "type", TYPES) or "mount")
-        mode = prop_enum(node, "accessmode", ACCESS_MODES)
-        fs.accessmode = None if mode in (None, "default") else mode
+        if prop(node, "accessmode"):  # an empty value is the default
+            fs.accessmode = prop_enum(node, "accessmode", ACCESS_MODES, nonzero=True)
         model = prop_enum(node, "model", MODELS)
         fs.model = None if model in (None, "default") else model
         multidevs = prop_enum(node, "multidevs", MULTIDEVS)
@@ -210,8 +210,9 @@ class Filesystem(DeviceModel):
         has_source = fs.source is not None or fs.socket is not None
         if fs.type not in ("ram", "volume") and not has_source:
             raise VirtError.from_code(ErrorNumber.NO_SOURCE, fs.target, domain=ErrorDomain.DOMAIN)
-        if fs.target is None:
-            raise VirtError.from_code(ErrorNumber.NO_TARGET, fs.source, domain=ErrorDomain.DOMAIN)
+        if not fs.target:  # an empty directory counts as missing
+            detail = fs.source if fs.source is not None else fs.socket
+            raise VirtError.from_code(ErrorNumber.NO_TARGET, detail, domain=ErrorDomain.DOMAIN)
         fs.info = DeviceInfo.parse(node, ctx, boot=True)
         return fs
 
@@ -229,7 +230,7 @@ def _parse_driver(driver: etree._Element, fs: FilesystemDef) -> None:
     fmt = prop(driver, "format")
     if fmt is not None:
         if fmt not in _FORMATS[1:]:
-            fail(ErrorNumber.XML_ERROR, f"unknown driver format value '{fmt}'")
+            fail(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown driver format value '{fmt}'")
         fs.driver_format = fmt
     wrpolicy = prop_enum(driver, "wrpolicy", ("default", "immediate"))
     fs.wrpolicy = None if wrpolicy in (None, "default") else wrpolicy
@@ -270,9 +271,13 @@ def _parse_binary(binary: etree._Element, fs: FilesystemDef) -> None:
             ]
             fs.binary_children.append(("lock", attrs))
     pool = child(binary, "thread_pool")
-    if pool is not None:
-        size = prop_uint(pool, "size")
-        if size is not None:
+    text = prop(pool, "size") if pool is not None else None
+    if text:  # read as a C int; a negative size is "not set"
+        try:
+            size = parse_int(text)
+        except ValueError:
+            fail(ErrorNumber.XML_ERROR, f"cannot parse thread pool size '{text}' for virtiofs")
+        if size >= 0:
             fs.binary_children.append(("thread_pool", [("size", size)]))
 
 
@@ -293,7 +298,26 @@ def _parse_source(source: etree._Element | None, fs: FilesystemDef) -> None:
     if fs.type == "volume":
         fs.pool = prop(source, "pool")
         fs.volume = prop(source, "volume")
+        if (fs.pool is None) != (fs.volume is None):
+            fail(
+                ErrorNumber.XML_ERROR,
+                "'pool' and 'volume' must be specified together for 'pool' type source",
+            )
         return
     fs.source = prop(source, _SOURCE_ATTR[fs.type])
     if fs.type == "mount" and fs.source is None:
         fs.socket = prop(source, "socket")
+
+
+def check_filesystems(filesystems: list[FilesystemDef]) -> None:
+    """``virDomainDefFSValidate``: two virtiofs shares may not use one mount tag."""
+    seen: set[str | None] = set()
+    for fs in filesystems:
+        if fs.driver_type != "virtiofs":
+            continue
+        if fs.target in seen:
+            fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                f"filesystem target '{fs.target}' specified twice",
+            )
+        seen.add(fs.target)

@@ -34,6 +34,7 @@ hostdevs without an address get a drive address on the first free unit
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -54,6 +55,7 @@ from virtcore.xml.domain.devices.support import (
     DeviceDef,
     DeviceModel,
     child,
+    children,
     element,
     fail,
     optional_element,
@@ -82,6 +84,8 @@ PCI_BACKENDS = ("default", "kvm", "vfio", "xen")
 MDEV_MODELS = ("vfio-pci", "vfio-ccw", "vfio-ap")
 _CAPS_CHILD = {"storage": "block", "misc": "char", "net": "interface"}
 _MAX_SCSI_UNITS = 7
+_SGIO = ("default", "filtered", "unfiltered")
+_SECRET_USAGES = ("none", "volume", "ceph", "iscsi", "tls", "vtpm")
 
 
 def _pci_attrs(numbers: tuple[int, int, int, int]) -> list[tuple[str, str | int | None]]:
@@ -206,11 +210,7 @@ def parse_subsys(node: etree._Element, kind: str | None) -> SubsysSource:
     """``virDomainHostdevDefParseXMLSubsys``: the subsystem source of *node*."""
     sub = SubsysSource(type="pci")
     sub.managed = prop(node, "managed") == "yes"
-    sgio = prop(node, "sgio")
-    rawio = prop(node, "rawio")
     model = prop(node, "model")
-    display = prop(node, "display")
-    ramfb = prop(node, "ramfb")
     if kind is None:
         fail(ErrorNumber.XML_ERROR, "missing source address type")
     if kind not in SUBSYS_TYPES:
@@ -223,27 +223,16 @@ def parse_subsys(node: etree._Element, kind: str | None) -> SubsysSource:
         fail(
             ErrorNumber.CONFIG_UNSUPPORTED, "Setting startupPolicy is only allowed for USB devices"
         )
+    sgio = prop_enum(node, "sgio", _SGIO, nonzero=True)
     if sgio is not None:
         if kind != "scsi":
             fail(ErrorNumber.XML_ERROR, "sgio is only supported for scsi host device")
-        if sgio == "unfiltered":
-            fail(ErrorNumber.CONFIG_UNSUPPORTED, "unfiltered sgio is no longer supported")
-        if sgio != "filtered":
-            fail(ErrorNumber.XML_ERROR, f"unknown sgio mode '{sgio}'")
         sub.sgio = sgio
+    rawio = prop_tristate(node, "rawio")
     if rawio is not None:
         if kind != "scsi":
             fail(ErrorNumber.XML_ERROR, "rawio is only supported for scsi host device")
-        if rawio not in ("yes", "no"):
-            fail(ErrorNumber.XML_ERROR, f"unknown hostdev rawio setting '{rawio}'")
-        sub.rawio = rawio == "yes"
-    if kind != "mdev":
-        if display is not None:
-            fail(
-                ErrorNumber.XML_ERROR, "'display' attribute is only supported for mediated devices"
-            )
-        if ramfb is not None:
-            fail(ErrorNumber.XML_ERROR, "'ramfb' attribute is only supported for mediated devices")
+        sub.rawio = rawio
     _parse_model(node, sub, model)
     if kind == "pci":
         _parse_pci(node, source, sub)
@@ -265,12 +254,15 @@ def _parse_model(node: etree._Element, sub: SubsysSource, model: str | None) -> 
                 ErrorNumber.XML_ERROR,
                 f"'model' attribute in <hostdev> is only supported when type='{sub.type}'",
             )
-        allowed = ("virtio", "virtio-transitional", "virtio-non-transitional")
+        allowed: tuple[str, ...] = (
+            "default",
+            "virtio",
+            "virtio-transitional",
+            "virtio-non-transitional",
+        )
         if sub.type == "mdev":
             allowed = MDEV_MODELS
-        if model not in allowed:
-            fail(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown hostdev model '{model}'")
-        sub.model = model
+        sub.model = prop_enum(node, "model", allowed, nonzero=sub.type == "scsi_host")
     elif sub.type == "mdev":
         fail(ErrorNumber.XML_ERROR, "Missing required attribute 'model' in element 'hostdev'", 5)
 
@@ -307,6 +299,15 @@ def _parse_usb(source: etree._Element | None, sub: SubsysSource) -> None:
         fail(ErrorNumber.INTERNAL_ERROR, "missing product")
 
 
+def _check_iscsi_secret(secret_type: str | None) -> None:
+    """The secret of an iSCSI host device must be an iSCSI secret."""
+    if secret_type not in _SECRET_USAGES:
+        shown = "(null)" if secret_type is None else secret_type
+        fail(ErrorNumber.CONFIG_UNSUPPORTED, f"invalid secret type {shown}")
+    if secret_type != "iscsi":
+        fail(ErrorNumber.INTERNAL_ERROR, f"hostdev invalid secret type '{secret_type}'")
+
+
 def _parse_scsi(source: etree._Element | None, sub: SubsysSource) -> None:
     protocol = prop(source, "protocol") if source is not None else None
     if protocol is not None and protocol not in ("adapter", "iscsi"):
@@ -316,9 +317,15 @@ def _parse_scsi(source: etree._Element | None, sub: SubsysSource) -> None:
         name = prop(source, "name")
         if name is None:
             fail(ErrorNumber.XML_ERROR, "missing iSCSI hostdev source path name")
-        host = child(source, "host")
-        if host is None:
+        hosts = children(source, "host")
+        if not hosts:
             fail(ErrorNumber.XML_ERROR, "missing the host address for the iSCSI hostdev")
+        if len(hosts) > 1:
+            fail(
+                ErrorNumber.XML_ERROR,
+                "only one source host address may be specified for the iSCSI hostdev",
+            )
+        host = hosts[0]
         iscsi = StorageSource(type="network", protocol="iscsi", path=name)
         iscsi.hosts = [parse_host(host)]
         auth = child(source, "auth")
@@ -326,17 +333,19 @@ def _parse_scsi(source: etree._Element | None, sub: SubsysSource) -> None:
             iscsi.auth = parse_auth(auth)
         initiator = child(source, "initiator")
         iqn = child(initiator, "iqn") if initiator is not None else None
-        iscsi.initiator_iqn = prop(iqn, "name") if iqn is not None else None
+        iscsi.initiator_iqn = (prop(iqn, "name") or None) if iqn is not None else None
+        if iscsi.auth is not None:
+            _check_iscsi_secret(iscsi.auth.secret_type)
         sub.iscsi = iscsi
         return
-    adapter = child(source, "adapter") if source is not None else None
-    name = prop(adapter, "name") if adapter is not None else None
-    if name is None:
-        fail(ErrorNumber.XML_ERROR, "'adapter' name must be specified for scsi hostdev source")
     address = child(source, "address") if source is not None else None
     if address is None:
         fail(ErrorNumber.XML_ERROR, "'address' must be specified for scsi hostdev source")
     numbers = [prop_uint(address, n, required=True) or 0 for n in ("bus", "target", "unit")]
+    adapter = child(source, "adapter") if source is not None else None
+    name = (prop(adapter, "name") or None) if adapter is not None else None
+    if name is None:
+        fail(ErrorNumber.XML_ERROR, "'adapter' name must be specified for scsi hostdev source")
     sub.scsi_adapter = name
     sub.scsi_address = DriveAddress(0, numbers[0], numbers[1], numbers[2])
 
@@ -361,11 +370,13 @@ def _parse_mdev(node: etree._Element, source: etree._Element | None, sub: Subsys
     sub.display = _switch(node, "display")
     sub.ramfb = _switch(node, "ramfb")
     address = child(source, "address") if source is not None else None
-    uuid = prop(address, "uuid") if address is not None else None
+    if address is None:
+        fail(ErrorNumber.CONFIG_UNSUPPORTED, "Missing <address> element")
+    uuid = prop(address, "uuid")
     if uuid is None:
         fail(ErrorNumber.CONFIG_UNSUPPORTED, "Missing 'uuid' attribute for element <address>")
     if not valid_uuid(uuid):
-        fail(ErrorNumber.INTERNAL_ERROR, f"Cannot parse UUID '{uuid}'")
+        fail(ErrorNumber.INTERNAL_ERROR, "Cannot parse uuid attribute of element <address>")
     digits = "".join(c for c in uuid if c not in "- ").lower()
     sub.mdev_uuid = f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
@@ -408,7 +419,10 @@ class HostdevDef(DeviceDef):
             controller += 1
 
     def validate(self, ctx: DeviceContext) -> None:
-        """Hostdevs may use the ``unassigned`` address type (for PCI devices)."""
+        """``virDomainHostdevDefValidate`` (the ``unassigned`` address type is allowed)."""
+        _check_address(self)
+        if self.subsys is not None and self.subsys.sgio == "unfiltered":
+            fail(ErrorNumber.CONFIG_UNSUPPORTED, "unfiltered sgio is no longer supported")
 
     def to_element(self, flags: int = 0) -> etree._Element:
         """``virDomainHostdevDefFormat``."""
@@ -444,16 +458,42 @@ def _onoff(value: bool | None) -> str | None:
     return None if value is None else ("on" if value else "off")
 
 
-def check_duplicate_hostdevs(hostdevs: list[HostdevDef]) -> None:
-    """libvirt's ``Hostdev already exists in the domain configuration``."""
-    seen: set[tuple[object, ...]] = set()
+def check_duplicate_hostdevs(
+    hostdevs: list[HostdevDef], interface_sources: Iterable[SubsysSource] = ()
+) -> None:
+    """``virDomainDefHostdevValidate``: no host device may be assigned twice.
+
+    libvirt's list of host devices also holds the devices of ``<interface
+    type='hostdev'>`` (added as those are parsed, before the ``<hostdev>``
+    elements), given as *interface_sources*.
+    """
+    devices: list[SubsysSource | tuple[str | None, str | None]] = list(interface_sources)
     for hostdev in hostdevs:
-        if hostdev.subsys is None:
-            continue
-        key = hostdev.subsys.identity()
-        if key in seen:
-            fail(ErrorNumber.XML_ERROR, "Hostdev already exists in the domain configuration")
-        seen.add(key)
+        if hostdev.subsys is not None:
+            devices.append(hostdev.subsys)
+        else:
+            devices.append((hostdev.caps_type, hostdev.caps_value))
+    for i, first in enumerate(devices):
+        for second in devices[i + 1 :]:
+            if _same_device(first, second):
+                fail(ErrorNumber.XML_ERROR, "Hostdev already exists in the domain configuration")
+
+
+def _same_device(
+    first: SubsysSource | tuple[str | None, str | None],
+    second: SubsysSource | tuple[str | None, str | None],
+) -> bool:
+    """``virDomainHostdevMatch``."""
+    if isinstance(first, tuple) or isinstance(second, tuple):
+        # virDomainHostdevMatchCaps: the same block, char or interface.
+        return first == second
+    if first.type != second.type:
+        return False
+    if first.type == "usb":  # virDomainHostdevMatchSubsysUSB
+        if first.usb_bus and first.usb_device:
+            return (first.usb_bus, first.usb_device) == (second.usb_bus, second.usb_device)
+        return (first.usb_vendor, first.usb_product) == (second.usb_vendor, second.usb_product)
+    return first.identity() == second.identity()
 
 
 class Hostdev(DeviceModel):
@@ -492,7 +532,6 @@ class Hostdev(DeviceModel):
                 hostdev.readonly = child(node, "readonly") is not None
                 hostdev.shareable = child(node, "shareable") is not None
         hostdev.info = DeviceInfo.parse(node, ctx, boot=True, rom=True)
-        _check_address(hostdev)
         return hostdev
 
     @staticmethod
@@ -505,18 +544,20 @@ class Hostdev(DeviceModel):
             )
         hostdev.caps_type = kind
         source = child(node, "source")
-        tag = _CAPS_CHILD[kind]
-        value = text_of(child(source, tag)) if source is not None else None
+        if source is None:
+            fail(ErrorNumber.XML_ERROR, "Missing <source> element in hostdev device")
+        value = text_of(child(source, _CAPS_CHILD[kind]))
         if value is None:
             what = {"storage": "block", "misc": "char", "net": "interface"}[kind]
             device = {"storage": "storage", "misc": "character", "net": "net"}[kind]
             fail(ErrorNumber.XML_ERROR, f"Missing <{what}> element in hostdev {device} device")
         hostdev.caps_value = value
         if kind == "net":
-            hostdev.caps_ip = parse_ip_info(node)
+            hostdev.caps_ip = parse_ip_info(node, "Domain hostdev device")
 
 
 def _check_address(hostdev: HostdevDef) -> None:
+    """The address types each kind of host device may use."""
     if hostdev.subsys is None:
         return
     kind = hostdev.subsys.type
@@ -527,9 +568,9 @@ def _check_address(hostdev: HostdevDef) -> None:
             "PCI host devices must use 'pci' or 'unassigned' address type",
         )
     if kind == "scsi" and address not in ("none", "drive"):
-        fail(ErrorNumber.INTERNAL_ERROR, "SCSI host device must use 'drive' address type")
+        fail(ErrorNumber.CONFIG_UNSUPPORTED, "SCSI host device must use 'drive' address type")
     if kind == "scsi_host" and address not in ("none", "pci", "ccw"):
         fail(
-            ErrorNumber.INTERNAL_ERROR,
+            ErrorNumber.CONFIG_UNSUPPORTED,
             "SCSI_host host device must use 'pci' or 'ccw' address type",
         )

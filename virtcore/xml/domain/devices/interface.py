@@ -28,7 +28,6 @@ unmanaged; the test driver then names each interface without a target
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import random
 import re
@@ -37,7 +36,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from virtcore.enums.errors import ErrorDomain, ErrorNumber
+from virtcore.enums.errors import ErrorNumber
 from virtcore.xml.builder import XMLChild, XMLProperty
 from virtcore.xml.domain.devices.address import Address, DeviceInfo
 from virtcore.xml.domain.devices.hostdev import SubsysSource, parse_subsys
@@ -75,6 +74,7 @@ from virtcore.xml.domain.devices.support import (
     virtio_attrs,
     yesno,
 )
+from virtcore.xml.network_addr import format_ip, try_ip
 from virtcore.xml.units import parse_uint
 
 __all__ = [
@@ -185,37 +185,43 @@ class InterfaceDef(DeviceDef):
     def validate(self, ctx: DeviceContext) -> None:
         """``virDomainNetDefValidate`` and the device-info checks."""
         self.info.validate()
-        if self.type == "vhostuser" and not self.is_virtio:
+        if self.host_ip and self.type != "ethernet":
             fail(
-                ErrorNumber.INTERNAL_ERROR,
-                "Wrong or no <model> 'type' attribute specified with <interface "
-                "type='vhostuser'/>. vhostuser requires the virtio-net* frontend",
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                "Invalid attempt to set network interface host-side IP route and/or address "
+                f"info on interface of type '{self.type}'. This is only supported on "
+                "interfaces of type 'ethernet'",
+            )
+        if self.managed_tap is False and self.type != "ethernet":
+            fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                f"unmanaged target dev is not supported on interfaces of type '{self.type}'",
             )
         if self.teaming == "transient" and self.teaming_persistent is None:
             fail(
                 ErrorNumber.CONFIG_UNSUPPORTED,
                 "teaming persistent attribute must be set if teaming type is 'transient'",
             )
-        if not self.is_virtio and self.virtio is not None:
-            self.virtio.check_absent()
+        if self.teaming is not None and self.teaming != "transient" and self.teaming_persistent:
+            fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                f"teaming persistent attribute not allowed if teaming type is '{self.teaming}'",
+            )
         if self.isolated:
             self._check_isolated()
+        if not self.is_virtio and self.virtio is not None:
+            self.virtio.check_absent()
         if self.backend_type is not None:
             # The test driver has no passt support.
             fail(
                 ErrorNumber.XML_ERROR,
                 f"Invalid value for attribute 'type' in element 'backend': '{self.backend_type}'.",
             )
-        if (
-            self.bandwidth is not None
-            and self.bandwidth.inbound is not None
-            and self.bandwidth.inbound.get("floor")
-            and self.type != "network"
-        ):
+        if self.type == "vhostuser" and not self.is_virtio:
             fail(
-                ErrorNumber.CONFIG_UNSUPPORTED,
-                "floor attribute is not supported for this config",
-                ErrorDomain.NONE,
+                ErrorNumber.INTERNAL_ERROR,
+                "Wrong or no <model> 'type' attribute specified with <interface "
+                "type='vhostuser'/>. vhostuser requires the virtio-net* frontend",
             )
 
     def _check_isolated(self) -> None:
@@ -374,9 +380,8 @@ class Interface(DeviceModel):
 
 def _parse_source(node: etree._Element, net: InterfaceDef, ctx: DeviceContext) -> None:
     source = child(node, "source")
-    needs_source = ("network", "bridge", "direct", "vhostuser", "vdpa")
     if source is None:
-        if net.type in needs_source[:3]:
+        if net.type not in ("user", "ethernet", "hostdev"):
             fail(ErrorNumber.XML_ERROR, f"interface type='{net.type}' requires a 'source' element")
         if net.type == "hostdev":
             net.hostdev = parse_subsys(node, None)
@@ -399,7 +404,7 @@ def _parse_source(node: etree._Element, net: InterfaceDef, ctx: DeviceContext) -
     elif kind in ("vdpa",):
         net.source = [("dev", prop_required(source, "dev"))]
     elif kind == "internal":
-        net.source = [("name", prop(source, "name"))]
+        net.source = [("name", prop_required(source, "name"))]
     elif kind in _SOCKET_TYPES:
         _parse_socket(source, net)
     elif kind == "vhostuser":
@@ -407,11 +412,12 @@ def _parse_source(node: etree._Element, net: InterfaceDef, ctx: DeviceContext) -
     elif kind == "hostdev":
         address = child(source, "address")
         net.hostdev = parse_subsys(node, prop(address, "type") if address is not None else None)
-    net.host_ip = parse_ip_info(source)
+    net.host_ip = parse_ip_info(source, "interface host IP")
 
 
 def _parse_socket(source: etree._Element, net: InterfaceDef) -> None:
-    address = prop(source, "address")
+    # Only a listening server may leave the address out.
+    address = prop(source, "address") if net.type == "server" else prop_required(source, "address")
     port = prop_int(source, "port", required=True)
     net.source = [("address", address), ("port", port)]
     if net.type == "udp":
@@ -476,7 +482,7 @@ def _parse_target(node: etree._Element, net: InterfaceDef, ctx: DeviceContext) -
 def _parse_model_and_driver(node: etree._Element, net: InterfaceDef) -> None:
     model = child(node, "model")
     model_type = prop(model, "type") if model is not None else None
-    if model_type is not None:
+    if model_type:  # read through XPath string(): empty is absent
         if not _MODEL_CHARS.match(model_type):
             fail(ErrorNumber.INVALID_ARG, "Model name contains invalid characters")
         net.model = model_type
@@ -525,7 +531,8 @@ def _parse_misc(node: etree._Element, net: InterfaceDef) -> None:
         net.backend_logfile = prop(backend, "logFile")
     net.port_forwards = [_parse_port_forward(item) for item in children(node, "portForward")]
     filterref = child(node, "filterref")
-    if filterref is not None:
+    # Only interfaces on a host bridge or tap device can be filtered.
+    if filterref is not None and net.type in ("ethernet", "network", "bridge"):
         net.filter, net.filter_params = parse_filterref(filterref)
     for tag in ("script", "downscript"):
         holder = child(node, tag)
@@ -543,11 +550,14 @@ def _parse_misc(node: etree._Element, net: InterfaceDef) -> None:
             fail(ErrorNumber.XML_ERROR, "sndbuf must be a positive integer")
     teaming = child(node, "teaming")
     if teaming is not None:
-        kind = prop(teaming, "type")
-        if kind is not None and kind not in ("persistent", "transient"):
-            fail(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown teaming type '{kind}'")
-        net.teaming = kind
-        net.teaming_persistent = prop(teaming, "persistent")
+        # virDomainNetTeamingInfoParseXML reads both through XPath string().
+        kind = prop(teaming, "type") or None
+        persistent = prop(teaming, "persistent") or None
+        if kind is not None or persistent is not None:
+            if kind not in ("persistent", "transient"):
+                fail(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown teaming type '{kind or '(null)'}'")
+            net.teaming = kind
+            net.teaming_persistent = persistent
     link = child(node, "link")
     state = prop(link, "state") if link is not None else None
     if state is not None:
@@ -556,7 +566,7 @@ def _parse_misc(node: etree._Element, net: InterfaceDef) -> None:
         net.link_state = state
     mtu = child(node, "mtu")
     size = prop(mtu, "size") if mtu is not None else None
-    if size is not None:
+    if size:  # virXPathUInt: an empty value counts as absent
         try:
             net.mtu = parse_uint(size)
         except ValueError:
@@ -564,7 +574,7 @@ def _parse_misc(node: etree._Element, net: InterfaceDef) -> None:
     _parse_coalesce(node, net)
     bandwidth = child(node, "bandwidth")
     if bandwidth is not None:
-        net.bandwidth = parse_bandwidth(bandwidth)
+        net.bandwidth = parse_bandwidth(bandwidth, allow_floor=net.type == "network")
     vlan = child(node, "vlan")
     if vlan is not None:
         net.vlan = parse_vlan(vlan)
@@ -579,15 +589,15 @@ def _parse_port_forward(node: etree._Element) -> etree._Element:
     proto = prop_enum(node, "proto", ("tcp", "udp"), required=True)
     address = prop(node, "address")
     if address is not None:
-        try:
-            address = str(ipaddress.ip_address(address))
-        except ValueError:
+        parsed = try_ip(address)
+        if parsed is None:
             fail(ErrorNumber.XML_ERROR, f"Invalid address '{address}' in <portForward>")
+        address = format_ip(parsed)
     ranges = []
     for item in children(node, "range"):
-        start = prop_uint(item, "start")
-        end = prop_uint(item, "end")
-        to = prop_uint(item, "to")
+        start = prop_uint(item, "start", nonzero=True)
+        end = prop_uint(item, "end", nonzero=True)
+        to = prop_uint(item, "to", nonzero=True)
         exclude = prop_tristate(item, "exclude")
         if not start:
             continue

@@ -15,11 +15,11 @@ These sub-elements of ``<interface>`` are libvirt's ``netdev_*_conf`` and
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import uuid as uuidlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from lxml import etree
 
@@ -31,8 +31,11 @@ from virtcore.xml.domain.devices.support import (
     element,
     fail,
     prop,
+    prop_enum,
+    prop_uint,
 )
-from virtcore.xml.units import parse_uint, parse_ullong
+from virtcore.xml.network_addr import IPAddress, format_ip, try_ip
+from virtcore.xml.units import UINT_MAX, parse_c_integer, parse_uint, parse_ullong
 
 __all__ = [
     "Bandwidth",
@@ -99,7 +102,7 @@ def _parse_rate(node: etree._Element) -> dict[str, int]:
         )
     if (prop(node, "peak") is not None or prop(node, "burst") is not None) and average is None:
         fail(
-            ErrorNumber.XML_DETAIL,
+            ErrorNumber.CONFIG_UNSUPPORTED,
             "'peak' and 'burst' require 'average' attribute",
             ErrorDomain.NONE,
         )
@@ -118,8 +121,11 @@ def _parse_rate(node: etree._Element) -> dict[str, int]:
     return rate
 
 
-def parse_bandwidth(node: etree._Element) -> Bandwidth | None:
-    """``virNetDevBandwidthParse``; None for a ``<bandwidth>`` without rates."""
+def parse_bandwidth(node: etree._Element, *, allow_floor: bool = True) -> Bandwidth | None:
+    """``virNetDevBandwidthParse``; None for a ``<bandwidth>`` without rates.
+
+    *allow_floor* is false for interfaces not connected to a libvirt network.
+    """
     if not children(node, "inbound") and not children(node, "outbound"):
         return None
     bandwidth = Bandwidth()
@@ -134,13 +140,19 @@ def parse_bandwidth(node: etree._Element) -> Bandwidth | None:
         rate = _parse_rate(nodes[0])
         if tag == "outbound" and rate.get("floor"):
             fail(
-                ErrorNumber.XML_DETAIL,
+                ErrorNumber.CONFIG_UNSUPPORTED,
                 "'floor' attribute allowed only in <inbound> element",
                 ErrorDomain.NONE,
             )
         # A zero average means "no limit": the rate is dropped (unless a floor is set).
         if rate.get("average") or rate.get("floor"):
             setattr(bandwidth, tag, rate)
+    if bandwidth.inbound is not None and bandwidth.inbound.get("floor") and not allow_floor:
+        fail(
+            ErrorNumber.CONFIG_UNSUPPORTED,
+            "floor attribute is not supported for this config",
+            ErrorDomain.NONE,
+        )
     return bandwidth
 
 
@@ -179,47 +191,34 @@ def parse_vlan(node: etree._Element) -> Vlan:
             ErrorDomain.NONE,
         )
     for tag in tags:
-        text = prop(tag, "id")
-        try:
-            number = parse_uint(text or "")
-        except ValueError:
-            fail(ErrorNumber.XML_ERROR, "missing or invalid vlan tag id", ErrorDomain.NONE)
+        number = prop_uint(tag, "id", required=True) or 0
         if number > 4095:
             fail(
                 ErrorNumber.XML_ERROR,
                 f"vlan tag id {number} too large (maximum 4095)",
                 ErrorDomain.NONE,
             )
-        mode = prop(tag, "nativeMode")
+        mode = prop_enum(tag, "nativeMode", ("default", "tagged", "untagged"), nonzero=True)
         if mode is not None:
             if vlan.native_mode is not None:
-                fail(
-                    ErrorNumber.XML_ERROR,
-                    "duplicate native vlan setting - only one allowed per <vlan>",
-                    ErrorDomain.NONE,
-                )
-            if mode not in ("tagged", "untagged"):
-                fail(
-                    ErrorNumber.XML_ERROR,
-                    f"Invalid \"nativeMode='{mode}'\" in vlan <tag> element",
-                    ErrorDomain.NONE,
-                )
+                fail(ErrorNumber.XML_ERROR, "duplicate native vlan setting", ErrorDomain.NONE)
             vlan.native_mode = mode
             vlan.native_tag = number
         vlan.tags.append(number)
-    trunk = prop(node, "trunk")
+    trunk = prop(node, "trunk") or None  # XPath string(): empty is absent
     if trunk is None:
         vlan.trunk = len(vlan.tags) > 1
-    elif trunk == "yes":
-        vlan.trunk = True
-    elif trunk == "no":
-        if len(vlan.tags) > 1:
+    elif len(vlan.tags) > 1:
+        if trunk != "yes":
             fail(
                 ErrorNumber.XML_ERROR,
-                "invalid \"trunk='no'\" in <vlan> - trunk='yes' is required for more than "
-                "one vlan tag",
+                f"invalid \"trunk='{trunk}'\" in <vlan> - trunk='yes' is required for more "
+                "than one vlan tag",
                 ErrorDomain.NONE,
             )
+        vlan.trunk = True
+    elif trunk in ("yes", "no"):
+        vlan.trunk = trunk == "yes"
     else:
         fail(
             ErrorNumber.XML_ERROR,
@@ -260,7 +259,9 @@ def parse_virtualport(
     kind = prop(node, "type")
     if kind is not None:
         if kind not in _VPORT_TYPES:
-            fail(ErrorNumber.XML_ERROR, "unknown virtualport type", ErrorDomain.NONE)
+            fail(
+                ErrorNumber.CONFIG_UNSUPPORTED, f"unknown virtualport type {kind}", ErrorDomain.NONE
+            )
         port.type = kind
     elif require_all:
         fail(ErrorNumber.XML_ERROR, "missing required virtualport type", ErrorDomain.NONE)
@@ -270,16 +271,21 @@ def parse_virtualport(
         if value is None:
             continue
         if name in ("managerid", "typeid", "typeidversion"):
-            _vport_number(name, value)
+            value = str(_vport_number(name, value))
         if name in ("instanceid", "interfaceid") and not valid_uuid(value):
             fail(
                 ErrorNumber.XML_ERROR,
-                f"cannot parse virtualport '{name}' parameter '{value}'",
+                f"cannot parse {name} parameter as a uuid",
                 ErrorDomain.NONE,
             )
+        if name == "profileid":
+            if len(value) >= 40:
+                fail(ErrorNumber.XML_ERROR, "profileid parameter too long", ErrorDomain.NONE)
+            if not value:  # an empty profile id is no profile id
+                continue
         port.params[name] = value
     # Generate the ids libvirt generates when they are missing.
-    if port.type in (None, "openvswitch", "midonet") and "interfaceid" not in port.params:
+    if port.type in (None, "openvswitch") and "interfaceid" not in port.params:
         port.params["interfaceid"] = make_uuid()
     if port.type in (None, "802.1Qbg") and "instanceid" not in port.params:
         port.params["instanceid"] = make_uuid()
@@ -303,14 +309,20 @@ def parse_virtualport(
     return port
 
 
-def _vport_number(name: str, value: str) -> None:
+def _vport_number(name: str, value: str) -> int:
+    """A numeric 802.1Qbg parameter: ``virStrToLong_ui`` in base 0, then its range."""
     limits = {"managerid": 255, "typeid": 0xFFFFFF, "typeidversion": 255}
     try:
-        number = parse_uint(value)
+        number, negative = parse_c_integer(value, 0)
     except ValueError:
+        number, negative = UINT_MAX + 1, False
+    if negative:  # "-N" wraps around, as strtoul does, when N fits an unsigned int
+        number = -number if -number > UINT_MAX else number & UINT_MAX
+    if not 0 <= number <= UINT_MAX:
         fail(ErrorNumber.XML_ERROR, f"cannot parse value of {name} parameter", ErrorDomain.NONE)
     if number > limits[name]:
         fail(ErrorNumber.XML_ERROR, f"value of {name} out of range", ErrorDomain.NONE)
+    return number
 
 
 # -- IP addresses and routes ------------------------------------------------------------
@@ -335,17 +347,14 @@ class IPInfo:
 
 def _address(text: str, family: str | None) -> tuple[str, str] | None:
     """Canonical text and family of an IP address (``virSocketAddrParse``)."""
-    try:
-        parsed = ipaddress.ip_address(text)
-    except ValueError:
+    parsed = try_ip(text, {"ipv4": 4, "ipv6": 6}.get(family or ""))
+    if parsed is None:
         return None
-    kind = "ipv4" if parsed.version == 4 else "ipv6"
-    if family is not None and family != kind:
-        return None
-    return str(parsed), kind
+    return format_ip(parsed), "ipv4" if parsed.version == 4 else "ipv6"
 
 
 def _parse_ip(node: etree._Element) -> list[tuple[str, str | int | None]]:
+    """``virDomainNetIPParseXML``."""
     text = prop(node, "address")
     if text is None:
         fail(ErrorNumber.XML_ERROR, "Missing required address in <ip>")
@@ -360,83 +369,119 @@ def _parse_ip(node: etree._Element) -> list[tuple[str, str | int | None]]:
         try:
             number = parse_uint(prefix)
         except ValueError:
+            number = -1
+        if not 0 <= number <= (32 if kind == "ipv4" else 128):
             fail(ErrorNumber.XML_ERROR, f"Invalid prefix value '{prefix}' in <ip>")
         attrs.append(("prefix", number or None))
     peer = prop(node, "peer")
     if peer is not None:
         parsed_peer = _address(peer, None)
         if parsed_peer is None:
-            fail(ErrorNumber.XML_ERROR, f"Invalid peer '{peer}' in <ip>")
+            fail(ErrorNumber.INVALID_ARG, f"Invalid peer '{peer}' in <ip>")
         attrs.append(("peer", parsed_peer[0]))
     return attrs
 
 
-def _parse_route(node: etree._Element) -> list[tuple[str, str | int | None]]:
+def _parse_route(node: etree._Element, where: str) -> list[tuple[str, str | int | None]]:
+    """``virNetDevIPRouteParseXML``; *where* starts libvirt's messages (``guest interface``)."""
+
+    def route_error(detail: str) -> NoReturn:
+        fail(ErrorNumber.XML_ERROR, f"{where}: {detail}", ErrorDomain.NETWORK)
+
     family = prop(node, "family")
-    attrs: list[tuple[str, str | int | None]] = [("family", family)]
-    for name in ("address", "netmask"):
-        text = prop(node, name)
-        if text is None:
-            if name == "address":
-                fail(
-                    ErrorNumber.XML_ERROR,
-                    "Missing required address attribute in route definition",
-                    ErrorDomain.NONE,
-                )
-            continue
-        parsed = _address(text, None)
-        if parsed is None:
-            fail(
-                ErrorNumber.XML_ERROR,
-                f"Bad network address '{text}' in route definition",
-                ErrorDomain.NONE,
-            )
-        attrs.append((name, parsed[0]))
-    for name in ("prefix",):
-        text = prop(node, name)
-        if text is not None:
-            attrs.append((name, _route_number(text, name)))
+    address = prop(node, "address")
+    netmask = prop(node, "netmask")
     gateway = prop(node, "gateway")
+    prefix = prop_uint(node, "prefix")
+    metric = prop_uint(node, "metric", nonzero=True)
+    if address is None:
+        route_error("Missing required address attribute in route definition")
     if gateway is None:
-        fail(
-            ErrorNumber.XML_ERROR,
-            "Missing required gateway attribute in route definition",
-            ErrorDomain.NONE,
-        )
-    parsed_gw = _address(gateway, None)
-    if parsed_gw is None:
-        fail(
-            ErrorNumber.XML_ERROR,
-            f"Bad gateway address '{gateway}' in route definition",
-            ErrorDomain.NONE,
-        )
-    attrs.append(("gateway", parsed_gw[0]))
-    metric = prop(node, "metric")
-    if metric is not None:
-        attrs.append(("metric", _route_number(metric, "metric")))
-    return attrs
+        route_error("Missing required gateway attribute in route definition")
+    net = _ip(address)
+    if net is None:
+        route_error(f"Bad network address '{address}' in route definition")
+    via = _ip(gateway)
+    if via is None:
+        route_error(f"Bad gateway address '{gateway}' in route definition")
+    mask = None
+    if family is None or family == "ipv4":
+        name = "No" if family is None else "IPv4"
+        if net.version != 4:
+            route_error(
+                f"{name} family specified for non-IPv4 address '{address}' in route definition"
+            )
+        if via.version != 4:
+            route_error(
+                f"{name} family specified for non-IPv4 gateway '{gateway}' in route definition"
+            )
+        if netmask is not None:
+            mask = _ip(netmask)
+            if mask is None:
+                route_error(f"Bad netmask address '{netmask}' in route definition")
+            if mask.version != 4:
+                route_error(
+                    f"Invalid netmask '{netmask}' for address '{address}' (both must be IPv4)"
+                )
+            if prefix is not None:
+                route_error("Route definition cannot have both a prefix and a netmask")
+        if (prefix or 0) > 32:
+            route_error(f"Invalid prefix {prefix} specified in route definition, must be 0 - 32")
+    elif family == "ipv6":
+        if net.version != 6:
+            route_error(
+                f"ipv6 family specified for non-IPv6 address '{address}' in route definition"
+            )
+        if netmask is not None:
+            route_error(
+                f"Specifying netmask invalid for IPv6 address '{address}' in route definition"
+            )
+        if via.version != 6:
+            route_error(
+                f"ipv6 specified for non-IPv6 gateway address '{gateway}' in route definition"
+            )
+        if (prefix or 0) > 128:
+            route_error(f"Invalid prefix {prefix} specified in route definition, must be 0 - 128")
+    else:
+        route_error(f"Unrecognized family '{family}' in route definition")
+    bits = net.max_prefixlen
+    if mask is not None:  # virSocketAddrMask
+        network = int(net) & int(mask)
+    else:  # virSocketAddrMaskByPrefix
+        network = int(net) & ~((1 << (bits - (prefix or 0))) - 1) & ((1 << bits) - 1)
+    if network != int(net):
+        route_error(f"Address '{address}' in route definition is not a network address")
+    return [
+        ("family", family),
+        ("address", format_ip(net)),
+        ("netmask", format_ip(mask) if mask is not None else None),
+        ("prefix", prefix),
+        ("gateway", format_ip(via)),
+        ("metric", metric),
+    ]
 
 
-def _route_number(text: str, name: str) -> int:
-    try:
-        return parse_uint(text)
-    except ValueError:
-        fail(
-            ErrorNumber.XML_ERROR,
-            f"Invalid {name} '{text}' specified in route definition",
-            ErrorDomain.NONE,
-        )
+def _ip(text: str) -> IPAddress | None:
+    return try_ip(text)
 
 
-def parse_ip_info(holder: etree._Element) -> IPInfo:
-    """The ``<ip>`` and ``<route>`` children of *holder* (``virDomainNetIPInfoParseXML``)."""
+def parse_ip_info(holder: etree._Element, where: str = "guest interface") -> IPInfo:
+    """The ``<ip>`` and ``<route>`` children of *holder* (``virDomainNetIPInfoParseXML``).
+
+    *where* names the addresses in libvirt's route errors: ``guest
+    interface`` or ``interface host IP``.
+    """
     info = IPInfo()
     info.ips = [_parse_ip(node) for node in children(holder, "ip")]
-    info.routes = [_parse_route(node) for node in children(holder, "route")]
+    info.routes = [_parse_route(node, where) for node in children(holder, "route")]
     return info
 
 
 # -- network filters --------------------------------------------------------------------
+
+
+_VAR_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_VAR_VALUE = _VAR_NAME | {".", ":"}
 
 
 def parse_filterref(node: etree._Element) -> tuple[str | None, list[tuple[str, str]]]:
@@ -445,7 +490,10 @@ def parse_filterref(node: etree._Element) -> tuple[str | None, list[tuple[str, s
     for param in children(node, "parameter"):
         name = prop(param, "name")
         value = prop(param, "value")
-        if name is not None and value is not None:
+        if name is None or value is None:
+            continue
+        # virNWFilterParseParamAttributes skips bad names and values silently.
+        if all(c in _VAR_NAME for c in name) and value and all(c in _VAR_VALUE for c in value):
             params.append((name, value))
     return prop(node, "filter"), params
 

@@ -36,6 +36,7 @@ from lxml import etree
 
 from virtcore.enums.errors import ErrorNumber
 from virtcore.xml.domain.devices.address import DriveAddress, check_unique_aliases
+from virtcore.xml.domain.devices.audio import AudioDef, check_audio_ids
 from virtcore.xml.domain.devices.chardev import Chardevs, ChrDef, resolve_chardevs
 from virtcore.xml.domain.devices.controller import (
     ControllerDef,
@@ -53,6 +54,7 @@ from virtcore.xml.domain.devices.disk import (
     disk_name_index,
     expand_group_iotune,
 )
+from virtcore.xml.domain.devices.filesystem import FilesystemDef, check_filesystems
 from virtcore.xml.domain.devices.hostdev import HostdevDef, check_duplicate_hostdevs
 from virtcore.xml.domain.devices.interface import (
     InterfaceDef,
@@ -214,6 +216,14 @@ def parse_devices(node: etree._Element, ctx: DeviceContext) -> DevicesDef:
             elif tag == "disk":
                 assert isinstance(parsed, DiskDef)
                 insert_disk(defs.by_tag["disk"], parsed)
+            elif tag == "hostdev":
+                assert isinstance(parsed, HostdevDef)
+                _add_hostdev(defs, parsed, ctx)
+            elif tag == "hub" and ctx.usb_disabled:
+                fail(
+                    ErrorNumber.CONFIG_UNSUPPORTED,
+                    "Can't add USB hub: USB is disabled for this domain",
+                )
             else:
                 defs.by_tag[tag].append(parsed)
         if tag == "controller":
@@ -225,9 +235,13 @@ def insert_disk(disks: list[DeviceDef], new: DiskDef) -> None:
     """``virDomainDiskInsert``: disks on one bus are kept in the order of their names.
 
     The bus is the one the document gives (libvirt infers missing buses
-    later), so disks without a bus are ordered among themselves.
+    later), so disks without a bus are ordered among themselves. A disk
+    without a target name (refused later, by validation) goes last.
     """
-    mine = disk_name_index(new.dst or "")
+    if new.dst is None:
+        disks.append(new)
+        return
+    mine = disk_name_index(new.dst)
     mine = -1 if mine is None else mine
     insert_at = -1
     for position in range(len(disks) - 1, -1, -1):
@@ -243,6 +257,19 @@ def insert_disk(disks: list[DeviceDef], new: DiskDef) -> None:
         disks.append(new)
     else:
         disks.insert(insert_at, new)
+
+
+def _add_hostdev(defs: DevicesDef, hostdev: HostdevDef, ctx: DeviceContext) -> None:
+    if ctx.usb_disabled and hostdev.subsys is not None and hostdev.subsys.type == "usb":
+        fail(
+            ErrorNumber.CONFIG_UNSUPPORTED,
+            "Can't add host USB device: USB is disabled in this host",
+        )
+    defs.by_tag["hostdev"].append(hostdev)
+    # libvirt adds the SCSI controllers of SCSI hostdevs as it parses them.
+    controllers = defs.controllers
+    _implicit_scsi_for_hostdevs(defs.hostdevs, controllers)
+    defs.by_tag["controller"] = list(controllers)
 
 
 def _add_controller(defs: DevicesDef, parsed: ControllerDef) -> None:
@@ -377,17 +404,20 @@ def _implicit_controllers(defs: DevicesDef, controllers: list[ControllerDef]) ->
 def _implicit_scsi_for_hostdevs(
     hostdevs: list[HostdevDef], controllers: list[ControllerDef]
 ) -> None:
-    """``virDomainDefMaybeAddHostdevSCSIcontroller``."""
+    """``virDomainDefMaybeAddHostdevSCSIcontroller``.
+
+    A hostdev without an address yet counts as on controller 0 (libvirt reads
+    the zeroed address).
+    """
     highest = -1
     model: str | None = None
     for hostdev in hostdevs:
         address = hostdev.info.drive
-        if not hostdev.is_scsi or address is None or address.controller <= highest:
+        controller = address.controller if address is not None else 0
+        if not hostdev.is_scsi or controller <= highest:
             continue
-        highest = address.controller
-        found = next(
-            (c for c in controllers if c.type == "scsi" and c.index == address.controller), None
-        )
+        highest = controller
+        found = next((c for c in controllers if c.type == "scsi" and c.index == controller), None)
         if found is not None and found.model is not None:
             model = found.model
     for index in range(highest + 1):
@@ -423,8 +453,12 @@ def validate_devices(defs: DevicesDef, ctx: DeviceContext) -> None:
         if isinstance(iommu, IOMMUDef):
             iommu.validate_domain(ctx)
     check_duplicates(defs.disks)
+    check_duplicate_hostdevs(
+        defs.hostdevs, (n.hostdev for n in defs.interfaces if n.hostdev is not None)
+    )
     check_unique_aliases(d.info for d in defs.all())
-    check_duplicate_hostdevs(defs.hostdevs)
+    check_filesystems(_typed(defs.by_tag["filesystem"], FilesystemDef))
+    check_audio_ids(_typed(defs.by_tag["audio"], AudioDef))
 
 
 def _resolve_videos(defs: DevicesDef, graphics: bool, ctx: DeviceContext) -> None:

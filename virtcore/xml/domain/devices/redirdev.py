@@ -35,7 +35,7 @@ from lxml import etree
 from virtcore.enums.errors import ErrorNumber
 from virtcore.xml.builder import XMLChild, XMLChildList, XMLNode, XMLProperty
 from virtcore.xml.domain.devices.address import Address, DeviceInfo
-from virtcore.xml.domain.devices.chardev import ChrSourceDef, chr_type
+from virtcore.xml.domain.devices.chardev import CHR_TYPES, ChrSourceDef
 from virtcore.xml.domain.devices.support import (
     DeviceContext,
     DeviceDef,
@@ -111,7 +111,14 @@ class Redirdev(DeviceModel):
         bus = prop(node, "bus")
         if bus is not None and bus != "usb":
             fail(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown redirdev bus '{bus}'")
-        kind = chr_type(node)
+        kind = prop(node, "type")
+        if kind is None:
+            fail(ErrorNumber.INTERNAL_ERROR, "missing type in redirdev")
+        if kind not in CHR_TYPES:
+            fail(
+                ErrorNumber.CONFIG_UNSUPPORTED,
+                f"unknown redirdev character device type '{kind}'",
+            )
         source = ChrSourceDef.parse(node, kind, ctx)
         info = DeviceInfo.parse(node, ctx, boot=True)
         redirdev = RedirdevDef(source=source, info=info)

@@ -9,8 +9,8 @@ kinds are written in a fixed order (``virDomainDefFormatInternal``)::
     redirdev redirfilter hub watchdog memballoon rng panic shmem memory
     iommu vsock
 
-:data:`KINDS` lists every kind with its model class. The kinds that have
-no model (``<audio>`` and ``<nvram>``) get a :class:`RawDevice` model,
+:data:`KINDS` lists every kind with its model class. The kind that has
+no model (``<nvram>``) gets a :class:`RawDevice` model,
 which keeps the element as it is. :data:`PARSE_ORDER` is ``virDomainDefParseXML``'s order and
 :data:`SINGLE` the kinds a domain may hold at most once (with libvirt's
 error).
@@ -26,6 +26,7 @@ from lxml import etree
 
 from virtcore.enums.errors import ErrorNumber
 from virtcore.xml.domain.devices.address import DeviceInfo
+from virtcore.xml.domain.devices.audio import Audio
 from virtcore.xml.domain.devices.chardev import Channel, Console, Parallel, Serial
 from virtcore.xml.domain.devices.controller import Controller
 from virtcore.xml.domain.devices.disk import Disk
@@ -131,7 +132,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("tpm", "tpms", TPM),
     Kind("graphics", "graphics", Graphics),
     Kind("sound", "sounds", Sound),
-    Kind("audio", "audios", _raw("audio")),
+    Kind("audio", "audios", Audio),
     Kind("video", "videos", Video),
     Kind("hostdev", "hostdevs", Hostdev),
     Kind("redirdev", "redirdevs", Redirdev),

@@ -53,7 +53,7 @@ from virtcore.xml.domain.devices.support import (
     text_of,
     yesno,
 )
-from virtcore.xml.units import parse_ullong
+from virtcore.xml.units import ULLONG_MAX, parse_c_integer, parse_ullong
 
 __all__ = [
     "DEFAULT_PORTS",
@@ -149,12 +149,17 @@ def _parse_secret_lookup(node: etree._Element) -> tuple[str | None, str | None]:
 
 def parse_auth(node: etree._Element) -> Auth:
     """``virStorageAuthDefParse``."""
-    username = prop(node, "username")
+    # libvirt reads both attributes through XPath string(), where empty is absent.
+    username = prop(node, "username") or None
     if username is None:
         fail(ErrorNumber.XML_ERROR, "missing username for auth", ErrorDomain.STORAGE)
-    auth_type = prop(node, "type")
+    auth_type = prop(node, "type") or None
+    if auth_type == "none":  # the default, not written back
+        auth_type = None
     if auth_type is not None and auth_type not in ("chap", "ceph"):
-        fail(ErrorNumber.XML_ERROR, f"unknown auth type '{auth_type}'", ErrorDomain.STORAGE)
+        fail(
+            ErrorNumber.CONFIG_UNSUPPORTED, f"unknown auth type '{auth_type}'", ErrorDomain.STORAGE
+        )
     secret = child(node, "secret")
     if secret is None:
         fail(ErrorNumber.XML_ERROR, "Missing <secret> element in auth", ErrorDomain.STORAGE)
@@ -197,7 +202,8 @@ class Encryption:
     def to_element(self) -> etree._Element:
         """``virStorageEncryptionFormat``."""
         kids = [_secret_element("passphrase", uuid, usage) for uuid, usage in self.secrets]
-        if self.cipher is not None:
+        # libvirt writes the cipher of LUKS encryption only.
+        if self.cipher is not None and self.format == "luks":
             kids.append(element("cipher", list(self.cipher.items())))
             if self.ivgen is not None:
                 kids.append(element("ivgen", list(self.ivgen.items())))
@@ -206,7 +212,7 @@ class Encryption:
 
 def parse_encryption(node: etree._Element) -> Encryption:
     """``virStorageEncryptionParseNode``."""
-    fmt = prop(node, "format")
+    fmt = prop(node, "format") or None  # XPath string(): empty is absent
     if fmt is None:
         fail(ErrorNumber.XML_ERROR, "unknown volume encryption format", ErrorDomain.STORAGE)
     if fmt not in _ENCRYPTION_FORMATS:
@@ -571,7 +577,8 @@ def _parse_reservations(node: etree._Element) -> tuple[bool, str | None]:
 
 
 def _parse_network(node: etree._Element, src: StorageSource) -> None:
-    src.protocol = prop_enum(node, "protocol", NET_PROTOCOLS, required=True, nonzero=True)
+    # 'none' is accepted here; such a source counts as empty (no media).
+    src.protocol = prop_enum(node, "protocol", NET_PROTOCOLS, required=True)
     src.path = prop(node, "name")
     if src.path is None and src.protocol != "nbd":
         fail(ErrorNumber.XML_ERROR, "missing name for disk source")
@@ -597,7 +604,7 @@ def _parse_network(node: etree._Element, src: StorageSource) -> None:
             host.port = default_port
     initiator = child(node, "initiator")
     iqn = child(initiator, "iqn") if initiator is not None else None
-    src.initiator_iqn = prop(iqn, "name") if iqn is not None else None
+    src.initiator_iqn = (prop(iqn, "name") or None) if iqn is not None else None
     ssl = child(node, "ssl")
     if src.protocol in ("https", "ftps") and ssl is not None:
         src.ssl_verify = prop_tristate(ssl, "verify")
@@ -630,9 +637,11 @@ def _parse_cookies(node: etree._Element) -> list[tuple[str, str]]:
     cookies: list[tuple[str, str]] = []
     for cookie in children(node, "cookie"):
         name = prop(cookie, "name")
+        if name is None:
+            fail(ErrorNumber.XML_ERROR, "missing cookie name")
         value = text_of(cookie)
-        if name is None or value is None:
-            fail(ErrorNumber.XML_ERROR, "missing cookie name or value", ErrorDomain.STORAGE)
+        if value is None:
+            fail(ErrorNumber.XML_ERROR, f"missing value for cookie '{name}'")
         if not _COOKIE_NAME.match(name):
             fail(
                 ErrorNumber.XML_ERROR,
@@ -681,10 +690,13 @@ def _parse_nvme(node: etree._Element, src: StorageSource) -> None:
     namespace = prop(node, "namespace")
     if namespace is None:
         fail(ErrorNumber.XML_ERROR, "missing 'namespace' attribute to disk source")
-    try:
-        src.nvme_namespace = parse_ullong(namespace)
+    try:  # virStrToLong_ull: like strtoull, a negative value wraps around
+        value, _ = parse_c_integer(namespace)
     except ValueError:
+        value = -(ULLONG_MAX + 1)
+    if abs(value) > ULLONG_MAX:
         fail(ErrorNumber.XML_ERROR, f"malformed namespace '{namespace}'")
+    src.nvme_namespace = value % (ULLONG_MAX + 1)
     if src.nvme_namespace == 0:
         fail(ErrorNumber.CONFIG_UNSUPPORTED, "NVMe namespace can't be zero")
     src.nvme_managed = prop_tristate(node, "managed")
@@ -740,14 +752,7 @@ def _parse_vhostuser(node: etree._Element, src: StorageSource) -> None:
     reconnect = child(node, "reconnect")
     if reconnect is None:
         return
+    # virDomainChrSourceReconnectDefParseXML: the timeout counts only when enabled.
     src.reconnect_enabled = prop_tristate(reconnect, "enabled")
-    timeout = prop_uint(reconnect, "timeout")
     if src.reconnect_enabled:
-        if timeout is None:
-            fail(ErrorNumber.XML_ERROR, "missing timeout for chardev with reconnect enabled")
-        src.reconnect_timeout = timeout
-    elif timeout is not None:
-        fail(
-            ErrorNumber.XML_ERROR,
-            "reconnect timeout is supported only with reconnect enabled",
-        )
+        src.reconnect_timeout = prop_uint(reconnect, "timeout", required=True) or 0
