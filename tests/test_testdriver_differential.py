@@ -26,13 +26,9 @@ tests fail, unless ``VIRTCORE_ALLOW_NO_LIBVIRT=1`` is set, which skips them.
 
 from __future__ import annotations
 
-import difflib
-import json
-import os
 import re
 import shutil
-import subprocess
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +36,9 @@ import pytest
 
 import virtcore
 import virtcore.drivers.test.plugin as test_plugin
+from tests.libvirt_oracle import explain_difference, run_oracle
 from virtcore.auth import Auth, Credential
 from virtcore.connection import Connection
-from virtcore.drivers.test.driver import default_host_refcount, reset_default_host
 from virtcore.errors import VirtError
 from virtcore.events import Event, EventDispatcher
 from virtcore.objects import Domain, Handle, Interface, Network, NodeDevice, StoragePool, StorageVol
@@ -458,29 +454,7 @@ def references(root: Path) -> dict[str, Any]:
 
 def libvirt_results(all_scenarios: dict[str, list[Op]]) -> dict[str, list[Any]]:
     """Run every scenario through python3-libvirt; fail (or skip, if allowed) without it."""
-    usable = (
-        os.path.exists(LIBVIRT_PYTHON)
-        and subprocess.run(
-            [LIBVIRT_PYTHON, "-c", "import libvirt"], capture_output=True, check=False
-        ).returncode
-        == 0
-    )
-    if not usable:
-        if os.environ.get(ALLOW_ENV) == "1":
-            pytest.skip(f"python3-libvirt is not available ({ALLOW_ENV}=1)")
-        pytest.fail(
-            f"{LIBVIRT_PYTHON} cannot import libvirt; install python3-libvirt or set {ALLOW_ENV}=1"
-        )
-    proc = subprocess.run(
-        [LIBVIRT_PYTHON, str(RUNNER)],
-        input=json.dumps(all_scenarios),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    results: dict[str, list[Any]] = json.loads(proc.stdout)
+    results: dict[str, list[Any]] = run_oracle(RUNNER, all_scenarios)
     return results
 
 
@@ -686,14 +660,6 @@ def reference(all_scenarios: dict[str, list[Op]]) -> dict[str, list[Any]]:
     return libvirt_results(all_scenarios)
 
 
-@pytest.fixture
-def fresh_default_host() -> Iterator[None]:
-    """Scenarios start on a fresh test:///default host and leave no connection open."""
-    reset_default_host()
-    yield
-    assert default_host_refcount() == 0
-
-
 def test_there_are_at_least_thirty_scenarios() -> None:
     assert len(SCENARIOS) >= 30
 
@@ -711,38 +677,6 @@ def test_scenario_matches_libvirt(
     expected = reference[name]
     assert len(got) == len(expected)
     for index, (op, mine, theirs) in enumerate(zip(ops, got, expected, strict=True)):
-        assert mine == theirs, f"operation {index} {op[:3]} differs:\n{_explain(mine, theirs)}"
-
-
-def _explain(mine: dict[str, Any], theirs: dict[str, Any]) -> str:
-    """A readable difference, with a line diff for documents."""
-    a, b = mine["result"][-1], theirs["result"][-1]
-    if isinstance(a, str) and isinstance(b, str) and "\n" in a + b:
-        diff = difflib.unified_diff(
-            b.splitlines(), a.splitlines(), "libvirt", "virtcore", lineterm=""
+        assert mine == theirs, f"operation {index} {op[:3]} differs:\n" + explain_difference(
+            mine, theirs
         )
-        return "\n".join(diff)
-    return f"virtcore: {mine}\nlibvirt:  {theirs}"
-
-
-@pytest.mark.usefixtures("fresh_default_host")
-def test_save_image_written_by_libvirt_restores_in_virtcore(
-    tmp_path: Path, reference: dict[str, list[Any]], testdrv_registry: Registry
-) -> None:
-    image = tmp_path / "libvirt.save"
-    script = (
-        "import libvirt, sys\n"
-        "c = libvirt.open('test:///default')\n"
-        f"d = c.defineXML({EVDOM!r})\n"
-        "d.create()\n"
-        "sys.stdout.write(d.XMLDesc(0))\n"
-        f"d.save({str(image)!r})\n"
-    )
-    proc = subprocess.run(
-        [LIBVIRT_PYTHON, "-c", script], capture_output=True, text=True, check=True, timeout=60
-    )
-    with virtcore.open("test:///default", registry=testdrv_registry) as conn:
-        conn.domain_restore(str(image))
-        dom = conn.domain_lookup_by_name("evdom")
-        assert tuple(dom.state()) == (1, 3)
-        assert dom.xml_desc() == proc.stdout

@@ -33,12 +33,10 @@ tests fail, unless ``VIRTCORE_ALLOW_NO_LIBVIRT=1`` is set, which skips them.
 
 from __future__ import annotations
 
-import difflib
 import json
-import os
 import re
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +44,8 @@ import pytest
 
 import virtcore
 import virtcore.drivers.test.plugin as test_plugin
+from tests.libvirt_oracle import explain_difference, run_oracle
 from virtcore.connection import Connection
-from virtcore.drivers.test.driver import default_host_refcount, reset_default_host
 from virtcore.errors import VirtError
 from virtcore.events import Event, EventDispatcher
 from virtcore.objects import Domain, DomainCheckpoint, DomainSnapshot, Handle
@@ -610,36 +608,9 @@ def all_scenarios(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Op
 @pytest.fixture(scope="module")
 def reference(all_scenarios: dict[str, list[Op]]) -> dict[str, list[Any]]:
     """libvirt's results for every scenario (one subprocess for all)."""
-    usable = (
-        os.path.exists(LIBVIRT_PYTHON)
-        and subprocess.run(
-            [LIBVIRT_PYTHON, "-c", "import libvirt"], capture_output=True, check=False
-        ).returncode
-        == 0
-    )
-    if not usable:
-        if os.environ.get(ALLOW_ENV) == "1":
-            pytest.skip(f"python3-libvirt is not available ({ALLOW_ENV}=1)")
-        pytest.fail(f"{LIBVIRT_PYTHON} cannot import libvirt; install python3-libvirt")
-    proc = subprocess.run(
-        [LIBVIRT_PYTHON, str(DATA / "domain_runner.py")],
-        input=json.dumps({"plain": PLAIN, "scenarios": all_scenarios}),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
-    results: dict[str, list[Any]] = json.loads(proc.stdout)
+    payload = {"plain": PLAIN, "scenarios": all_scenarios}
+    results: dict[str, list[Any]] = run_oracle(DATA / "domain_runner.py", payload, timeout=300)
     return results
-
-
-@pytest.fixture
-def fresh_default_host() -> Iterator[None]:
-    """Scenarios start on a fresh test:///default host and leave no connection open."""
-    reset_default_host()
-    yield
-    assert default_host_refcount() == 0
 
 
 def test_there_are_at_least_sixty_scenarios() -> None:
@@ -659,17 +630,9 @@ def test_scenario_matches_libvirt(
     expected = reference[name]
     assert len(got) == len(expected)
     for index, (op, mine, theirs) in enumerate(zip(ops, got, expected, strict=True)):
-        assert mine == theirs, f"operation {index} {op[:3]} differs:\n{_explain(mine, theirs)}"
-
-
-def _explain(mine: dict[str, Any], theirs: dict[str, Any]) -> str:
-    a, b = mine["result"][-1], theirs["result"][-1]
-    if isinstance(a, str) and isinstance(b, str) and "\n" in a + b:
-        diff = difflib.unified_diff(
-            b.splitlines(), a.splitlines(), "libvirt", "virtcore", lineterm=""
+        assert mine == theirs, f"operation {index} {op[:3]} differs:\n" + explain_difference(
+            mine, theirs
         )
-        return "\n".join(diff)
-    return f"virtcore: {mine}\nlibvirt:  {theirs}"
 
 
 # -- snapshots declared in a configuration file ----------------------------------------------

@@ -26,12 +26,8 @@ is covered by tests/test_testdriver_networks.py, _storage.py and _hostobjs.py.
 
 from __future__ import annotations
 
-import difflib
-import json
-import os
 import re
-import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +35,8 @@ import pytest
 
 import virtcore
 import virtcore.drivers.test.plugin as test_plugin
+from tests.libvirt_oracle import explain_difference, run_oracle
 from virtcore.connection import Connection
-from virtcore.drivers.test.driver import default_host_refcount, reset_default_host
 from virtcore.errors import VirtError
 from virtcore.events import Event, EventDispatcher
 from virtcore.objects import Handle, Interface, Network, NodeDevice, StoragePool, StorageVol
@@ -1348,29 +1344,7 @@ class VirtcoreRunner:
 
 def libvirt_results(all_scenarios: dict[str, list[Op]], runner: Path) -> dict[str, list[Any]]:
     """Every scenario run through python3-libvirt; fails (or skips, if allowed) without it."""
-    usable = (
-        os.path.exists(LIBVIRT_PYTHON)
-        and subprocess.run(
-            [LIBVIRT_PYTHON, "-c", "import libvirt"], capture_output=True, check=False
-        ).returncode
-        == 0
-    )
-    if not usable:
-        if os.environ.get(ALLOW_ENV) == "1":
-            pytest.skip(f"python3-libvirt is not available ({ALLOW_ENV}=1)")
-        pytest.fail(
-            f"{LIBVIRT_PYTHON} cannot import libvirt; install python3-libvirt or set {ALLOW_ENV}=1"
-        )
-    proc = subprocess.run(
-        [LIBVIRT_PYTHON, str(runner)],
-        input=json.dumps(all_scenarios),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    results: dict[str, list[Any]] = json.loads(proc.stdout)
+    results: dict[str, list[Any]] = run_oracle(runner, all_scenarios)
     return results
 
 
@@ -1408,14 +1382,6 @@ def reference(all_scenarios: dict[str, list[Op]], workdir: Path) -> dict[str, li
     return libvirt_results(all_scenarios, runner)
 
 
-@pytest.fixture
-def fresh_default_host() -> Iterator[None]:
-    """Scenarios start on a fresh test:///default host and leave no connection open."""
-    reset_default_host()
-    yield
-    assert default_host_refcount() == 0
-
-
 def test_there_are_at_least_fifty_scenarios() -> None:
     assert len(SCENARIOS) >= 50
 
@@ -1433,15 +1399,6 @@ def test_scenario_matches_libvirt(
     expected = reference[name]
     assert len(got) == len(expected)
     for index, (op, mine, theirs) in enumerate(zip(ops, got, expected, strict=True)):
-        assert mine == theirs, f"operation {index} {op[:3]} differs:\n{_explain(mine, theirs)}"
-
-
-def _explain(mine: dict[str, Any], theirs: dict[str, Any]) -> str:
-    """A readable difference, with a line diff for documents."""
-    a, b = mine["result"][-1], theirs["result"][-1]
-    if isinstance(a, str) and isinstance(b, str) and "\n" in a + b:
-        diff = difflib.unified_diff(
-            b.splitlines(), a.splitlines(), "libvirt", "virtcore", lineterm=""
+        assert mine == theirs, f"operation {index} {op[:3]} differs:\n" + explain_difference(
+            mine, theirs, with_events=True
         )
-        return "\n".join(diff) + f"\nevents: {mine['events']} vs {theirs['events']}"
-    return f"virtcore: {mine}\nlibvirt:  {theirs}"

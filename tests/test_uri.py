@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.libvirt_oracle import require_libvirt_python
 from virtcore.enums.errors import ErrorDomain, ErrorNumber
 from virtcore.errors import (
     ConfigUnsupportedError,
@@ -686,14 +687,7 @@ json.dump(results, sys.stdout)
 
 
 def _ask_libvirt(uris: list[str]) -> list[list[Any]]:
-    try:
-        probe = subprocess.run(
-            [_LIBVIRT_PYTHON, "-c", "import libvirt"], check=False, capture_output=True, timeout=60
-        )
-    except FileNotFoundError:
-        pytest.skip("no system python with libvirt")
-    if probe.returncode != 0:
-        pytest.skip("python3-libvirt is not installed")
+    require_libvirt_python()
     done = subprocess.run(
         [_LIBVIRT_PYTHON, "-c", _ORACLE],
         input=json.dumps(uris),

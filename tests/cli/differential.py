@@ -22,8 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
+from tests.libvirt_oracle import oracle_missing
 from virtcore.cli import main
 from virtcore.drivers.test.driver import reset_default_host
 
@@ -144,7 +143,7 @@ def run_virsh(argv: Sequence[str], cwd: Path) -> Result:
     run is abandoned after a few seconds and repeated, as a user would.
     """
     if VIRSH is None:
-        pytest.skip("virsh (libvirt-clients) is not installed")
+        oracle_missing("virsh (libvirt-clients)")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRSH_", "LIBVIRT_"))}
     for _attempt in range(VIRSH_ATTEMPTS):
         try:

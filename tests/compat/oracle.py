@@ -9,12 +9,11 @@ tests fail, unless ``VIRTCORE_ALLOW_NO_LIBVIRT=1`` is set, which skips them
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from typing import Any
 
-import pytest
+from tests.libvirt_oracle import oracle_missing
 
 LIBVIRT_PYTHON = "/usr/bin/python3"
 ALLOW_ENV = "VIRTCORE_ALLOW_NO_LIBVIRT"
@@ -33,12 +32,7 @@ def require_libvirt_python() -> None:
             == 0
         )
     if not _available:
-        if os.environ.get(ALLOW_ENV) == "1":
-            pytest.skip("python3-libvirt is not installed")
-        pytest.fail(
-            f"python3-libvirt is required ({LIBVIRT_PYTHON} -c 'import libvirt'); "
-            f"install it or set {ALLOW_ENV}=1"
-        )
+        oracle_missing("python3-libvirt")
 
 
 def run_script(source: str, *, cwd: str | None = None, timeout: float = 120) -> str:
