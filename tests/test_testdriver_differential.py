@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -680,3 +681,26 @@ def test_scenario_matches_libvirt(
         assert mine == theirs, f"operation {index} {op[:3]} differs:\n" + explain_difference(
             mine, theirs
         )
+
+
+@pytest.mark.usefixtures("fresh_default_host")
+def test_save_image_written_by_libvirt_restores_in_virtcore(
+    tmp_path: Path, reference: dict[str, list[Any]], testdrv_registry: Registry
+) -> None:
+    image = tmp_path / "libvirt.save"
+    script = (
+        "import libvirt, sys\n"
+        "c = libvirt.open('test:///default')\n"
+        f"d = c.defineXML({EVDOM!r})\n"
+        "d.create()\n"
+        "sys.stdout.write(d.XMLDesc(0))\n"
+        f"d.save({str(image)!r})\n"
+    )
+    proc = subprocess.run(
+        [LIBVIRT_PYTHON, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    with virtcore.open("test:///default", registry=testdrv_registry) as conn:
+        conn.domain_restore(str(image))
+        dom = conn.domain_lookup_by_name("evdom")
+        assert tuple(dom.state()) == (1, 3)
+        assert dom.xml_desc() == proc.stdout
