@@ -80,7 +80,9 @@ def test_a_plugin_that_fails_to_import_is_recorded_and_hides_nothing(plugin_dir:
     assert broken.error is not None and "ModuleNotFoundError" in broken.error
     assert broken.traceback is not None
     assert reg.plugin("good").loaded
-    assert [d.name for d in reg.connect_drivers()] == ["good"]
+    # Other installed distributions (the workspace's backends) may add drivers too.
+    names = [d.name for d in reg.connect_drivers()]
+    assert "good" in names and "broken" not in names
     assert [r.name for r in reg.errors()] == ["broken"]
 
 
@@ -95,7 +97,7 @@ def test_a_plugin_whose_hook_raises_is_recorded(plugin_dir: Path) -> None:
     _write_dist(plugin_dir, "vc-raises", {"raises": "vc_test_raises"}, {"vc_test_raises": source})
     reg = Registry(builtins=False, autoload=True)
     assert reg.plugin("raises").error == "virtcore_connect_drivers failed: RuntimeError: boom"
-    assert reg.connect_drivers() == []
+    assert reg.plugin("raises").connect_drivers == []
 
 
 def test_a_hook_returning_something_that_is_not_a_driver_is_recorded(registry: Registry) -> None:

@@ -135,12 +135,13 @@ def write_files(directory: Path) -> None:
         (directory / name).write_text(text)
 
 
-def run_virsh(argv: Sequence[str], cwd: Path) -> Result:
+def run_virsh(argv: Sequence[str], cwd: Path, hang_seconds: float = VIRSH_HANG_SECONDS) -> Result:
     """Run real virsh with *argv*.
 
     virsh 9.0's ``save`` and ``managedsave`` sometimes never return when the
     job ends before virsh starts watching it (a race in virsh itself); such a
-    run is abandoned after a few seconds and repeated, as a user would.
+    run is abandoned after *hang_seconds* and repeated, as a user would.
+    Commands that wait on purpose (``nodecpustats --percent``) pass more.
     """
     if VIRSH is None:
         oracle_missing("virsh (libvirt-clients)")
@@ -154,7 +155,7 @@ def run_virsh(argv: Sequence[str], cwd: Path) -> Result:
                 text=True,
                 stdin=subprocess.DEVNULL,
                 env=env,
-                timeout=VIRSH_HANG_SECONDS,
+                timeout=hang_seconds,
                 check=False,
             )
         except subprocess.TimeoutExpired:
@@ -185,10 +186,14 @@ def command_argv(line: str | Sequence[str], uri: str = DEFAULT) -> list[str]:
 
 
 def assert_same(
-    line: str | Sequence[str], cwd: Path, masks: Sequence[str] = (), uri: str = DEFAULT
+    line: str | Sequence[str],
+    cwd: Path,
+    masks: Sequence[str] = (),
+    uri: str = DEFAULT,
+    hang_seconds: float = VIRSH_HANG_SECONDS,
 ) -> None:
     """Run *line* both ways and require identical output and exit status."""
     argv = command_argv(line, uri)
-    expected = run_virsh(argv, cwd).masked(masks)
+    expected = run_virsh(argv, cwd, hang_seconds).masked(masks)
     actual = run_virtcore(argv, cwd).masked(masks)
     assert actual == expected

@@ -46,7 +46,16 @@ LIFECYCLE = {
     "start-running": "start test",
     "start-force-boot-after-managedsave": "managedsave test; start test --force-boot",
     "start-pass-fds-malformed": "destroy test; start test --pass-fds 1,x",
+    "start-pass-fds-trailing-comma": "destroy test; start test --pass-fds 3,",
+    "start-pass-fds-out-of-range": "destroy test; start test --pass-fds 99999999999",
+    "start-pass-fds-hexadecimal": "destroy test; start test --pass-fds 0x3",
+    "start-pass-fds-empty-passes-none": "destroy test; start test --pass-fds ''",
+    "start-pass-fds-running": "start test --pass-fds x",
     "start-console-without-tty": "destroy test; start test --console",
+    "start-console-paused-unsupported": "destroy test; start test --console --paused",
+    "create-pass-fds-malformed": "create new.xml --pass-fds 4,-x",
+    "create-pass-fds-missing-file": "create nosuch.xml --pass-fds x",
+    "create-console-without-tty": "create new.xml --console; list",
     "managedsave-remove": (
         "managedsave test; dominfo test; managedsave-remove test; managedsave-remove test"
     ),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.differential import assert_same
+from tests.cli.differential import DEFAULT, assert_same
 
 # Host and hypervisor queries.
 HOST = {
@@ -32,7 +32,27 @@ HOST = {
     "maxvcpus-type": "maxvcpus --type kvm",
     "domcapabilities-unsupported": "domcapabilities",
     "nodememstats-unsupported": "nodememstats",
+    "nodememstats-negative-cell": "nodememstats --cell -2",
+    "nodecpustats": "nodecpustats",
+    "nodecpustats-cpu-option": "nodecpustats --cpu 0",
+    "nodecpustats-cpu-positional": "nodecpustats 1",
+    "nodecpustats-all-cpus": "nodecpustats --cpu -1",
+    "nodecpustats-negative-cpu": "nodecpustats --cpu -2",
+    "nodecpustats-malformed-cpu": "nodecpustats --cpu abc",
 }
+
+# Read-only connections: domain capabilities are refused, maxvcpus falls back.
+READ_ONLY = {
+    "domcapabilities-read-only": ["-r", "-c", DEFAULT, "domcapabilities"],
+    "maxvcpus-read-only": ["-r", "-c", DEFAULT, "maxvcpus; nodecpustats --cpu 3"],
+}
+
+# Host CPU percentages: both sample the counters one second apart.
+SAMPLED = {
+    "nodecpustats-percent": "nodecpustats --percent",
+    "nodecpustats-cpu-percent": "nodecpustats --cpu 2 --percent",
+}
+SAMPLED_HANG_SECONDS = 10
 
 # Monitoring.
 MONITORING = {
@@ -71,6 +91,16 @@ MONITORING = {
 @pytest.mark.parametrize("line", HOST.values(), ids=HOST.keys())
 def test_host_commands_match_virsh(line: str, workdir: Path) -> None:
     assert_same(line, workdir)
+
+
+@pytest.mark.parametrize("argv", READ_ONLY.values(), ids=READ_ONLY.keys())
+def test_read_only_host_queries_match_virsh(argv: list[str], workdir: Path) -> None:
+    assert_same(argv, workdir)
+
+
+@pytest.mark.parametrize("line", SAMPLED.values(), ids=SAMPLED.keys())
+def test_sampled_host_figures_match_virsh(line: str, workdir: Path) -> None:
+    assert_same(line, workdir, hang_seconds=SAMPLED_HANG_SECONDS)
 
 
 @pytest.mark.parametrize("line", MONITORING.values(), ids=MONITORING.keys())

@@ -195,6 +195,16 @@ HOST_OBJECTS = {
     "nodedev-dumpxml": "nodedev-dumpxml computer; nodedev-dumpxml scsi_host11 --xpath //parent",
     "nodedev-dumpxml-by-wwn": "nodedev-dumpxml 2000000012341234,1000000012341234",
     "nodedev-dumpxml-bad-wwn": "nodedev-dumpxml a,b",
+    "nodedev-dumpxml-by-prefixed-wwn": "nodedev-dumpxml 0x2000000012341234,0x1000000012341234",
+    "nodedev-dumpxml-short-wwn": "nodedev-dumpxml 2000000012341234,100000001234123",
+    "nodedev-dumpxml-three-values": "nodedev-dumpxml a,b,c",
+    "nodedev-dumpxml-escaped-comma": "nodedev-dumpxml 2000000012341234,,1000000012341234",
+    "nodedev-dumpxml-empty-wwns": "nodedev-dumpxml ,",
+    "nodedev-destroy": "nodedev-destroy scsi_host1; nodedev-list; nodedev-destroy scsi_host1",
+    "nodedev-destroy-name-alias": "nodedev-destroy --name scsi_host1",
+    "nodedev-destroy-by-wwn": "nodedev-destroy 2000000012341234,1000000012341234",
+    "nodedev-destroy-malformed": "nodedev-destroy a,b,c; nodedev-destroy x,2000000012341234",
+    "nodedev-destroy-missing": "nodedev-destroy nosuch; nodedev-destroy",
     "nodedev-missing": "nodedev-dumpxml nosuch",
 }
 

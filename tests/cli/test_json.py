@@ -143,6 +143,22 @@ def test_host_json(workdir: Path) -> None:
     }
 
 
+def test_nodecpustats_json_names_the_counters(workdir: Path) -> None:
+    assert document("nodecpustats --json", workdir) == {
+        "user": 9797400000,
+        "system": 34678723400000,
+        "idle": 87264900000,
+        "iowait": 763600000,
+    }
+
+
+def test_nodecpustats_percent_json_is_null_when_counters_stand_still(workdir: Path) -> None:
+    # The test driver's counters never move, so no share of time can be computed.
+    assert document("nodecpustats --percent --json", workdir) == dict.fromkeys(
+        ("usage", "user", "system", "idle", "iowait")
+    )
+
+
 def test_freecell_json(workdir: Path) -> None:
     assert document("freecell --all --json", workdir) == {
         "cells": [{"cell": 0, "free_kib": 2048}, {"cell": 1, "free_kib": 4096}],

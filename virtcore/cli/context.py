@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 import virtcore
@@ -88,9 +89,12 @@ class Ctx:
         timing: bool = False,
         escape: str = "^]",
         environ: dict[str, str] | None = None,
+        stdin: TextIO | None = None,
     ) -> None:
         self.out = out
         self.err = err
+        # Commands that talk to a terminal (console attachment) read from here.
+        self.stdin = sys.stdin if stdin is None else stdin
         self.uri = uri
         self.readonly = readonly
         self.quiet = quiet

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 from virtcore.cli.context import CommandError, Ctx
 from virtcore.cli.format import Table
-from virtcore.cli.native import node_security_model
 from virtcore.cli.parser import Args
 from virtcore.cli.spec import command, data, flag
 from virtcore.enums.connect import ConnectListAllDomainsFlags as ListFlags
@@ -314,7 +313,7 @@ def cmd_dominfo(ctx: Ctx, args: Args) -> bool:
     doc["managed_save"] = managed
     doc.update(security_model=None, security_doi=None, security_label=None, security_enforcing=None)
     try:
-        model, doi = node_security_model(ctx.conn)
+        model, doi = ctx.conn.get_security_model()
     except VirtError as exc:
         if exc.code != ErrorNumber.NO_SUPPORT:
             raise

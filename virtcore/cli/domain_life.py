@@ -8,16 +8,21 @@ active"), ``save`` and ``managedsave`` end their progress line with the
 newline that starts their success message, and ``undefine`` only passes
 the flags that matter for the domain's state (so a running domain is
 undefined without managed-save or snapshot flags). ``restore`` also takes
-``--verbose`` (a virtcore extension).
+``--verbose`` (a virtcore extension). ``start``/``create --pass-fds`` read
+each descriptor number as libvirt's ``virStrToLong_i`` does and use the
+``...WithFiles`` calls only when there is one; ``--console`` attaches the
+terminal afterwards (:mod:`virtcore.cli.console`), and a console that
+cannot be attached fails ``start`` but not ``create``, as in virsh.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import sys
+import re
 from collections.abc import Callable
 
+from virtcore.cli.console import run_console
 from virtcore.cli.context import CommandError, Ctx
 from virtcore.cli.parser import Args, split_commas
 from virtcore.cli.progress import progress_enabled, run_job
@@ -40,22 +45,43 @@ __all__: list[str] = []
 logger = logging.getLogger(__name__)
 
 
+# What libvirt's virStrToLong_i accepts: strtol's blanks and sign, then decimal digits only.
+_C_INT = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")
+
+
 def _parse_fds(args: Args) -> list[int]:
-    text = args.string("pass-fds")
+    """The ``--pass-fds N,M,...`` list; an empty value passes none, as in virsh."""
+    text = args.string_quiet("pass-fds")
     if text is None:
         return []
     fds = []
     for item in text.split(","):
-        if not item.isdigit():
+        number = _c_int(item)
+        if number is None:
             raise CommandError(f"Unable to parse FD number '{item}'")
-        fds.append(int(item))
+        fds.append(number)
     return fds
 
 
-def _console(ctx: Ctx) -> None:
-    if not sys.stdin.isatty():
-        raise CommandError("Cannot run interactive console without a controlling TTY")
-    raise NoSupportError("virDomainOpenConsole")
+def _c_int(text: str) -> int | None:
+    """*text* as a C ``int`` the way libvirt's ``virStrToLong_i`` reads it, else ``None``.
+
+    Leading white space and a sign are allowed, nothing may follow the
+    decimal digits, and the value must fit in 32 bits.
+    """
+    match = _C_INT.fullmatch(text)
+    if match is None:
+        return None
+    value = int(match.group(1))
+    return value if -(1 << 31) <= value < (1 << 31) else None
+
+
+def _create_domain(ctx: Ctx, dom: Domain, fds: list[int], flags: int) -> None:
+    """virsh's choice of API: with descriptors the files variant, else the plain create."""
+    if fds:
+        ctx.conn.domain_create_with_files(dom, fds, flags)
+    else:
+        dom.create(flags)
 
 
 @command(
@@ -110,13 +136,22 @@ def cmd_create(ctx: Ctx, args: Args) -> bool:
             flags |= value
     try:
         if fds:
-            raise NoSupportError("virDomainCreateXMLWithFiles")
-        dom = ctx.conn.domain_create_xml(xml, int(flags))
+            dom = ctx.conn.domain_create_xml_with_files(xml, fds, int(flags))
+        else:
+            dom = ctx.conn.domain_create_xml(xml, int(flags))
     except VirtError as exc:
         raise CommandError(f"Failed to create domain from {path}", exc) from exc
     ctx.extra(f"Domain '{dom.name}' created from {path}\n")
     if args.flag("console"):
-        _console(ctx)
+        # virsh reports a console that cannot be attached but still succeeds: the
+        # domain was created.
+        try:
+            run_console(ctx, dom)
+        except CommandError as exc:
+            if exc.message is not None:
+                ctx.error(exc.message)
+        except VirtError:
+            logger.debug("console of the new domain could not be opened", exc_info=True)
     return True
 
 
@@ -152,14 +187,10 @@ def cmd_start(ctx: Ctx, args: Args) -> bool:
     ):
         if args.flag(name):
             flags |= value
-    if fds:
-        raise CommandError(
-            f"Failed to start domain '{dom.name}'", NoSupportError("virDomainCreateWithFiles")
-        )
     started = False
     if flags & DomainCreateFlags.START_FORCE_BOOT:
         try:
-            dom.create(int(flags))
+            _create_domain(ctx, dom, fds, int(flags))
             started = True
         except VirtError as exc:
             if exc.code not in (ErrorNumber.NO_SUPPORT, ErrorNumber.INVALID_ARG):
@@ -173,12 +204,12 @@ def cmd_start(ctx: Ctx, args: Args) -> bool:
             flags &= ~DomainCreateFlags.START_FORCE_BOOT
     if not started:
         try:
-            dom.create(int(flags))
+            _create_domain(ctx, dom, fds, int(flags))
         except VirtError as exc:
             raise CommandError(f"Failed to start domain '{dom.name}'", exc) from exc
     ctx.extra(f"Domain '{dom.name}' started\n")
     if args.flag("console"):
-        _console(ctx)
+        run_console(ctx, dom)
     return True
 
 

@@ -29,7 +29,6 @@ from lxml import etree
 
 from virtcore.cli.context import CommandError, Ctx
 from virtcore.cli.format import Table, pretty_capacity
-from virtcore.cli.native import node_cpu_map
 from virtcore.cli.parser import Args
 from virtcore.cli.spec import command, data, flag, integer, string
 from virtcore.enums.domain import DomainModificationImpact, DomainState, DomainVcpuFlags
@@ -519,7 +518,7 @@ def _cpu_ranges(cpus: list[int]) -> str:
 )
 def cmd_vcpuinfo(ctx: Ctx, args: Args) -> bool:
     dom = ctx.domain(args)
-    ncpus = node_cpu_map(ctx.conn)[0]
+    ncpus = ctx.conn.get_cpu_map().cpus
     info = dom.info()
     infos: list[Any] | None
     try:

@@ -10,23 +10,25 @@ sampled one second apart). ``--json`` documents (see ``docs/cli.md``):
   ``cores_per_socket``, ``threads_per_core``, ``numa_cells``, ``memory_kib``.
 * ``freecell``: ``cells`` (``cell``, ``free_kib``) and ``total_kib``.
 * ``nodememstats``: field name to KiB; ``nodecpustats``: field name to
-  nanoseconds, or with ``--percent`` to a percentage.
+  nanoseconds, or with ``--percent`` to a percentage (``null`` when the
+  counters did not move between the two samples).
 * ``maxvcpus``: ``max_vcpus``; ``hostname``: ``hostname``; ``uri``: ``uri``.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 
 from lxml import etree
 
-from virtcore.cli import native
 from virtcore.cli.context import CommandError, Ctx
 from virtcore.cli.format import c_float
 from virtcore.cli.parser import Args
 from virtcore.cli.spec import command, flag, integer, string
 from virtcore.cli.xmlview import elements, parse_xml, text_of
+from virtcore.connection.host import ALL_CELLS, ALL_CPUS
 from virtcore.errors import VirtError
 
 __all__: list[str] = []
@@ -140,9 +142,7 @@ def cmd_domcapabilities(ctx: Ctx, args: Args) -> bool:
     arch = args.string("arch")
     machine = args.string("machine")
     try:
-        xml = native.domain_capabilities(
-            ctx.conn, emulatorbin=emulator, arch=arch, machine=machine, virttype=virttype
-        )
+        xml = ctx.conn.get_domain_capabilities(emulator, arch, machine, virttype)
     except VirtError as exc:
         raise CommandError("failed to get emulator capabilities", exc) from exc
     ctx.print(xml)
@@ -196,7 +196,7 @@ def cmd_nodeinfo(ctx: Ctx, args: Args) -> bool:
 def cmd_nodememstats(ctx: Ctx, args: Args) -> bool:
     cell = args.number("cell")
     try:
-        stats = native.node_memory_stats(ctx.conn, -1 if cell is None else cell)
+        stats = ctx.conn.get_memory_stats(ALL_CELLS if cell is None else cell)
     except VirtError as exc:
         raise CommandError("Unable to get number of memory stats", exc) from exc
     if args.flag("json"):
@@ -206,7 +206,16 @@ def cmd_nodememstats(ctx: Ctx, args: Args) -> bool:
     return True
 
 
-_CPU_FIELDS = (("user", "user:"), ("kernel", "system:"), ("idle", "idle:"), ("iowait", "iowait:"))
+# virsh's fields in output order: (virNodeGetCPUStats name, label).
+_CPU_FIELDS = (
+    ("user", "user:"),
+    ("kernel", "system:"),
+    ("idle", "idle:"),
+    ("iowait", "iowait:"),
+    ("intr", "intr:"),
+)
+_UTILIZATION = "utilization"
+_ULLONG = 1 << 64
 
 
 @command(
@@ -222,43 +231,56 @@ _CPU_FIELDS = (("user", "user:"), ("kernel", "system:"), ("idle", "idle:"), ("io
 )
 def cmd_nodecpustats(ctx: Ctx, args: Args) -> bool:
     cpu = args.number("cpu")
+    cpu_num = ALL_CPUS if cpu is None else cpu
     percent = args.flag("percent")
-    samples: list[dict[str, int]] = []
-    for attempt in range(2):
-        try:
-            samples.append(native.node_cpu_stats(ctx.conn, -1 if cpu is None else cpu))
-        except VirtError as exc:
-            context = (
-                "Unable to get number of cpu stats"
-                if not attempt
-                else "Unable to get node cpu stats"
-            )
-            raise CommandError(context, exc) from exc
-        if "utilization" in samples[0] or not percent or attempt:
-            break
-        # virsh samples twice, one second apart, to turn counters into percentages.
+    try:
+        first = ctx.conn.get_cpu_stats(cpu_num)
+    except VirtError as exc:
+        raise CommandError("Unable to get number of cpu stats", exc) from exc
+    if not first:
+        return True
+    counters = dict(first)
+    if percent and _UTILIZATION not in first:
+        # virsh samples twice, one second apart, to turn counters into percentages;
+        # only the fields of the first sample take part.
         threading.Event().wait(1.0)
-    first = samples[0]
+        try:
+            second = ctx.conn.get_cpu_stats(cpu_num)
+        except VirtError as exc:
+            raise CommandError("Unable to get node cpu stats", exc) from exc
+        counters = {
+            key: (second[key] - value) % _ULLONG if key in second else value
+            for key, value in counters.items()
+        }
     if not percent:
-        present = [(label, first[key]) for key, label in _CPU_FIELDS if key in first]
+        present = [(label, counters[key]) for key, label in _CPU_FIELDS if key in counters]
         if args.flag("json"):
             ctx.json({label.rstrip(":"): value for label, value in present})
         else:
             ctx.print("".join(f"{label:<15} {value:>20}\n" for label, value in present))
         return True
-    rows: list[tuple[str, float]]
-    if "utilization" in first:
-        usage = float(first["utilization"])
-        rows = [("usage:", usage), ("idle:", 100 - usage)]
-    else:
-        second = samples[-1]
-        deltas = {key: second.get(key, 0) - first.get(key, 0) for key, _ in _CPU_FIELDS}
-        total = float(sum(deltas.values()))
-        busy = float(deltas["user"] + deltas["kernel"])
-        rows = [("usage:", _ratio(busy, total))]
-        rows += [(label, _ratio(float(deltas[key]), total)) for key, label in _CPU_FIELDS]
+    if _UTILIZATION in counters:
+        usage = counters[_UTILIZATION]
+        idle = (100 - usage) % _ULLONG
+        if args.flag("json"):
+            ctx.json({"usage": usage, "idle": idle})
+        else:
+            # virsh prints these with "%5.1llu": an integer, at least one digit.
+            ctx.print(f"{'usage:':<15} {usage:>5}%\n{'idle:':<15} {idle:>5}%\n")
+        return True
+    total = float(sum(counters.get(key, 0) for key, _ in _CPU_FIELDS))
+    busy = float(counters.get("user", 0) + counters.get("kernel", 0))
+    rows = [("usage:", _ratio(busy, total))]
+    rows += [
+        (label, _ratio(float(counters[key]), total))
+        for key, label in _CPU_FIELDS
+        if key in counters
+    ]
     if args.flag("json"):
-        ctx.json({label.rstrip(":"): value for label, value in rows})
+        # JSON has no NaN or infinity: a share of no elapsed time is null.
+        ctx.json(
+            {label.rstrip(":"): value if math.isfinite(value) else None for label, value in rows}
+        )
     else:
         ctx.print("".join(f"{label:<15} {c_float(value, 1):>5}%\n" for label, value in rows))
     return True
@@ -293,7 +315,7 @@ def cmd_freecell(ctx: Ctx, args: Args) -> bool:
         free = []
         for cell_id in cells:
             try:
-                free.append(native.node_cells_free_memory(conn, cell_id, 1)[0])
+                free.append(conn.get_cells_free_memory(cell_id, 1)[0])
             except (VirtError, IndexError) as exc:
                 raise CommandError(
                     f"failed to get free memory for NUMA node number: {cell_id}",
@@ -317,7 +339,7 @@ def cmd_freecell(ctx: Ctx, args: Args) -> bool:
         ctx.extra(f"{'Total':>5}: {total // 1024:>10} KiB\n")
         return True
     if cell is None:
-        memory = native.node_free_memory(conn)
+        memory = conn.get_free_memory()
         if memory == 0:
             return False
         if args.flag("json"):
@@ -325,7 +347,7 @@ def cmd_freecell(ctx: Ctx, args: Args) -> bool:
         else:
             ctx.print(f"Total: {memory // 1024} KiB\n")
         return True
-    values = native.node_cells_free_memory(conn, cell, 1)
+    values = conn.get_cells_free_memory(cell, 1)
     if len(values) != 1:
         return False
     if args.flag("json"):
@@ -362,9 +384,7 @@ def cmd_maxvcpus(ctx: Ctx, args: Args) -> bool:
     conn = ctx.conn
     count = -1
     try:
-        caps = native.domain_capabilities(
-            conn, emulatorbin=None, arch=None, machine=None, virttype=virttype
-        )
+        caps = conn.get_domain_capabilities(virttype=virttype)
         found = text_of(parse_xml(caps), "./vcpu[1]/@max")
         if found.isdigit():
             count = int(found)

@@ -410,6 +410,7 @@ def main(
         timing=opts.timing,
         escape=opts.escape,
         environ=env,
+        stdin=stdin,
     )
     handlers = _setup_logging(opts, stderr)
     try:

@@ -1,8 +1,10 @@
-"""Host device and host interface commands: nodedev-list, nodedev-dumpxml, iface-list,
-iface-dumpxml, iface-mac, iface-name.
+"""Host device and host interface commands: nodedev-list, nodedev-dumpxml, nodedev-destroy,
+iface-list, iface-dumpxml, iface-mac, iface-name.
 
 ``nodedev-list`` filters by capability (``--cap net,scsi_host``) and draws
-the device hierarchy with ``--tree``; ``iface-*`` commands find an interface
+the device hierarchy with ``--tree``; ``nodedev-dumpxml`` and
+``nodedev-destroy`` take a device name or a ``WWNN,WWPN`` pair naming an
+``fc_host`` SCSI host (``virNodeDeviceLookupSCSIHostByWWN``); ``iface-*`` commands find an interface
 by MAC address when the argument is one, else by name. Output is virsh
 9.0's. ``--json`` documents (see ``docs/cli.md``):
 
@@ -18,11 +20,11 @@ from typing import Any
 from virtcore.cli.context import CommandError, Ctx
 from virtcore.cli.format import Table, tree_lines
 from virtcore.cli.parser import Args, split_commas
-from virtcore.cli.spec import command, data, flag, string
+from virtcore.cli.spec import alias, command, data, flag, string
 from virtcore.cli.xmlview import dump_xml
 from virtcore.enums.connect import ConnectListAllInterfacesFlags as IfaceFlags
 from virtcore.enums.connect import ConnectListAllNodeDeviceFlags as DevFlags
-from virtcore.errors import InternalError, NoSupportError, VirtError
+from virtcore.errors import InternalError, VirtError
 from virtcore.objects import Interface, NodeDevice
 
 __all__: list[str] = []
@@ -104,22 +106,53 @@ def cmd_nodedev_list(ctx: Ctx, args: Args) -> bool:
     ],
 )
 def cmd_nodedev_dumpxml(ctx: Ctx, args: Args) -> bool:
-    name = args.require("device")
-    if "," in name:
-        parts = split_commas(name)
-        if len(parts) != 2:
-            raise CommandError(f"Malformed device value '{name}'")
-        for wwn in parts:
-            if not _WWN.fullmatch(wwn):
-                raise CommandError(None, InternalError(f"Malformed wwn: {wwn}"))
-        # The native API has no lookup by WWN pair, as libvirt's test driver.
-        raise CommandError(
-            f"Could not find matching device '{name}'",
-            NoSupportError("virNodeDeviceLookupSCSIHostByWWN"),
-        )
-    dev = ctx.nodedev(args)
+    dev = _find_device(ctx, args.require("device"))
     dump_xml(ctx, dev.xml_desc(0), args.string("xpath"), args.flag("wrap"))
     return True
+
+
+@command(
+    "nodedev-destroy",
+    "nodedev",
+    "destroy (stop) a device on the node",
+    "Destroy a device on the node.  Note that this command destroys devices on the physical host",
+    [
+        alias("name", "device"),
+        data("device", "device name or wwn pair in 'wwnn,wwpn' format", complete="nodedev"),
+    ],
+)
+def cmd_nodedev_destroy(ctx: Ctx, args: Args) -> bool:
+    value = args.require("device")
+    dev = _find_device(ctx, value)
+    try:
+        dev.destroy()
+    except VirtError as exc:
+        raise CommandError(f"Failed to destroy node device '{value}'", exc) from exc
+    ctx.extra(f"Destroyed node device '{value}'\n")
+    return True
+
+
+def _find_device(ctx: Ctx, value: str) -> NodeDevice:
+    """The device named *value*, or the SCSI host of the ``WWNN,WWPN`` pair it holds.
+
+    As virsh does, a value with a comma must be exactly two valid WWNs (16 hex
+    digits, optionally after ``0x``); each is checked before the lookup.
+    """
+    if "," not in value:
+        try:
+            return ctx.conn.node_device_lookup_by_name(value)
+        except VirtError as exc:
+            raise CommandError(f"Could not find matching device '{value}'", exc) from exc
+    parts = split_commas(value)
+    if len(parts) != 2:
+        raise CommandError(f"Malformed device value '{value}'")
+    for wwn in parts:
+        if not _WWN.fullmatch(wwn):
+            raise CommandError(None, InternalError(f"Malformed wwn: {wwn}"))
+    try:
+        return ctx.conn.node_device_lookup_scsi_host_by_wwn(parts[0], parts[1], 0)
+    except VirtError as exc:
+        raise CommandError(f"Could not find matching device '{value}'", exc) from exc
 
 
 def _interface(ctx: Ctx, args: Args, *, by_name: bool = True, by_mac: bool = True) -> Interface:

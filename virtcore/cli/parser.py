@@ -354,6 +354,11 @@ class Args:
             raise OptionError(f"Failed to get option '{name}': Option argument is empty")
         return value
 
+    def string_quiet(self, name: str) -> str | None:
+        """A string option's value, an empty one read as absent (``vshCommandOptStringQuiet``)."""
+        value = self._raw(name) if self.given(name) else None
+        return value or None
+
     def require(self, name: str) -> str:
         """A string option the parser guarantees is present (required options)."""
         value = self.string(name)

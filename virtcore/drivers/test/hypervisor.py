@@ -88,6 +88,13 @@ SYSINFO = """\
 </sysinfo>
 """
 _ALL_LIST_FILTERS = (1 << 16) - 1
+# testNodeGetCPUStats's constants, in its parameter order.
+NODE_CPU_STATS = {
+    "user": 9797400000,
+    "kernel": 34678723400000,
+    "idle": 87264900000,
+    "iowait": 763600000,
+}
 
 
 def _check_save_flags(flags: int) -> None:
@@ -226,6 +233,18 @@ class TestHypervisorDriver(
         """Sum of the cells' free memory."""
         with self.state.lock:
             return sum(cell.free_kib for cell in self.state.cells)
+
+    def node_get_cpu_stats(self, conn: Connection, cpu_num: int, flags: int) -> dict[str, int]:
+        """libvirt's fixed host CPU times in ns, whichever CPU is asked (``virNodeGetCPUStats``).
+
+        Only a negative *cpu_num* other than -1 (all CPUs) is refused, as
+        libvirt's public entry point does before reaching the driver.
+        """
+        if cpu_num < 0 and cpu_num != -1:
+            text = "cpuNum in virNodeGetCPUStats only accepts -1 as a negative value"
+            raise InvalidArgError(text, message=text, domain=_DOM)
+        check_flags(flags, 0, "testNodeGetCPUStats")
+        return dict(NODE_CPU_STATS)
 
     def node_get_cpu_map(self, conn: Connection, flags: int) -> tuple[int, bytes, int]:
         """Eight CPUs of which 0, 2 and 4 are online (``virNodeGetCPUMap``)."""
