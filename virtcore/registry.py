@@ -50,7 +50,10 @@ logger = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "virtcore"
 AUTOLOAD_ENV = "VIRTCORE_DISABLE_PLUGIN_AUTOLOAD"
 
-BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (("test", "virtcore.drivers.test.plugin"),)
+BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("test", "virtcore.drivers.test.plugin"),
+    ("storage", "virtcore.drivers.storage.plugin"),
+)
 """``(name, module)`` of the built-in plugins, in registration (= probe) order."""
 
 
