@@ -1,0 +1,105 @@
+"""Watchdogs, the memory balloon, random number generators and the closing options.
+
+* Watchdog: ``i6300esb`` (PCI) or ``ib700`` (ISA) and ``-watchdog-action``
+  (``dump`` is written ``pause``: libvirt pauses the guest, dumps, resumes).
+* Balloon: ``virtio-balloon-pci`` (``balloon0``) unless the model is
+  ``none``; the statistics period is set over QMP after start, not here.
+* RNG: ``-object rng-random``/``rng-builtin`` (``objrngN``) and
+  ``virtio-rng-pci`` with the rate limit.
+* Last: ``-sandbox`` with libvirt's default seccomp policy and
+  ``-msg timestamp=on``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from virtcore_qemu.command.common import Build, attr_int, pci_props, unsupported
+from virtcore_qemu.command.escape import escape, json_arg
+
+__all__ = ["build_balloon", "build_rngs", "build_tail", "build_watchdogs"]
+
+logger = logging.getLogger(__name__)
+
+_WATCHDOG_ACTIONS = {
+    "reset": "reset",
+    "shutdown": "shutdown",
+    "poweroff": "poweroff",
+    "pause": "pause",
+    "none": "none",
+    "dump": "pause",
+    "inject-nmi": "inject-nmi",
+}
+
+
+def build_watchdogs(build: Build) -> None:
+    """Append the watchdog device and its action."""
+    for number, node in enumerate(build.devices.findall("watchdog")):
+        model = node.get("model")
+        props: dict[str, Any]
+        if model == "i6300esb":
+            props = {"driver": "i6300esb", "id": f"watchdog{number}", **pci_props(build, node)}
+        elif model == "ib700":
+            props = {"driver": "ib700", "id": f"watchdog{number}"}
+        else:
+            raise unsupported(f"watchdog model '{model}' is not supported")
+        build.add("-device", json_arg(props))
+        action = _WATCHDOG_ACTIONS.get(node.get("action") or "reset")
+        if action is None:
+            raise unsupported(f"watchdog action '{node.get('action')}' is not supported")
+        build.add("-watchdog-action", escape(action))
+
+
+def build_balloon(build: Build) -> None:
+    """Append the memory balloon."""
+    node = build.devices.find("memballoon")
+    if node is None or node.get("model") == "none":
+        return
+    if node.get("model") not in (None, "virtio"):
+        raise unsupported(f"memballoon model '{node.get('model')}' is not supported")
+    props: dict[str, Any] = {"driver": "virtio-balloon-pci", "id": "balloon0"}
+    if node.get("autodeflate") in ("on", "off"):
+        props["deflate-on-oom"] = node.get("autodeflate") == "on"
+    if node.get("freePageReporting") in ("on", "off"):
+        props["free-page-reporting"] = node.get("freePageReporting") == "on"
+    props.update(pci_props(build, node))
+    build.add("-device", json_arg(props))
+
+
+def build_rngs(build: Build) -> None:
+    """Append each RNG back-end object and its ``virtio-rng-pci``."""
+    for number, node in enumerate(build.devices.findall("rng")):
+        if node.get("model") != "virtio":
+            raise unsupported(f"rng model '{node.get('model')}' is not supported")
+        backend = node.find("backend")
+        kind = backend.get("model") if backend is not None else None
+        obj: dict[str, Any]
+        if kind == "random":
+            path = ((backend.text if backend is not None else None) or "/dev/random").strip()
+            obj = {"qom-type": "rng-random", "id": f"objrng{number}", "filename": path}
+        elif kind == "builtin":
+            obj = {"qom-type": "rng-builtin", "id": f"objrng{number}"}
+        else:
+            raise unsupported(f"rng backend model '{kind}' is not supported")
+        build.add("-object", json_arg(obj))
+        rate = node.find("rate")
+        props: dict[str, Any] = {
+            "driver": "virtio-rng-pci",
+            "rng": f"objrng{number}",
+            "id": f"rng{number}",
+        }
+        if rate is not None:
+            props["max-bytes"] = attr_int(rate, "bytes")
+            props["period"] = attr_int(rate, "period", 1000)
+        props.update(pci_props(build, node))
+        build.add("-device", json_arg(props))
+
+
+def build_tail(build: Build) -> None:
+    """Append the seccomp sandbox and message options libvirt ends with."""
+    build.add(
+        "-sandbox",
+        "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+    )
+    build.add("-msg", "timestamp=on")
