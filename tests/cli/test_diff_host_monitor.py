@@ -65,6 +65,7 @@ MONITORING = {
     "domifstat-bad-interface": "domifstat test nosuch",
     "dommemstat": "dommemstat test; dommemstat test --period 5",
     "dommemstat-negative-period": "dommemstat test --period -1",
+    "dommemstat-empty-period": "dommemstat test --period ''",
     "domblkinfo": "domblkinfo test vda; domblkinfo test vda --human",
     "domblkinfo-all": "domblkinfo test --all; domblkinfo test --all --human",
     "domblkinfo-needs-device": "domblkinfo test",

@@ -131,8 +131,11 @@ def test_empty_string_option_is_refused_when_read() -> None:
 @pytest.mark.parametrize("text", ["abc", "-1", "99999999999", "1.5", ""])
 def test_malformed_numbers_are_refused(text: str) -> None:
     [parsed] = parse_argv(["setvcpus", "test", "--", text] if text else ["setvcpus", "test", ""])
-    with pytest.raises(OptionError):
+    with pytest.raises(OptionError) as caught:
         parsed.args().unsigned("count")
+    assert str(caught.value) == (
+        f"Numeric value '{text}' for <count> option is malformed or out of range"
+    )
 
 
 def test_numbers_accept_leading_blanks_and_plus() -> None:

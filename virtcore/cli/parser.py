@@ -377,8 +377,7 @@ class Args:
             return None
         parsed = _c_integer(text, allow_negative=minimum < 0)
         if parsed is None or parsed[1] or not minimum <= parsed[0] <= maximum:
-            if parsed is None and not text:
-                raise OptionError(f"Failed to get option '{name}': Option argument is empty")
+            # virsh reports an empty number as malformed too, not as an empty argument.
             raise OptionError(
                 f"Numeric value '{text}' for <{name}> option is malformed or out of range"
             )

@@ -6,7 +6,11 @@ Volumes are found as virsh finds them: by name inside ``--pool``, else by
 key, else by path. Sizes accept scaled units (``5M``, ``1GiB``). Output is
 virsh 9.0's; ``vol-upload``, ``vol-download`` and ``vol-wipe`` also draw a
 progress bar with ``--verbose`` (a virtcore extension, on by default when
-standard error is a terminal). ``--json`` documents (see ``docs/cli.md``):
+standard error is a terminal). ``vol-upload --sparse`` and ``vol-download
+--sparse`` ask the driver for a sparse stream and keep holes as holes on
+both ends (:mod:`virtcore.cli.vol_sparse`); ``--offset``, ``--length`` (where
+``-N`` wraps modulo 2**64, as in virsh) and ``--sparse`` combine freely.
+``--json`` documents (see ``docs/cli.md``):
 
 * ``vol-list``: ``[{"name", "path", "type", "capacity", "allocation"}]``
   sorted by name, sizes in bytes;
@@ -16,6 +20,8 @@ standard error is a terminal). ``--json`` documents (see ``docs/cli.md``):
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import re
 from typing import Any
@@ -24,27 +30,31 @@ from lxml import etree
 
 from virtcore.cli.context import CommandError, Ctx
 from virtcore.cli.format import Table, pretty_capacity
-from virtcore.cli.parser import ULLONG_MAX, Args, scale_integer
+from virtcore.cli.parser import ULLONG_MAX, Args, OptionError, scale_integer
 from virtcore.cli.progress import TransferProgress, progress_enabled, run_job
 from virtcore.cli.spec import Opt, OptType, command, data, flag, integer, string
+from virtcore.cli.vol_sparse import LocalFile, abort_quietly, download_file, upload_file
 from virtcore.cli.xmlview import dump_xml
 from virtcore.enums.errors import ErrorNumber
 from virtcore.enums.storage import (
     StorageVolCreateFlags,
     StorageVolDeleteFlags,
+    StorageVolDownloadFlags,
     StorageVolResizeFlags,
+    StorageVolUploadFlags,
     StorageVolWipeAlgorithm,
 )
 from virtcore.errors import VirtError
-from virtcore.objects import StorageVol
+from virtcore.objects import StorageVol, Stream
 
 __all__: list[str] = []
+
+logger = logging.getLogger(__name__)
 
 _VOL = data("vol", "vol name, key or path", complete="volume")
 _POOL_OPT = string("pool", "pool name or uuid", complete="pool")
 _VERBOSE = Opt("verbose", OptType.BOOL, "display the progress of the transfer", hidden=True)
 _TYPES = ("file", "block", "dir", "network", "netdir", "ploop")
-_CHUNK = 256 * 1024
 
 
 def _type_name(kind: int) -> str:
@@ -466,6 +476,44 @@ def _transfer_opts(verb: str, preposition: str) -> list[Opt]:
     ]
 
 
+_ULL_RE = re.compile(r"[ \t\n\v\f\r]*([+-]?)([0-9]+)")
+
+
+def _ull_option(args: Args, name: str, *, wrap: bool) -> int:
+    """An unsigned long long option read as virsh 9.0 reads it; 0 when absent.
+
+    ``vshCommandOptULongLong`` (``--offset``) refuses a minus sign;
+    ``vshCommandOptULongLongWrap`` (``--length``) takes ``-N`` modulo 2**64,
+    as ``strtoull`` does, so ``--length -1`` means "everything". Both want
+    base-10 digits and nothing after them, and report an empty value with the
+    same "malformed" message as any other bad number.
+    """
+    if not args.given(name):
+        return 0
+    text = args.string_quiet(name) or ""
+    match = _ULL_RE.fullmatch(text)
+    value = int(match.group(2)) if match is not None else ULLONG_MAX + 1
+    negative = match is not None and match.group(1) == "-"
+    if value > ULLONG_MAX or (negative and not wrap):
+        raise OptionError(
+            f"Numeric value '{text}' for <{name}> option is malformed or out of range"
+        )
+    return (-value) % (ULLONG_MAX + 1) if negative else value
+
+
+def _new_stream(ctx: Ctx) -> Stream:
+    try:
+        return ctx.conn.new_stream()
+    except VirtError as exc:
+        raise CommandError("cannot create a new stream", exc) from exc
+
+
+def _transfer_range(args: Args) -> tuple[int, int]:
+    """``--offset`` and ``--length``, parsed in virsh's order."""
+    offset = _ull_option(args, "offset", wrap=False)
+    return offset, _ull_option(args, "length", wrap=True)
+
+
 @command(
     "vol-upload",
     "volume",
@@ -474,44 +522,50 @@ def _transfer_opts(verb: str, preposition: str) -> list[Opt]:
     _transfer_opts("upload", "to"),
 )
 def cmd_vol_upload(ctx: Ctx, args: Args) -> bool:
-    offset = args.unsigned("offset", maximum=ULLONG_MAX) or 0
-    length = args.unsigned("length", maximum=ULLONG_MAX) or 0
+    offset, length = _transfer_range(args)
     name = args.require("vol")
     vol = ctx.volume(args)
-    path = args.require("file")
+    local = LocalFile.open_source(args.require("file"))
+    sparse = args.flag("sparse")
+    flags = int(StorageVolUploadFlags.SPARSE_STREAM) if sparse else 0
     try:
-        handle = open(path, "rb")  # noqa: SIM115 - closed in the finally below
-    except OSError as exc:
-        raise CommandError(f"cannot read {path}") from exc
-    try:
-        stream = ctx.conn.new_stream()
+        stream = _new_stream(ctx)
         try:
-            vol.upload(stream, offset, length, 1 if args.flag("sparse") else 0)
+            vol.upload(stream, offset, length, flags)
         except VirtError as exc:
             raise CommandError(f"cannot upload to volume {name}", exc) from exc
-        total = os.fstat(handle.fileno()).st_size
-        if length:
-            total = min(total, length)
+        total = local.size if not length else min(local.size, length)
         progress = TransferProgress(
             ctx, "Upload", total, progress_enabled(ctx, args.flag("verbose"))
         )
         try:
-            while chunk := handle.read(_CHUNK):
-                sent = 0
-                while sent < len(chunk):
-                    sent += stream.send(chunk[sent:])
-                progress.advance(len(chunk))
+            upload_file(stream, local, sparse, progress)
         except VirtError as exc:
-            stream.abort()
             raise CommandError(f"cannot send data to volume {name}", exc) from exc
+        try:
+            local.close()
+        except CommandError:
+            abort_quietly(stream)
+            raise
         try:
             stream.finish()
         except VirtError as exc:
             raise CommandError(f"cannot close volume {name}", exc) from exc
         progress.finish()
     finally:
-        handle.close()
+        local.close()
     return True
+
+
+def _download_total(vol: StorageVol, offset: int, length: int) -> int:
+    """The bytes a download should move, for the progress bar (0: unknown)."""
+    try:
+        capacity = vol.info().capacity
+    except VirtError:
+        logger.debug("no size for the progress of %s", vol.name, exc_info=True)
+        return 0
+    total = max(capacity - offset, 0)
+    return min(total, length) if length else total
 
 
 @command(
@@ -522,36 +576,35 @@ def cmd_vol_upload(ctx: Ctx, args: Args) -> bool:
     _transfer_opts("download", "from"),
 )
 def cmd_vol_download(ctx: Ctx, args: Args) -> bool:
-    offset = args.unsigned("offset", maximum=ULLONG_MAX) or 0
-    length = args.unsigned("length", maximum=ULLONG_MAX) or 0
+    offset, length = _transfer_range(args)
     name = args.require("vol")
     vol = ctx.volume(args)
     path = args.require("file")
-    created = not os.path.exists(path)
-    try:
-        handle = open(path, "wb")  # noqa: SIM115 - closed in the finally below
-    except OSError as exc:
-        raise CommandError(f"cannot create {path}") from exc
+    sparse = args.flag("sparse")
+    flags = int(StorageVolDownloadFlags.SPARSE_STREAM) if sparse else 0
+    local, created = LocalFile.open_target(path)
     ok = False
     try:
-        stream = ctx.conn.new_stream()
+        stream = _new_stream(ctx)
         try:
-            vol.download(stream, offset, length, 1 if args.flag("sparse") else 0)
+            vol.download(stream, offset, length, flags)
         except VirtError as exc:
             raise CommandError(f"cannot download from volume {name}", exc) from exc
-        total = vol.info().capacity - offset
-        if length:
-            total = min(total, length)
         progress = TransferProgress(
-            ctx, "Download", total, progress_enabled(ctx, args.flag("verbose"))
+            ctx,
+            "Download",
+            _download_total(vol, offset, length),
+            progress_enabled(ctx, args.flag("verbose")),
         )
         try:
-            while chunk := stream.recv(_CHUNK):
-                handle.write(chunk)
-                progress.advance(len(chunk))
+            download_file(stream, local, sparse, progress)
         except VirtError as exc:
-            stream.abort()
             raise CommandError(f"cannot receive data from volume {name}", exc) from exc
+        try:
+            local.close()
+        except CommandError:
+            abort_quietly(stream)
+            raise
         try:
             stream.finish()
         except VirtError as exc:
@@ -559,9 +612,13 @@ def cmd_vol_download(ctx: Ctx, args: Args) -> bool:
         progress.finish()
         ok = True
     finally:
-        handle.close()
-        if not ok and created:
-            os.unlink(path)
+        try:
+            local.close()
+        finally:
+            if not ok and created:
+                # As virsh: a file this command created must not survive its failure.
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
     return True
 
 
