@@ -1,0 +1,60 @@
+"""Fixtures of the QEMU backend tests: an embed root per test, its connection, its events.
+
+Every fixture that can start QEMU guarantees, on teardown and even after a
+failure, that the hosts this process built are shut down (monitors closed)
+and that every QEMU recorded under the test's root is killed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from qemu_guests import EventLog, kill_guests
+
+import virtcore
+from virtcore.connection import Connection
+from virtcore.hosts import shutdown_hosts
+from virtcore_qemu.driver import QemuHypervisorDriver
+from virtcore_qemu.state import QemuDriver
+
+
+@pytest.fixture
+def embed_root(tmp_path: Path) -> Iterator[Path]:
+    """An empty embed root; every guest started under it is killed at teardown."""
+    root = tmp_path / "root"
+    root.mkdir()
+    try:
+        yield root
+    finally:
+        shutdown_hosts()
+        kill_guests(root)
+
+
+@pytest.fixture
+def conn(embed_root: Path) -> Iterator[Connection]:
+    """A connection to ``qemu:///embed?root=<embed_root>``."""
+    connection = virtcore.open(f"qemu:///embed?root={embed_root}")
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def qemu(conn: Connection) -> QemuDriver:
+    """The driver instance behind *conn*."""
+    table = conn.tables.hypervisor
+    assert isinstance(table, QemuHypervisorDriver)
+    return table.driver
+
+
+@pytest.fixture
+def events(qemu: QemuDriver) -> Iterator[EventLog]:
+    """Every domain event of the host, recorded from now on."""
+    log = EventLog(qemu.events)
+    try:
+        yield log
+    finally:
+        log.close()

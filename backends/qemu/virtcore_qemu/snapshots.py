@@ -1,0 +1,546 @@
+"""Internal snapshots: memory and disks saved inside the guest's qcow2 images.
+
+A running (or paused) guest is snapshotted with QMP's ``snapshot-save`` job:
+the CPUs are paused (``SUSPENDED/PAUSED``), the memory goes into the first
+qcow2 disk and every qcow2 disk gets an internal snapshot named after the
+snapshot, then the CPUs run again (``RESUMED/UNPAUSED``), as libvirt's qemu
+driver does around ``savevm``. A shut-off guest's disks are snapshotted with
+``qemu-img snapshot -c``. Every disk must be qcow2 (libvirt's error
+otherwise), and a running guest needs at least one, to hold its memory.
+
+Reverting follows libvirt 9.0's event sequence: a running guest is stopped
+(``STOPPED/FROM_SNAPSHOT``); for a snapshot with memory a fresh QEMU is
+started from the snapshot's definition (``STARTED/FROM_SNAPSHOT``), the
+snapshot is loaded with ``snapshot-load`` and the guest is left running
+(``RESUMED/FROM_SNAPSHOT``) or paused (``SUSPENDED/FROM_SNAPSHOT``) as the
+snapshot was, unless ``RUNNING``/``PAUSED`` say otherwise; for a shut-off
+snapshot the disk snapshots are applied with ``qemu-img snapshot -a``. The
+persistent definition becomes the snapshot's (``DEFINED/FROM_SNAPSHOT``). Deleting removes
+the snapshot from the images (``snapshot-delete`` or ``qemu-img snapshot
+-d``) unless ``METADATA_ONLY``; ``CHILDREN``/``CHILDREN_ONLY`` delete
+descendants; children of a deleted snapshot move to its parent.
+
+Metadata lives in ``<data_dir>/snapshot/<domain>/<snapshot>.xml`` (libvirt's
+layout), written atomically, with ``<active>1</active>`` on the current one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import subprocess
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lxml import etree
+
+from virtcore.driver import HypervisorDriver
+from virtcore.enums.domain import (
+    DomainPausedReason,
+    DomainRunningReason,
+    DomainShutoffReason,
+    DomainState,
+)
+from virtcore.enums.domain_events import (
+    DomainEventDefinedDetailType,
+    DomainEventStartedDetailType,
+    DomainEventStoppedDetailType,
+    DomainEventSuspendedDetailType,
+    DomainEventType,
+)
+from virtcore.enums.errors import ErrorDomain
+from virtcore.enums.snapshot import DomainSnapshotCreateFlags as Create
+from virtcore.enums.snapshot import DomainSnapshotDeleteFlags as Delete
+from virtcore.enums.snapshot import DomainSnapshotListFlags as ListFlags
+from virtcore.enums.snapshot import DomainSnapshotRevertFlags as Revert
+from virtcore.errors import (
+    ConfigUnsupportedError,
+    InternalError,
+    NoDomainSnapshotError,
+    OperationFailedError,
+    OperationInvalidError,
+    OperationTimeoutError,
+    VirtError,
+)
+from virtcore.objects import Domain, DomainSnapshot
+from virtcore.store import atomic_write, read_text, safe_object_path
+from virtcore.xml.domain import Domain as DomainDef
+from virtcore.xml.snapshot import DomainSnapshot as SnapshotDoc
+from virtcore.xml.snapshot import SnapshotDef
+from virtcore_qemu.domobj import DomainObj
+from virtcore_qemu.lifecycle import check_flags
+
+if TYPE_CHECKING:
+    from virtcore.connection import Connection
+    from virtcore_qemu.state import QemuDriver
+
+__all__ = ["SnapshotCalls", "forget_all", "load_snapshots"]
+
+log = logging.getLogger(__name__)
+
+_QEMU = ErrorDomain.QEMU
+# libvirt reports snapshot lookups from its qemu driver.
+_SNAP = ErrorDomain.QEMU
+QEMU_IMG = "qemu-img"
+#: Seconds a snapshot job may take.
+JOB_TIMEOUT = 600.0
+_CREATE_FLAGS = int(Create.HALT | Create.ATOMIC)
+_LIST_FLAGS = 0x7FF
+_DELETE_FLAGS = int(Delete.CHILDREN | Delete.METADATA_ONLY | Delete.CHILDREN_ONLY)
+_REVERT_FLAGS = int(Revert.RUNNING | Revert.PAUSED | Revert.FORCE)
+
+
+# -- metadata --------------------------------------------------------------------------
+
+
+def _snapshot_dir(driver: QemuDriver, obj: DomainObj) -> Path:
+    return safe_object_path(driver.paths.data_dir / "snapshot", obj.name, "")
+
+
+def _write(driver: QemuDriver, obj: DomainObj, snap: SnapshotDef) -> None:
+    directory = _snapshot_dir(driver, obj)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    assert snap.name is not None
+    current = obj.current_snapshot == snap.name
+    atomic_write(
+        safe_object_path(directory, snap.name), snap.format(internal=True, current=current)
+    )
+
+
+def _remove(driver: QemuDriver, obj: DomainObj, name: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        safe_object_path(_snapshot_dir(driver, obj), name).unlink()
+
+
+def forget_all(driver: QemuDriver, obj: DomainObj) -> None:
+    """Drop every snapshot's metadata (undefine with ``SNAPSHOTS_METADATA``)."""
+    shutil.rmtree(_snapshot_dir(driver, obj), ignore_errors=True)
+    obj.snapshots.clear()
+    obj.current_snapshot = None
+
+
+def load_snapshots(driver: QemuDriver, obj: DomainObj) -> None:
+    """Load the snapshot metadata of *obj* (bad files are logged and skipped)."""
+    directory = _snapshot_dir(driver, obj)
+    if not directory.is_dir():
+        return
+    for path in sorted(directory.glob("*.xml")):
+        try:
+            text = read_text(path)
+            if text is None:
+                continue
+            snap = SnapshotDoc.parse(text, redefine=True).definition(redefine=True)
+            active = etree.fromstring(text.encode("utf-8")).findtext("active")
+        except (VirtError, etree.XMLSyntaxError) as exc:
+            log.error("Failed to load snapshot '%s' of '%s': %s", path.name, obj.name, exc)
+            continue
+        assert snap.name is not None
+        obj.snapshots[snap.name] = snap
+        if active == "1":
+            obj.current_snapshot = snap.name
+
+
+# -- disks -----------------------------------------------------------------------------
+
+
+def _qcow2_paths(obj: DomainObj) -> list[str]:
+    """The images of the guest's disks; libvirt's error for a disk that is not qcow2."""
+    domain = obj.live if obj.live is not None else obj.config
+    assert domain is not None
+    paths = []
+    for disk in domain.devices.disks:
+        source = disk.source_file or disk.source_dev
+        fmt = disk.driver_type
+        if disk.type == "volume" and disk.source_pool and disk.source_volume:
+            vol = obj.volumes.get((str(disk.source_pool), str(disk.source_volume)))
+            if vol is not None:
+                source, fmt = vol.path, vol.format
+        if not source:
+            continue  # an empty drive holds nothing to snapshot
+        if fmt != "qcow2":
+            raise ConfigUnsupportedError(
+                f"internal snapshot for disk {disk.target_dev} unsupported for storage type "
+                f"{fmt or 'raw'}",
+                domain=_QEMU,
+            )
+        paths.append(str(source))
+    return paths
+
+
+def _format_nodes(obj: DomainObj, paths: list[str]) -> list[str]:
+    """The qcow2 format node names QEMU uses for *paths*."""
+    assert obj.monitor is not None
+    nodes: dict[str, str] = {}
+    for entry in obj.monitor.execute("query-named-block-nodes") or []:
+        if entry.get("drv") == "qcow2":
+            nodes.setdefault(str(entry.get("file", "")), str(entry.get("node-name", "")))
+    missing = [p for p in paths if p not in nodes]
+    if missing:
+        raise InternalError(f"cannot find the block node of '{missing[0]}'", domain=_QEMU)
+    return [nodes[p] for p in paths]
+
+
+def _qemu_img(*args: str) -> None:
+    binary = shutil.which(QEMU_IMG) or f"/usr/bin/{QEMU_IMG}"
+    proc = subprocess.run(
+        [binary, *args], capture_output=True, text=True, check=False, timeout=JOB_TIMEOUT
+    )
+    if proc.returncode != 0:
+        raise OperationFailedError(
+            f"qemu-img {' '.join(args)} failed: {proc.stderr.strip()}", domain=_QEMU
+        )
+
+
+def _run_job(obj: DomainObj, command: str, arguments: dict[str, Any]) -> None:
+    """Run a QMP job to its end; its error becomes libvirt's operation failure."""
+    assert obj.monitor is not None
+    job_id = f"{command}-{time.monotonic_ns()}"
+    obj.monitor.execute(command, {"job-id": job_id, **arguments})
+    deadline = time.monotonic() + JOB_TIMEOUT
+    delay = 0.002
+    while True:
+        jobs = obj.monitor.execute("query-jobs") or []
+        job = next((j for j in jobs if j.get("id") == job_id), None)
+        if job is not None and job.get("status") == "concluded":
+            obj.monitor.execute("job-dismiss", {"id": job_id})
+            if "error" in job:
+                raise OperationFailedError(
+                    f"{command} of '{obj.name}' failed: {job['error']}", domain=_QEMU
+                )
+            return
+        if time.monotonic() >= deadline:
+            raise OperationTimeoutError(f"waiting for {command} of '{obj.name}'", domain=_QEMU)
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+# -- the table -------------------------------------------------------------------------
+
+
+class SnapshotCalls(HypervisorDriver):
+    """``virDomainSnapshot*`` and ``virDomainRevertToSnapshot`` of the QEMU table."""
+
+    driver: QemuDriver
+
+    def _obj(self, dom: Domain) -> DomainObj:
+        raise NotImplementedError  # provided by the table class
+
+    def _snap(self, snapshot: DomainSnapshot) -> tuple[DomainObj, SnapshotDef]:
+        obj = self._obj(snapshot.domain)
+        found = obj.snapshots.get(snapshot.name)
+        if found is None:
+            raise NoDomainSnapshotError(
+                f"no domain snapshot with matching name '{snapshot.name}'", domain=_SNAP
+            )
+        return obj, found
+
+    # -- creation --------------------------------------------------------------------
+
+    def domain_snapshot_create_xml(
+        self, conn: Connection, dom: Domain, xml: str, flags: int
+    ) -> DomainSnapshot:
+        """Take an internal snapshot of the guest's memory (if running) and disks."""
+        check_flags(flags, _CREATE_FLAGS, "qemuDomainSnapshotCreateXML")
+        obj = self._obj(dom)
+        doc = SnapshotDoc.parse(xml)
+        with obj.job():
+            if not obj.persistent and not obj.is_active():
+                raise OperationInvalidError("domain is not running", domain=ErrorDomain.DOMAIN)
+            active = obj.is_active()
+            paths = _qcow2_paths(obj)
+            state = obj.state
+            snap = doc.create(obj.definition.format(0x2), running=active)
+            if state == DomainState.PAUSED:
+                snap = replace(snap, state="paused")
+            name = snap.name
+            assert name is not None
+            if name in obj.snapshots:
+                raise OperationInvalidError(
+                    f"domain snapshot '{name}' already exists", domain=_SNAP
+                )
+            snap = replace(snap, parent_name=obj.current_snapshot)
+            if active:
+                self._save_active(obj, name, paths)
+            else:
+                for path in paths:
+                    _qemu_img("snapshot", "-c", name, path)
+            previous = obj.current_snapshot
+            obj.snapshots[name] = snap
+            obj.current_snapshot = name
+            _write(self.driver, obj, snap)
+            if previous is not None and previous in obj.snapshots:
+                _write(self.driver, obj, obj.snapshots[previous])
+            if flags & Create.HALT and obj.is_active():
+                self._stop(obj)
+            return DomainSnapshot(dom, name)
+
+    def _save_active(self, obj: DomainObj, name: str, paths: list[str]) -> None:
+        from virtcore_qemu.process import pause_cpus, run_cpus
+
+        if not paths:
+            raise ConfigUnsupportedError(
+                "internal snapshot of a running domain needs a qcow2 disk to hold its memory",
+                domain=_QEMU,
+            )
+        nodes = _format_nodes(obj, paths)
+        resume = obj.state == DomainState.RUNNING
+        if resume:
+            pause_cpus(self.driver, obj, DomainPausedReason.SAVE)
+        try:
+            _run_job(obj, "snapshot-save", {"tag": name, "vmstate": nodes[0], "devices": nodes})
+        finally:
+            if resume and obj.is_active():
+                run_cpus(self.driver, obj, DomainRunningReason.UNPAUSED)
+
+    def _stop(self, obj: DomainObj) -> None:
+        """``qemuProcessStop`` with reason ``from snapshot``: monitor closed first, so
+        QEMU's own SHUTDOWN on the signal is not reported (as in libvirt)."""
+        from virtcore_qemu.process import stop
+
+        stop(self.driver, obj, DomainShutoffReason.FROM_SNAPSHOT)
+        self.driver.emit_lifecycle(
+            obj, DomainEventType.STOPPED, DomainEventStoppedDetailType.FROM_SNAPSHOT
+        )
+
+    # -- queries ---------------------------------------------------------------------
+
+    def _select(self, obj: DomainObj, parent: str | None, flags: int) -> list[str]:
+        """Names of the snapshots under *parent* (None: the roots) the flags select."""
+        # ROOTS and DESCENDANTS share a bit: roots only for a domain, recursion for a snapshot.
+        if parent is None:
+            recurse = not flags & ListFlags.ROOTS
+        else:
+            recurse = bool(flags & ListFlags.DESCENDANTS)
+        found: list[str] = []
+
+        def walk(of: str | None) -> None:
+            for name in sorted(n for n, s in obj.snapshots.items() if s.parent_name == of):
+                found.append(name)
+                if recurse:
+                    walk(name)
+
+        walk(parent)
+        return [n for n in found if self._accept(obj, n, flags)]
+
+    def _accept(self, obj: DomainObj, name: str, flags: int) -> bool:
+        snap = obj.snapshots[name]
+        has_children = any(s.parent_name == name for s in obj.snapshots.values())
+        if flags & ListFlags.LEAVES and has_children:
+            return False
+        if flags & ListFlags.NO_LEAVES and not has_children:
+            return False
+        if flags & ListFlags.NO_METADATA and not flags & ListFlags.METADATA:
+            return False
+        status = flags & (ListFlags.INACTIVE | ListFlags.ACTIVE | ListFlags.DISK_ONLY)
+        if status:
+            wanted = (
+                (flags & ListFlags.INACTIVE and snap.state == "shutoff")
+                or (flags & ListFlags.DISK_ONLY and snap.state == "disk-snapshot")
+                or (flags & ListFlags.ACTIVE and snap.state in ("running", "paused"))
+            )
+            if not wanted:
+                return False
+        # Every snapshot here is internal.
+        return not (flags & ListFlags.EXTERNAL and not flags & ListFlags.INTERNAL)
+
+    def domain_snapshot_num(self, conn: Connection, dom: Domain, flags: int) -> int:
+        """How many snapshots the flags select."""
+        check_flags(flags, _LIST_FLAGS, "qemuDomainSnapshotNum")
+        return len(self._select(self._obj(dom), None, flags))
+
+    def domain_snapshot_list_names(self, conn: Connection, dom: Domain, flags: int) -> list[str]:
+        """Names of the snapshots the flags select."""
+        check_flags(flags, _LIST_FLAGS, "qemuDomainSnapshotListNames")
+        return self._select(self._obj(dom), None, flags)
+
+    def domain_list_all_snapshots(
+        self, conn: Connection, dom: Domain, flags: int
+    ) -> list[DomainSnapshot]:
+        """The snapshots the flags select."""
+        check_flags(flags, _LIST_FLAGS, "qemuDomainListAllSnapshots")
+        return [DomainSnapshot(dom, n) for n in self._select(self._obj(dom), None, flags)]
+
+    def domain_snapshot_num_children(
+        self, conn: Connection, snapshot: DomainSnapshot, flags: int
+    ) -> int:
+        """How many children (or descendants) the flags select."""
+        check_flags(flags, _LIST_FLAGS, "qemuDomainSnapshotNumChildren")
+        obj, snap = self._snap(snapshot)
+        return len(self._select(obj, snap.name, flags))
+
+    def domain_snapshot_list_children_names(
+        self, conn: Connection, snapshot: DomainSnapshot, flags: int
+    ) -> list[str]:
+        """Names of the children (or descendants) the flags select."""
+        check_flags(flags, _LIST_FLAGS, "qemuDomainSnapshotListChildrenNames")
+        obj, snap = self._snap(snapshot)
+        return self._select(obj, snap.name, flags)
+
+    def domain_snapshot_list_all_children(
+        self, conn: Connection, snapshot: DomainSnapshot, flags: int
+    ) -> list[DomainSnapshot]:
+        """The children (or descendants) the flags select."""
+        check_flags(flags, _LIST_FLAGS, "qemuDomainSnapshotListAllChildren")
+        obj, snap = self._snap(snapshot)
+        return [DomainSnapshot(snapshot.domain, n) for n in self._select(obj, snap.name, flags)]
+
+    def domain_snapshot_lookup_by_name(
+        self, conn: Connection, dom: Domain, name: str, flags: int
+    ) -> DomainSnapshot:
+        """The snapshot called *name*."""
+        check_flags(flags, 0, "qemuDomainSnapshotLookupByName")
+        handle = DomainSnapshot(dom, name)
+        self._snap(handle)
+        return handle
+
+    def domain_has_current_snapshot(self, conn: Connection, dom: Domain, flags: int) -> int:
+        """1 when the domain has a current snapshot."""
+        check_flags(flags, 0, "qemuDomainHasCurrentSnapshot")
+        return int(self._obj(dom).current_snapshot is not None)
+
+    def domain_snapshot_current(self, conn: Connection, dom: Domain, flags: int) -> DomainSnapshot:
+        """The current snapshot."""
+        check_flags(flags, 0, "qemuDomainSnapshotCurrent")
+        current = self._obj(dom).current_snapshot
+        if current is None:
+            raise NoDomainSnapshotError("the domain does not have a current snapshot", domain=_SNAP)
+        return DomainSnapshot(dom, current)
+
+    def domain_snapshot_get_parent(
+        self, conn: Connection, snapshot: DomainSnapshot, flags: int
+    ) -> DomainSnapshot:
+        """The parent snapshot."""
+        check_flags(flags, 0, "qemuDomainSnapshotGetParent")
+        _obj, snap = self._snap(snapshot)
+        if snap.parent_name is None:
+            raise NoDomainSnapshotError(
+                f"snapshot '{snap.name}' does not have a parent", domain=_SNAP
+            )
+        return DomainSnapshot(snapshot.domain, snap.parent_name)
+
+    def domain_snapshot_get_xml_desc(
+        self, conn: Connection, snapshot: DomainSnapshot, flags: int
+    ) -> str:
+        """The snapshot document."""
+        check_flags(flags, 0x1, "qemuDomainSnapshotGetXMLDesc")
+        _obj, snap = self._snap(snapshot)
+        return snap.format(flags)
+
+    def domain_snapshot_is_current(
+        self, conn: Connection, snapshot: DomainSnapshot, flags: int
+    ) -> int:
+        """1 for the current snapshot."""
+        check_flags(flags, 0, "qemuDomainSnapshotIsCurrent")
+        obj, snap = self._snap(snapshot)
+        return int(obj.current_snapshot == snap.name)
+
+    def domain_snapshot_has_metadata(
+        self, conn: Connection, snapshot: DomainSnapshot, flags: int
+    ) -> int:
+        """Every snapshot this driver knows has metadata."""
+        check_flags(flags, 0, "qemuDomainSnapshotHasMetadata")
+        self._snap(snapshot)
+        return 1
+
+    # -- revert and delete -----------------------------------------------------------
+
+    def domain_revert_to_snapshot(
+        self, conn: Connection, snapshot: DomainSnapshot, flags: int
+    ) -> None:
+        """Bring the guest back to the snapshot (see the module documentation)."""
+        from virtcore_qemu.process import run_cpus, start
+
+        check_flags(flags, _REVERT_FLAGS, "qemuDomainRevertToSnapshot")
+        obj, snap = self._snap(snapshot)
+        dom = snapshot.domain
+        with obj.job():
+            name = snap.name
+            assert name is not None
+            saved = DomainDef.parse(snap.domain) if snap.domain else None
+            if obj.is_active():
+                self._stop(obj)  # libvirt reloads every snapshot into a fresh QEMU
+            if saved is not None and obj.persistent:
+                obj.config = saved
+            paths = _qcow2_paths(obj)
+            if snap.state in ("running", "paused"):
+                live = DomainDef.parse((saved or obj.definition).format(0x2))
+                start(self.driver, obj, paused=True, live=live)
+                self.driver.emit_lifecycle(
+                    obj, DomainEventType.STARTED, DomainEventStartedDetailType.FROM_SNAPSHOT
+                )
+                nodes = _format_nodes(obj, _qcow2_paths(obj))
+                _run_job(obj, "snapshot-load", {"tag": name, "vmstate": nodes[0], "devices": nodes})
+                running = snap.state == "running"
+                if flags & Revert.RUNNING:
+                    running = True
+                elif flags & Revert.PAUSED:
+                    running = False
+                if running:
+                    run_cpus(self.driver, obj, DomainRunningReason.FROM_SNAPSHOT)
+                else:
+                    obj.set_state(DomainState.PAUSED, DomainPausedReason.FROM_SNAPSHOT)
+                    self.driver.emit_lifecycle(
+                        obj, DomainEventType.SUSPENDED, DomainEventSuspendedDetailType.FROM_SNAPSHOT
+                    )
+                self.driver.save_status(obj)
+            else:
+                for path in paths:
+                    _qemu_img("snapshot", "-a", name, path)
+                if flags & (Revert.RUNNING | Revert.PAUSED):
+                    start(self.driver, obj, paused=bool(flags & Revert.PAUSED))
+                    self.driver.emit_lifecycle(
+                        obj, DomainEventType.STARTED, DomainEventStartedDetailType.FROM_SNAPSHOT
+                    )
+            if saved is not None and obj.persistent:
+                self.driver.save_config(obj)
+                self.driver.emit_lifecycle(
+                    obj, DomainEventType.DEFINED, DomainEventDefinedDetailType.FROM_SNAPSHOT
+                )
+            previous, obj.current_snapshot = obj.current_snapshot, name
+            _write(self.driver, obj, snap)
+            if previous is not None and previous != name and previous in obj.snapshots:
+                _write(self.driver, obj, obj.snapshots[previous])
+            dom.set_id(obj.id)
+
+    def domain_snapshot_delete(
+        self, conn: Connection, snapshot: DomainSnapshot, flags: int
+    ) -> None:
+        """Delete the snapshot (and/or its descendants) from the images and the metadata."""
+        check_flags(flags, _DELETE_FLAGS, "qemuDomainSnapshotDelete")
+        obj, snap = self._snap(snapshot)
+        with obj.job():
+            assert snap.name is not None
+            descendants = self._select(obj, snap.name, int(ListFlags.DESCENDANTS))
+            victims: list[str] = []
+            if flags & (Delete.CHILDREN | Delete.CHILDREN_ONLY):
+                victims.extend(reversed(descendants))
+            if not flags & Delete.CHILDREN_ONLY:
+                victims.append(snap.name)
+            if not flags & Delete.METADATA_ONLY:
+                for name in victims:
+                    self._delete_from_images(obj, name)
+            for name in victims:
+                self._forget(obj, name)
+
+    def _delete_from_images(self, obj: DomainObj, name: str) -> None:
+        paths = _qcow2_paths(obj)
+        if obj.is_active():
+            _run_job(obj, "snapshot-delete", {"tag": name, "devices": _format_nodes(obj, paths)})
+        else:
+            for path in paths:
+                _qemu_img("snapshot", "-d", name, path)
+
+    def _forget(self, obj: DomainObj, name: str) -> None:
+        snap = obj.snapshots.pop(name)
+        _remove(self.driver, obj, name)
+        for child, child_def in list(obj.snapshots.items()):
+            if child_def.parent_name == name:
+                obj.snapshots[child] = replace(child_def, parent_name=snap.parent_name)
+                _write(self.driver, obj, obj.snapshots[child])
+        if obj.current_snapshot == name:
+            obj.current_snapshot = snap.parent_name
+            if snap.parent_name is not None and snap.parent_name in obj.snapshots:
+                _write(self.driver, obj, obj.snapshots[snap.parent_name])
