@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.libvirt_oracle import ALLOW_ENV
 from virtcore.xml.validate import DEFAULT_SCHEMA_DIR, SCHEMA_DIR_ENV
-
-ALLOW_ENV = "VIRTCORE_ALLOW_NO_LIBVIRT"
 
 
 @pytest.fixture

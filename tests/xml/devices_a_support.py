@@ -17,16 +17,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
 from lxml import etree
 
+from tests.xml.oracle_support import oracle_json
 from virtcore.enums.domain import DomainXMLFlags
 from virtcore.errors import VirtError
 from virtcore.xml.domain.devices import (
@@ -42,9 +39,6 @@ DATA = Path(__file__).parent.parent / "data" / "xml" / "devices_a"
 CASES = DATA / "cases"
 GOLDEN: dict[str, dict[str, Any]] = json.loads((DATA / "golden.json").read_text())
 ORACLE = DATA / "oracle.py"
-LIBVIRT_PYTHON = "/usr/bin/python3"
-ALLOW_ENV = "VIRTCORE_ALLOW_NO_LIBVIRT"
-SAFETY_TIMEOUT = 300.0
 
 _DEVICES = re.compile(r"^  <devices(?:/>|>\n.*?^  </devices>)\n", re.S | re.M)
 
@@ -109,36 +103,7 @@ def virtcore_devices(text: str, key: str = "defined:0") -> Outcome:
     return format_xml(element, rules=DOMAIN_DEVICE_RULES)
 
 
-def require_libvirt() -> None:
-    """Fail (or skip with ``VIRTCORE_ALLOW_NO_LIBVIRT=1``) when python3-libvirt is missing."""
-    probe = None
-    if shutil.which(LIBVIRT_PYTHON):
-        probe = subprocess.run(
-            [LIBVIRT_PYTHON, "-c", "import libvirt"],
-            capture_output=True,
-            timeout=SAFETY_TIMEOUT,
-            check=False,
-        )
-    if probe is None or probe.returncode != 0:
-        if os.environ.get(ALLOW_ENV) == "1":
-            pytest.skip(f"python3-libvirt is not available and {ALLOW_ENV}=1")
-        pytest.fail(
-            f"python3-libvirt is not importable by {LIBVIRT_PYTHON}; install it "
-            f"(apt-get install python3-libvirt) or set {ALLOW_ENV}=1"
-        )
-
-
 def run_oracle(cases: dict[str, str]) -> dict[str, dict[str, Any]]:
     """libvirt's outcome for each named domain document (see oracle.py)."""
-    require_libvirt()
-    result = subprocess.run(
-        [LIBVIRT_PYTHON, str(ORACLE)],
-        input=json.dumps(cases),
-        capture_output=True,
-        text=True,
-        timeout=SAFETY_TIMEOUT,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    outcomes: dict[str, dict[str, Any]] = json.loads(result.stdout)
+    outcomes: dict[str, dict[str, Any]] = oracle_json(ORACLE, stdin=json.dumps(cases))
     return outcomes

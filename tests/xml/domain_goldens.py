@@ -20,23 +20,17 @@ that into a skip.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.xml import oracle_support
 
 GOLDEN = Path(__file__).parent.parent / "data" / "xml" / "domain"
 ORACLE = GOLDEN / "domain_oracle.py"
 NAMES = sorted(p.name[: -len(".input.xml")] for p in GOLDEN.glob("*.input.xml"))
-LIBVIRT_PYTHON = "/usr/bin/python3"
-ALLOW_ENV = "VIRTCORE_ALLOW_NO_LIBVIRT"
-SAFETY_TIMEOUT = 300.0
 
 
 def source(name: str) -> str:
@@ -73,21 +67,7 @@ def identity_from(text: str, printed: str) -> Callable[[], bytes]:
 
 def require_libvirt() -> None:
     """Fail (or, with ``VIRTCORE_ALLOW_NO_LIBVIRT=1``, skip) without python3-libvirt."""
-    probe = None
-    if shutil.which(LIBVIRT_PYTHON):
-        probe = subprocess.run(
-            [LIBVIRT_PYTHON, "-c", "import libvirt"],
-            capture_output=True,
-            timeout=SAFETY_TIMEOUT,
-            check=False,
-        )
-    if probe is None or probe.returncode != 0:
-        if os.environ.get(ALLOW_ENV) == "1":
-            pytest.skip(f"python3-libvirt is not available and {ALLOW_ENV}=1")
-        pytest.fail(
-            f"python3-libvirt is not importable by {LIBVIRT_PYTHON}; install it "
-            f"(apt-get install python3-libvirt) or set {ALLOW_ENV}=1"
-        )
+    oracle_support.require_libvirt()
 
 
 def run_oracle(documents: Sequence[str], flags: Sequence[int]) -> list[dict[str, Any]] | None:
@@ -96,16 +76,8 @@ def run_oracle(documents: Sequence[str], flags: Sequence[int]) -> list[dict[str,
     Each outcome is ``{"ok": True, "xml": {str(flag): text}}`` or ``{"ok":
     False, "code": ..., "domain": ..., "message": ...}``.
     """
-    require_libvirt()
     cases = [{"xml": text, "flags": list(flags)} for text in documents]
-    result = subprocess.run(
-        [LIBVIRT_PYTHON, str(ORACLE), "define"],
-        input=json.dumps(cases),
-        capture_output=True,
-        text=True,
-        timeout=SAFETY_TIMEOUT,
-        check=False,
-    )
+    result = oracle_support.run_script(ORACLE, "define", stdin=json.dumps(cases))
     if result.returncode != 0:
         return None
     outcomes: list[dict[str, Any]] = json.loads(result.stdout)

@@ -9,22 +9,17 @@ unless ``VIRTCORE_ALLOW_NO_LIBVIRT=1``.
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.xml.oracle_support import oracle_json
 from virtcore.errors import VirtError
 from virtcore.xml.capabilities import Capabilities
 from virtcore.xml.validate import validate
 
 DATA = Path(__file__).parent.parent / "data" / "xml" / "capabilities"
 GOLDENS = sorted(p.name for p in DATA.glob("*.xml") if not p.name.endswith(".input.xml"))
-LIBVIRT_PYTHON = "/usr/bin/python3"
-ALLOW_ENV = "VIRTCORE_ALLOW_NO_LIBVIRT"
 
 
 def build_test_driver_caps(cells: int = 2) -> Capabilities:
@@ -236,26 +231,8 @@ def test_pool_types_section() -> None:
     )
 
 
-def _require_libvirt() -> None:
-    ok = shutil.which(LIBVIRT_PYTHON) and (
-        subprocess.run([LIBVIRT_PYTHON, "-c", "import libvirt"], check=False).returncode == 0
-    )
-    if not ok:
-        if os.environ.get(ALLOW_ENV) == "1":
-            pytest.skip(f"python3-libvirt is not available and {ALLOW_ENV}=1")
-        pytest.fail(f"python3-libvirt is not importable by {LIBVIRT_PYTHON}")
-
-
 def test_live_libvirt_still_prints_the_goldens_virtcore_rebuilds() -> None:
-    _require_libvirt()
-    result = subprocess.run(
-        [LIBVIRT_PYTHON, str(DATA / "oracle.py"), "dump", str(DATA)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    live = json.loads(result.stdout)
+    live = oracle_json(DATA / "oracle.py", "dump", str(DATA), timeout=120)
     assert live["testdriver-default"] == build_test_driver_caps().format()
     assert live["testdriver-custom-node"] == build_test_driver_caps(cells=0).format()
     for name, text in live.items():

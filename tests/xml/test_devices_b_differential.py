@@ -19,22 +19,17 @@ fails when python3-libvirt is missing, unless ``VIRTCORE_ALLOW_NO_LIBVIRT=1``.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.xml.devices_b_pipeline import TAGS, libvirt_devices, virtcore_devices
+from tests.xml.oracle_support import oracle_json
 from virtcore.xml.parse import parse_document
 
 DATA = Path(__file__).parent.parent / "data" / "xml" / "devices_b"
 ORACLE = DATA / "devices_oracle.py"
-LIBVIRT_PYTHON = "/usr/bin/python3"
-ALLOW_ENV = "VIRTCORE_ALLOW_NO_LIBVIRT"
-SAFETY_TIMEOUT = 300.0
 
 CASES: dict[str, str] = {p.stem: p.read_text() for p in sorted((DATA / "cases").glob("*.xml"))}
 GOLDEN: dict[str, dict[str, Any]] = json.loads((DATA / "golden.json").read_text())
@@ -85,37 +80,9 @@ def test_models_refuse_what_libvirt_refused(name: str) -> None:
 # -- live ------------------------------------------------------------------------------
 
 
-def _require_libvirt() -> None:
-    probe = None
-    if shutil.which(LIBVIRT_PYTHON):
-        probe = subprocess.run(
-            [LIBVIRT_PYTHON, "-c", "import libvirt"],
-            capture_output=True,
-            timeout=SAFETY_TIMEOUT,
-            check=False,
-        )
-    if probe is None or probe.returncode != 0:
-        if os.environ.get(ALLOW_ENV) == "1":
-            pytest.skip(f"python3-libvirt is not available and {ALLOW_ENV}=1")
-        pytest.fail(
-            f"python3-libvirt is not importable by {LIBVIRT_PYTHON}; install it "
-            f"(apt-get install python3-libvirt) or set {ALLOW_ENV}=1"
-        )
-
-
 @pytest.fixture(scope="module")
 def live() -> dict[str, dict[str, Any]]:
-    _require_libvirt()
-    result = subprocess.run(
-        [LIBVIRT_PYTHON, str(ORACLE)],
-        input=json.dumps(CASES),
-        capture_output=True,
-        text=True,
-        timeout=SAFETY_TIMEOUT,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    outcomes: dict[str, dict[str, Any]] = json.loads(result.stdout)
+    outcomes: dict[str, dict[str, Any]] = oracle_json(ORACLE, stdin=json.dumps(CASES))
     return outcomes
 
 

@@ -12,19 +12,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.xml.devices_a_support import (
-    DATA,
-    LIBVIRT_PYTHON,
-    ORACLE,
-    SAFETY_TIMEOUT,
-    require_libvirt,
-    virtcore_devices,
-)
+from tests.xml.devices_a_support import DATA, ORACLE, virtcore_devices
+from tests.xml.oracle_support import run_script
 
 SNIPPETS = [s.strip() for s in (DATA / "snippets.txt").read_text().split("\n=====\n")]
 RECORDED: list[dict[str, object]] = json.loads((DATA / "snippets.json").read_text())
@@ -65,16 +58,9 @@ def test_snippet_is_treated_as_libvirt_treats_it(index: int) -> None:
 
 
 def test_libvirt_still_treats_the_snippets_as_recorded(tmp_path: Path) -> None:
-    require_libvirt()
     directory = tmp_path
     (directory / "snippets.txt").write_text((DATA / "snippets.txt").read_text())
-    result = subprocess.run(
-        [LIBVIRT_PYTHON, str(ORACLE), "record-snippets", str(directory)],
-        capture_output=True,
-        text=True,
-        timeout=SAFETY_TIMEOUT,
-        check=False,
-    )
+    result = run_script(ORACLE, "record-snippets", str(directory))
     assert result.returncode == 0, result.stderr
     live = json.loads((directory / "snippets.json").read_text())
     assert [_masked(o.get("error") or o.get("devices")) for o in live] == [

@@ -135,6 +135,27 @@ def test_rules_default_by_root_element() -> None:
     )
 
 
+def test_network_root_writes_empty_ip_and_portgroup_open_by_default() -> None:
+    text = render(
+        "<network><name>n1</name><ip address='192.168.100.1' netmask='255.255.255.0'/>"
+        "<portgroup name='pg'/><bandwidth/></network>"
+    )
+    assert text == (
+        "<network>\n  <name>n1</name>\n"
+        "  <ip address='192.168.100.1' netmask='255.255.255.0'>\n  </ip>\n"
+        "  <portgroup name='pg'>\n  </portgroup>\n"
+        "  <bandwidth>\n  </bandwidth>\n</network>\n"
+    )
+
+
+def test_capabilities_root_writes_empty_numa_cells_open_by_default() -> None:
+    text = render("<capabilities><host><topology><cells num='0'/></topology></host></capabilities>")
+    assert text == (
+        "<capabilities>\n\n  <host>\n    <topology>\n      <cells num='0'>\n"
+        "      </cells>\n    </topology>\n  </host>\n\n</capabilities>\n"
+    )
+
+
 # -- opaque subtrees written by libxml2's serializer ----------------------------------
 
 

@@ -15,22 +15,14 @@ turns them into skips.
 from __future__ import annotations
 
 import json
-import subprocess
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.xml.test_network_differential import (
-    LIBVIRT_PYTHON,
-    SAFETY_TIMEOUT,
-    Outcome,
-    masked,
-    mutants,
-    outcome_of,
-    require_libvirt,
-)
+from tests.xml.oracle_support import oracle_json
+from tests.xml.test_network_differential import Outcome, masked, mutants, outcome_of
 from virtcore.xml.interface import Interface
 
 DATA = Path(__file__).parent.parent / "data" / "xml" / "interface"
@@ -43,17 +35,7 @@ MUTANTS = [m for i, name in enumerate(CASES) for m in mutants(
 
 def host_oracle(*args: str, stdin: str | None = None) -> Any:
     """Run the host-document oracle under the system interpreter; decode its JSON answer."""
-    require_libvirt()
-    result = subprocess.run(
-        [LIBVIRT_PYTHON, str(ORACLE), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=SAFETY_TIMEOUT,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return oracle_json(ORACLE, *args, stdin=stdin)
 
 
 def describe(text: str) -> str:

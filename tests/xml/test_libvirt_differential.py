@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.xml.oracle_support import oracle_json
 from tests.xml.schema_cases import SCHEMA_CASES, SchemaCase
 from tests.xml.syntax_cases import SYNTAX_CASES, SyntaxCase
 from tests.xml.unit_cases import UNIT_CASES, UnitCase, memory_document
@@ -34,44 +32,14 @@ from virtcore.enums.errors import ErrorDomain, ErrorNumber
 from virtcore.xml.format import format_xml
 from virtcore.xml.parse import parse_document
 
-LIBVIRT_PYTHON = "/usr/bin/python3"
-ALLOW_ENV = "VIRTCORE_ALLOW_NO_LIBVIRT"
 ORACLE = Path(__file__).parent.parent / "data" / "xml" / "libvirt_oracle.py"
 GOLDEN = Path(__file__).parent.parent / "data" / "xml" / "format"
 SAFETY_TIMEOUT = 120.0
 MEMORY = re.compile(r"<memory unit='KiB'>(\d+)</memory>")
 
 
-def _require_libvirt() -> None:
-    probe = None
-    if shutil.which(LIBVIRT_PYTHON):
-        probe = subprocess.run(
-            [LIBVIRT_PYTHON, "-c", "import libvirt"],
-            capture_output=True,
-            timeout=SAFETY_TIMEOUT,
-            check=False,
-        )
-    if probe is None or probe.returncode != 0:
-        if os.environ.get(ALLOW_ENV) == "1":
-            pytest.skip(f"python3-libvirt is not available and {ALLOW_ENV}=1")
-        pytest.fail(
-            f"python3-libvirt is not importable by {LIBVIRT_PYTHON}; install it "
-            f"(apt-get install python3-libvirt) or set {ALLOW_ENV}=1"
-        )
-
-
 def _oracle(*args: str, stdin: str | None = None) -> Any:
-    _require_libvirt()
-    result = subprocess.run(
-        [LIBVIRT_PYTHON, str(ORACLE), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=SAFETY_TIMEOUT,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return oracle_json(ORACLE, *args, stdin=stdin, timeout=SAFETY_TIMEOUT)
 
 
 @pytest.fixture(scope="module")

@@ -359,3 +359,23 @@ def test_range_checks_report_libvirts_internal_errors() -> None:
     with pytest.raises(VirtError, match="is the network address"):
         check_range(start, end, net, 24)
     assert check_range(try_ip("10.0.0.2") or start, end, net, 24) == 8
+
+
+def test_pci_address_naming_only_a_function_is_taken_unchecked() -> None:
+    network = Network.parse(
+        "<network><name>n</name><forward mode='hostdev'>"
+        "<address type='pci' domain='0' bus='0' slot='0' function='9'/></forward></network>"
+    )
+    assert (
+        "<address type='pci' domain='0x0000' bus='0x00' slot='0x00' function='0x9'/>"
+        in network.format()
+    )
+
+
+def test_pci_address_with_a_slot_has_its_function_checked() -> None:
+    error = refusal(
+        "<network><name>n</name><forward mode='hostdev'>"
+        "<address type='pci' domain='0' bus='0' slot='1' function='9'/></forward></network>"
+    )
+    assert isinstance(error, XMLError)
+    assert str(error) == "XML error: Invalid PCI address function=0x9, must be <= 7"

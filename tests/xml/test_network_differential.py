@@ -17,11 +17,8 @@ turns them into skips.
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
-import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,52 +26,21 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from tests.xml.oracle_support import oracle_json
 from virtcore.errors import VirtError
 from virtcore.xml.network import Network
 
-LIBVIRT_PYTHON = "/usr/bin/python3"
-ALLOW_ENV = "VIRTCORE_ALLOW_NO_LIBVIRT"
 DATA = Path(__file__).parent.parent / "data" / "xml" / "network"
 ORACLE = DATA / "oracle.py"
-SAFETY_TIMEOUT = 300.0
 ODD_VALUES = ("", "x", "-1", "0", "07")
 UUID = re.compile(r"<uuid>[0-9a-f-]{36}</uuid>")
 
 Outcome = dict[str, Any]
 
 
-def require_libvirt() -> None:
-    """Fail (or skip with ``VIRTCORE_ALLOW_NO_LIBVIRT=1``) without python3-libvirt."""
-    probe = None
-    if shutil.which(LIBVIRT_PYTHON):
-        probe = subprocess.run(
-            [LIBVIRT_PYTHON, "-c", "import libvirt"],
-            capture_output=True,
-            timeout=SAFETY_TIMEOUT,
-            check=False,
-        )
-    if probe is None or probe.returncode != 0:
-        if os.environ.get(ALLOW_ENV) == "1":
-            pytest.skip(f"python3-libvirt is not available and {ALLOW_ENV}=1")
-        pytest.fail(
-            f"python3-libvirt is not importable by {LIBVIRT_PYTHON}; install it "
-            f"(apt-get install python3-libvirt) or set {ALLOW_ENV}=1"
-        )
-
-
 def oracle(*args: str, stdin: str | None = None) -> Any:
     """Run the oracle script under the system interpreter and decode its JSON answer."""
-    require_libvirt()
-    result = subprocess.run(
-        [LIBVIRT_PYTHON, str(ORACLE), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=SAFETY_TIMEOUT,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return oracle_json(ORACLE, *args, stdin=stdin)
 
 
 def outcome_of(call: Callable[[], str]) -> Outcome:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from tests.xml.test_network_differential import LIBVIRT_PYTHON, SAFETY_TIMEOUT, require_libvirt
+from tests.xml.oracle_support import oracle_json
 from virtcore.errors import VirtError
 from virtcore.xml.nodedev import NodeDevice
 
@@ -64,17 +63,7 @@ MUTANTS = [m for i, name in enumerate(CASES) for m in mutants(
 
 def oracle(*args: str, stdin: str | None = None) -> Any:
     """Run the node device oracle under the system interpreter; decode its JSON answer."""
-    require_libvirt()
-    result = subprocess.run(
-        [LIBVIRT_PYTHON, str(ORACLE), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=SAFETY_TIMEOUT,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return oracle_json(ORACLE, *args, stdin=stdin)
 
 
 def virtcore_outcome(text: str) -> Outcome:

@@ -16,25 +16,14 @@ Without python3-libvirt, libvirtd or root these tests fail, unless
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.xml.test_network_differential import (
-    ALLOW_ENV,
-    LIBVIRT_PYTHON,
-    SAFETY_TIMEOUT,
-    Outcome,
-    masked,
-    mutants,
-    outcome_of,
-    require_libvirt,
-)
+from tests.xml.oracle_support import oracle_json, require_libvirt, require_private_nwfilter_daemon
+from tests.xml.test_network_differential import Outcome, masked, mutants, outcome_of
 from virtcore.xml.nwfilter import Filter
 
 DATA = Path(__file__).parent.parent / "data" / "xml" / "nwfilter"
@@ -45,34 +34,11 @@ MUTANTS = [m for i, name in enumerate(CASES) for m in mutants(
     (DATA / f"{name}.input.xml").read_text(), 8, i)]  # fmt: skip
 
 
-def _require_daemon() -> None:
-    missing = None
-    if not (shutil.which("libvirtd") or Path("/usr/sbin/libvirtd").exists()):
-        missing = "libvirtd is not available"
-    elif os.geteuid() != 0:
-        missing = "the nwfilter oracle needs root"
-    elif shutil.which("unshare") is None:
-        missing = "unshare is not available"
-    if missing is not None:
-        if os.environ.get(ALLOW_ENV) == "1":
-            pytest.skip(f"{missing} and {ALLOW_ENV}=1")
-        pytest.fail(f"{missing} (set {ALLOW_ENV}=1 to skip)")
-
-
 def nwfilter_oracle(*args: str, stdin: str | None = None) -> Any:
     """Run the nwfilter oracle under the system interpreter; decode its JSON answer."""
     require_libvirt()
-    _require_daemon()
-    result = subprocess.run(
-        [LIBVIRT_PYTHON, str(ORACLE), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=SAFETY_TIMEOUT,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    require_private_nwfilter_daemon()
+    return oracle_json(ORACLE, *args, stdin=stdin)
 
 
 def describe(text: str) -> str:

@@ -17,10 +17,7 @@ Without python3-libvirt or libvirtd these tests fail, unless
 from __future__ import annotations
 
 import json
-import os
 import random
-import shutil
-import subprocess
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -29,16 +26,8 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from tests.xml.test_network_differential import (
-    ALLOW_ENV,
-    LIBVIRT_PYTHON,
-    SAFETY_TIMEOUT,
-    Outcome,
-    masked,
-    mutants,
-    outcome_of,
-    require_libvirt,
-)
+from tests.xml.oracle_support import oracle_json, require_libvirt, require_libvirtd
+from tests.xml.test_network_differential import Outcome, masked, mutants, outcome_of
 from virtcore.xml.secret import Secret
 
 DATA = Path(__file__).parent.parent / "data" / "xml" / "secret"
@@ -75,20 +64,8 @@ MUTANTS = _all_mutants()
 def secret_oracle(*args: str, stdin: str | None = None) -> Any:
     """Run the secret oracle under the system interpreter; decode its JSON answer."""
     require_libvirt()
-    if not (shutil.which("libvirtd") or Path("/usr/sbin/libvirtd").exists()):
-        if os.environ.get(ALLOW_ENV) == "1":
-            pytest.skip(f"libvirtd is not available and {ALLOW_ENV}=1")
-        pytest.fail(f"libvirtd is not available (set {ALLOW_ENV}=1 to skip)")
-    result = subprocess.run(
-        [LIBVIRT_PYTHON, str(ORACLE), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=SAFETY_TIMEOUT,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    require_libvirtd()
+    return oracle_json(ORACLE, *args, stdin=stdin)
 
 
 def describe(text: str) -> str:

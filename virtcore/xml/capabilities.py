@@ -38,7 +38,7 @@ from virtcore.errors import VirtError
 from virtcore.xml.builder import XMLChild, XMLChildList, XMLNode
 from virtcore.xml.capabilities_guest import GUEST_FEATURES, Guest
 from virtcore.xml.capabilities_host import PM_TARGETS, Host
-from virtcore.xml.format import FormatRules, format_xml
+from virtcore.xml.format import CAPABILITIES_RULES, format_xml
 from virtcore.xml.network_addr import format_uuid, parse_uuid
 
 __all__ = [
@@ -50,11 +50,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-CAPS_RULES = FormatRules(
-    spaced=frozenset({"capabilities"}),
-    paired=frozenset({"secmodel/doi"}),
-    open_empty=frozenset({"topology/cells"}),
-)
+CAPS_RULES = CAPABILITIES_RULES
 """Blank lines between sections, ``<doi></doi>``, ``<cells num='0'>`` written open."""
 
 _CACHE_MONITOR = ("@level", "@reuseThreshold", "@maxMonitors", "feature")

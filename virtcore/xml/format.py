@@ -47,6 +47,7 @@ __all__ = [
     "CAPABILITIES_RULES",
     "DOMAIN_RULES",
     "METADATA_RULES",
+    "NETWORK_RULES",
     "POOL_RULES",
     "RULES_FOR_ROOT",
     "FormatRules",
@@ -106,13 +107,22 @@ class FormatRules:
 
 
 METADATA_RULES = FormatRules(native=frozenset({"metadata"}))
-"""Documents whose ``<metadata>`` is an opaque copy (networks, snapshots, ...)."""
+"""Documents whose ``<metadata>`` is an opaque copy (snapshots, ...)."""
 DOMAIN_RULES = FormatRules(native=frozenset({"metadata"}), open_empty=frozenset({"domain/devices"}))
 """Domain documents (also inside snapshots and checkpoints)."""
-CAPABILITIES_RULES = FormatRules(
-    spaced=frozenset({"capabilities"}), paired=frozenset({"secmodel/doi"})
+NETWORK_RULES = FormatRules(
+    native=frozenset({"metadata"}),
+    open_empty=frozenset({"network/ip", "network/portgroup", "bandwidth"}),
 )
-"""The host capabilities document."""
+"""Network documents: libvirt 9.0 writes ``<ip>``, ``<portgroup>`` and ``<bandwidth>``
+open even when empty."""
+CAPABILITIES_RULES = FormatRules(
+    spaced=frozenset({"capabilities"}),
+    paired=frozenset({"secmodel/doi"}),
+    open_empty=frozenset({"topology/cells"}),
+)
+"""The host capabilities document: blank lines between sections, ``<doi></doi>``,
+``<cells num='0'>`` written open."""
 POOL_RULES = FormatRules(open_empty=frozenset({"pool/source"}))
 """Storage pool documents."""
 
@@ -120,7 +130,7 @@ RULES_FOR_ROOT: dict[str, FormatRules] = {
     "domain": DOMAIN_RULES,
     "domainsnapshot": DOMAIN_RULES,
     "domaincheckpoint": DOMAIN_RULES,
-    "network": METADATA_RULES,
+    "network": NETWORK_RULES,
     "pool": POOL_RULES,
     "capabilities": CAPABILITIES_RULES,
 }

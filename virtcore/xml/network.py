@@ -56,7 +56,7 @@ from virtcore.xml.builder import (
     XMLNode,
     XMLProperty,
 )
-from virtcore.xml.format import FormatRules, format_xml
+from virtcore.xml.format import NETWORK_RULES, FormatRules, format_xml
 from virtcore.xml.network_addr import (
     error,
     format_ip,
@@ -98,12 +98,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-NETWORK_RULES = FormatRules(
-    native=frozenset({"metadata"}),
-    open_empty=frozenset({"network/ip", "network/portgroup", "bandwidth"}),
-)
-"""libvirt 9.0 writes ``<ip>``, ``<portgroup>`` and ``<bandwidth>`` open even when empty."""
 
 _NET = ErrorDomain.NETWORK
 _MAC_TABLE_MANAGERS = ("default", "kernel", "libvirt")

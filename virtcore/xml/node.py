@@ -50,9 +50,13 @@ def register_namespace(prefix: str, uri: str) -> None:
     """Make *prefix* usable in the XPaths of every model (for new elements too)."""
     NAMESPACES[prefix] = uri
     _xpath_cache.clear()
+    _class_xpaths.clear()
 
 
 _xpath_cache: dict[tuple[str, tuple[tuple[str, str], ...]], etree.XPath] = {}
+# Per model class and expression: reading a property must not rebuild and sort the
+# namespace map each time (register_namespace empties it).
+_class_xpaths: dict[tuple[type, str], etree.XPath] = {}
 
 
 def _compiled(expr: str, namespaces: Mapping[str, str]) -> etree.XPath:
@@ -65,6 +69,8 @@ def _compiled(expr: str, namespaces: Mapping[str, str]) -> etree.XPath:
 
 def _string_value(node: Any) -> str:
     if isinstance(node, etree._Element):
+        if len(node) == 0:  # no child nodes at all: the string value is the text
+            return node.text or ""
         return str(node.xpath("string()"))
     return str(node)
 
@@ -198,7 +204,7 @@ class XMLNode:
         found = self._find()
         if found is None:
             return []
-        result = _compiled(expr, self._namespaces())(found)
+        result = self._xpath(expr)(found)
         return list(result) if isinstance(result, list) else [result]
 
     def __repr__(self) -> str:
@@ -210,6 +216,15 @@ class XMLNode:
     @classmethod
     def _namespaces(cls) -> dict[str, str]:
         return {**NAMESPACES, **cls.NSMAP}
+
+    @classmethod
+    def _xpath(cls, expr: str) -> etree.XPath:
+        """*expr* compiled with this model's prefixes, once per class."""
+        key = (cls, expr)
+        found = _class_xpaths.get(key)
+        if found is None:
+            found = _class_xpaths[key] = _compiled(expr, cls._namespaces())
+        return found
 
     @classmethod
     def _clark(cls, name: str) -> str:
@@ -271,7 +286,7 @@ class XMLNode:
             base = self._find()
             if base is None:
                 return None
-        result = _compiled(xpath, self._namespaces())(base)
+        result = self._xpath(xpath)(base)
         if isinstance(result, list):
             return result[0] if result else None
         return result
@@ -287,7 +302,7 @@ class XMLNode:
         current = self.element
         names: list[str] = []
         for step in steps:
-            found = _compiled("./" + step.text, self._namespaces())(current)
+            found = self._xpath("./" + step.text)(current)
             if isinstance(found, list) and found and isinstance(found[0], etree._Element):
                 current = found[0]
             else:
@@ -297,7 +312,7 @@ class XMLNode:
 
     def _create(self, parent: etree._Element, step: Step, path: tuple[str, ...]) -> etree._Element:
         if step.index is not None:
-            existing = _compiled("./" + step.name, self._namespaces())(parent)
+            existing = self._xpath("./" + step.name)(parent)
             if not isinstance(existing, list) or len(existing) != step.index - 1:
                 raise ValueError(f"{type(self).__name__}: cannot create {step.text!r}")
         element = etree.Element(self._clark(step.name), nsmap=self._scope_nsmap(parent, step))

@@ -27,6 +27,7 @@ not name keep their place; new unnamed ones go last.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ class Step:
     """The step as written, to evaluate it with lxml."""
 
 
+@functools.lru_cache(maxsize=4096)  # models ask for the same few paths again and again
 def parse_path(xpath: str) -> tuple[Step, ...] | None:
     """The steps of a buildable *xpath*, or None when it cannot be created.
 
@@ -115,7 +117,7 @@ def clark(name: str, namespaces: Mapping[str, str]) -> str:
 
 def insert_element(parent: etree._Element, child: etree._Element, order: Sequence[str]) -> None:
     """Insert *child* into *parent* at its canonical place (*order* in Clark notation)."""
-    rank = {name: i for i, name in enumerate(order) if not name.startswith("@")}
+    rank = _element_ranks(tuple(order))
     mine = rank.get(child.tag) if isinstance(child.tag, str) else None
     if mine is None:
         parent.append(child)
@@ -138,6 +140,11 @@ def insert_element(parent: etree._Element, child: etree._Element, order: Sequenc
         before.addprevious(child)
     else:
         parent.append(child)
+
+
+@functools.lru_cache(maxsize=1024)
+def _element_ranks(order: tuple[str, ...]) -> dict[str, int]:
+    return {name: i for i, name in enumerate(order) if not name.startswith("@")}
 
 
 def set_attribute(element: etree._Element, name: str, value: str, order: Sequence[str]) -> None:

@@ -171,7 +171,9 @@ def find_error(
         report_line = None
 
     # Its nesting limit (this parser runs in "huge" mode, with a far higher one).
-    if error is not None or (tree is not None and _TOO_DEEP(tree)):
+    # Every element takes a "<": a document with fewer cannot nest too deep.
+    deep_possible = data.count(b"<") >= MAX_DEPTH
+    if error is not None or (tree is not None and deep_possible and _TOO_DEEP(tree)):
         deep = _too_deep_offset(data, limit)
         if deep is not None:
             error = (deep, _DEPTH_MESSAGE)
@@ -421,6 +423,8 @@ def _first_undecodable(data: bytes) -> tuple[int, int, str] | None:
     U+FFFE, U+FFFF, above U+10FFFF) as "Char 0x... out of allowed range";
     anything else is "Input is not proper UTF-8".
     """
+    if data.isascii():  # the usual document: nothing to decode
+        return None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

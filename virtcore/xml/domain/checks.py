@@ -40,6 +40,7 @@ from lxml import etree
 from virtcore.enums.errors import ErrorNumber
 from virtcore.errors import VirtError
 from virtcore.xml import units
+from virtcore.xml.childindex import indexed_reading
 from virtcore.xml.domain.clock import ClockInfo, check_timers, read_clock
 from virtcore.xml.domain.common import (
     DOM,
@@ -287,6 +288,16 @@ def read_definition(
     *device_options* set fields of the devices' processing context
     (``mac_generator``, ``test_ifnames``).
     """
+    with indexed_reading():
+        return _read_definition(root, uuid_factory, inactive, device_options)
+
+
+def _read_definition(
+    root: etree._Element,
+    uuid_factory: UUIDFactory,
+    inactive: bool,
+    device_options: dict[str, Any] | None,
+) -> Definition:
     virt_type, ident, name, raw_uuid, genid, generated = _read_ids(root, uuid_factory, inactive)
     definition = Definition(virt_type, ident, name, raw_uuid, genid)
     definition.os = read_os_type(root)
@@ -333,6 +344,9 @@ def read_definition(
     return definition
 
 
+_CONTEXT_FIELDS = frozenset(f.name for f in dataclasses.fields(DomainDeviceContext))
+
+
 class _DeviceSteps:
     """The devices' processing (:mod:`virtcore.xml.domain.devices`), step by step."""
 
@@ -356,9 +370,11 @@ class _DeviceSteps:
 
     @staticmethod
     def _context(definition: Definition, updates: dict[str, Any]) -> DomainDeviceContext:
-        ctx = context_for(definition)
-        known = {f.name for f in dataclasses.fields(ctx)}
-        return dataclasses.replace(ctx, **{k: v for k, v in updates.items() if k in known})
+        ctx = context_for(definition)  # a new context: set the options in place
+        for name, value in updates.items():
+            if name in _CONTEXT_FIELDS:
+                setattr(ctx, name, value)
+        return ctx
 
     def post_parse(self) -> None:
         """The devices' post-parse (defaults, implicit controllers, addresses)."""
@@ -366,7 +382,9 @@ class _DeviceSteps:
 
     def validate(self, definition: Definition) -> None:
         """The devices' validation, with the domain's final memory size."""
-        self.ctx = dataclasses.replace(self.ctx, memory_kib=definition.memory.total)
+        # A copy, as the context of the earlier steps stays as it was.
+        self.ctx = copy.copy(self.ctx)
+        self.ctx.memory_kib = definition.memory.total
         validate_devices(self.defs, self.ctx)
 
 

@@ -24,6 +24,7 @@ configuration code does.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Collection, Iterable, Sequence
 from typing import Final
 
@@ -32,6 +33,7 @@ from lxml import etree
 from virtcore.enums.errors import ErrorDomain
 from virtcore.errors import ConfigUnsupportedError, InternalError, InvalidArgError, XMLError
 from virtcore.xml import units
+from virtcore.xml.childindex import all_at, all_children, first_at, first_child
 
 __all__ = [
     "BITMAP_LIMIT",
@@ -132,8 +134,8 @@ def child(element: etree._Element | None, tag: str) -> etree._Element | None:
     if element is None:
         return None
     if "/" in tag:
-        return next(element.iterfind(tag), None)
-    return next(element.iterchildren(tag), None)
+        return first_at(element, tag)
+    return first_child(element, tag)
 
 
 def children(element: etree._Element | None, tag: str) -> list[etree._Element]:
@@ -145,8 +147,8 @@ def children(element: etree._Element | None, tag: str) -> list[etree._Element]:
     if element is None:
         return []
     if "/" in tag:
-        return list(element.iterfind(tag))
-    return list(element.iterchildren(tag))
+        return all_at(element, tag)
+    return all_children(element, tag)
 
 
 def string_value(element: etree._Element) -> str:
@@ -381,12 +383,19 @@ def format_bitmap(bits: Iterable[int]) -> str:
 # -- UUIDs -----------------------------------------------------------------------------
 
 
+_CANONICAL_UUID = re.compile(
+    "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+
+
 def parse_uuid(text: str) -> bytes | None:
     """The 16 bytes of a UUID read like ``virUUIDParse``, or None when malformed.
 
     Leading and trailing blanks are allowed, as are dashes and blanks between
     byte pairs; upper- and lower-case hex digits are accepted.
     """
+    if _CANONICAL_UUID.fullmatch(text) is not None:  # the usual spelling, read at once
+        return bytes.fromhex(text.replace("-", ""))
     pos = 0
     length = len(text)
     while pos < length and text[pos] in _SPACES:

@@ -34,6 +34,7 @@ from virtcore.xml.domain.common import (
     attr_switch,
     attr_uint,
     child,
+    children,
     on_off,
     string_value,
     sub,
@@ -193,7 +194,9 @@ def read_features(root: etree._Element) -> FeaturesInfo:
     if child(root, "features") is None:
         return info
     info.present = True
-    for node in root.iterfind("features/*"):
+    # What iterfind("features/*") yields: every element below every <features>.
+    nodes = [node for features in children(root, "features") for node in features.iterchildren("*")]
+    for node in nodes:
         name = etree.QName(node).localname
         if name not in FEATURES or node.tag != name:
             raise unsupported(f"unexpected feature '{name}'")
@@ -284,6 +287,8 @@ def _read_one(name: str, node: etree._Element, info: FeaturesInfo) -> None:
 
 def _read_capabilities(root: etree._Element, info: FeaturesInfo) -> None:
     """The process capabilities of an LXC guest (read after the other features)."""
+    if "capabilities" not in info.values:
+        return  # no <capabilities> among the features read
     for cap in root.iterfind("features/capabilities/*"):
         if cap.tag not in CAPABILITIES:
             raise unsupported(f"unexpected capability feature '{cap.tag}'")

@@ -18,6 +18,11 @@ here libvirt 9.0's ``MIGRATABLE`` output is the same as its plain output.
 ``<devices>`` is written by the devices model
 (:mod:`virtcore.xml.domain.devices`), or by a ``devices_formatter`` given
 by the caller.
+
+The text is what :func:`~virtcore.xml.format.format_xml` would produce; to
+get it cheaply the output tree usually goes through libxml2's serializer
+(its double quotes turned into libvirt's single ones), and only trees whose
+content the two serializers escape differently take the slower writers.
 """
 
 from __future__ import annotations
@@ -143,7 +148,9 @@ def format_definition(
 ) -> str:
     """The text ``virDomainGetXMLDesc(flags)`` returns for *definition*."""
     element = build_element(definition, flags, devices_formatter=devices_formatter)
-    fast = _Writer(RULES).document(element)
+    fast = _SERIALIZER.serialized(element)
+    if fast is None:
+        fast = _Writer(RULES).document(element)
     return fast if fast is not None else format_xml(element, rules=RULES)
 
 
@@ -162,6 +169,58 @@ class _Writer:
         self.special = {path[-1] for path in self.open_empty + self.paired}
         self.native = {entry.split("/")[-1] for entry in rules.native}
         self.out: list[str] = []
+
+    def serialized(self, root: etree._Element) -> str | None:
+        """The text of *root* through libxml2's serializer, or None when that cannot tell.
+
+        libxml2's indented output has libvirt's shape except for the quotes
+        and a few escapes, and it is far cheaper than walking the tree here.
+        The empty elements libvirt writes open or paired get, for the time
+        of the call, the text that makes libxml2 write them so. Whatever
+        could make the two differ - mixed content, namespaces, comments,
+        native subtrees, apostrophes, quotes in text, characters libxml2
+        writes as references, deep nesting - sends the tree to
+        :meth:`document` instead.
+        """
+        if (self.native and next(root.iter(*self.native), None) is not None) or _MIXED_OR_DEEP(
+            root
+        ):
+            return None
+        changed: list[tuple[etree._Element, str | None]] = []
+        paired = 0
+        try:
+            for element in root.iter(*self.special):
+                if len(element):
+                    continue
+                path = [str(element.tag)]
+                path.extend(str(parent.tag) for parent in element.iterancestors())
+                path.reverse()
+                text = element.text
+                if self._matches(self.open_empty, path):
+                    if not (text or "").strip():
+                        changed.append((element, text))
+                        element.text = "\n" + "  " * (len(path) - 1)
+                elif not text and self._matches(self.paired, path):
+                    changed.append((element, text))
+                    element.text = ""
+                    paired += 1
+            out = etree.tostring(root, pretty_print=True, encoding=str, with_tail=False)
+        finally:
+            for element, text in changed:
+                element.text = text
+        attributes = _ATTRIBUTES(root)
+        if (
+            not isinstance(attributes, float)
+            or "'" in out
+            or "xmlns" in out
+            or "<!--" in out
+            or "<?" in out
+            or _REFERENCE.search(out) is not None
+            or out.count('"') != 2 * int(attributes)
+            or out.count("></") != paired
+        ):
+            return None
+        return out.replace('"', "'")
 
     def document(self, root: etree._Element) -> str | None:
         """The text of *root*, or None when the general formatter is needed."""
@@ -218,6 +277,16 @@ class _Writer:
         out.append(f"{indent}</{tag}>")
 
 
+_SERIALIZER = _Writer(RULES)
+"""Serializes through libxml2 (:meth:`_Writer.serialized` keeps no state)."""
+
+# libxml2 writes text beside child elements (and tails) as they are, unindented.
+_MIXED_OR_DEEP = etree.XPath(
+    "boolean(descendant-or-self::*[*]/text()) or boolean(./" + "*/" * 24 + "*)"
+)
+_ATTRIBUTES = etree.XPath("count(descendant-or-self::*/@*)")
+# Anything but the three entities both writers use: &quot;, &apos;, &#10; ...
+_REFERENCE = re.compile("&(?!amp;|lt;|gt;)")
 _PLAIN = re.compile("[&<>\"'\x01-\x08\x0b\x0c\x0e-\x1f]")
 
 

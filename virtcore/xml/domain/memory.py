@@ -199,8 +199,9 @@ def read_memory(root: etree._Element) -> MemoryInfo:
             raise xml_error("Failed to parse memory slot count") from None
     info.current = _size(child(root, "currentMemory"), "./currentMemory[1]", capped=True)
     _read_backing(root, info)
+    tuned = child(root, "memtune") is not None
     for tag in ("hard_limit", "soft_limit", "min_guarantee", "swap_hard_limit"):
-        value = _limit(root, tag)
+        value = _limit(root, tag) if tuned else MEMORY_UNLIMITED
         setattr(info, tag, 0 if tag == "min_guarantee" and value == MEMORY_UNLIMITED else value)
     return info
 

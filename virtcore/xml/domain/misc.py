@@ -22,6 +22,7 @@ from virtcore.enums.errors import ErrorDomain
 from virtcore.errors import InternalError, XMLDetailError, XMLError
 from virtcore.xml import units
 from virtcore.xml.builder import YESNO, XMLChildList, XMLNode, XMLProperty
+from virtcore.xml.childindex import first_child
 from virtcore.xml.domain.common import (
     DOM,
     attr_bool,
@@ -498,15 +499,20 @@ def _test_error(detail: str) -> XMLError:
     return XMLError(detail, domain=ErrorDomain.TEST)
 
 
+_TRANSIENT = f"{{{TEST_NS}}}transient"
+_MANAGED_SAVE = f"{{{TEST_NS}}}hasmanagedsave"
+_RUNSTATE = f"{{{TEST_NS}}}runstate"
+
+
 def read_test_namespace(root: etree._Element) -> TestNamespace:
     """``testDomainDefNamespaceParse``: the elements of libvirt's test driver namespace.
 
     They are read, checked and never written back, as libvirt does.
     """
     data = TestNamespace()
-    data.transient = root.find(f"{{{TEST_NS}}}transient") is not None
-    data.has_managed_save = root.find(f"{{{TEST_NS}}}hasmanagedsave") is not None
-    runstate = root.find(f"{{{TEST_NS}}}runstate")
+    data.transient = first_child(root, _TRANSIENT) is not None
+    data.has_managed_save = first_child(root, _MANAGED_SAVE) is not None
+    runstate = first_child(root, _RUNSTATE)
     text = string_value(runstate) if runstate is not None else ""
     if text:
         try:

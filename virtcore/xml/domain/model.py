@@ -46,6 +46,7 @@ from virtcore.xml.domain.clock import Clock
 from virtcore.xml.domain.common import format_uuid
 from virtcore.xml.domain.cpu import CPU
 from virtcore.xml.domain.devices import Devices
+from virtcore.xml.domain.devices.interface import Interface
 from virtcore.xml.domain.features import Features
 from virtcore.xml.domain.formatter import RULES, DevicesFormatter, format_definition
 from virtcore.xml.domain.memory import (
@@ -80,6 +81,15 @@ TOP_ORDER = (
     "seclabel", "keywrap", "launchSecurity",
 )  # fmt: skip
 """The order libvirt writes the children of ``<domain>`` in."""
+
+
+def _macs_missing(root: etree._Element) -> bool:
+    """Whether an interface lacks ``<mac address=...>`` (a quick look before the model's)."""
+    for devices in root.iterchildren("devices"):
+        for interface in devices.iterchildren("interface"):
+            if not any(mac.get("address") is not None for mac in interface.iterchildren("mac")):
+                return True
+    return False
 
 
 class Domain(XMLNode):
@@ -179,7 +189,7 @@ class Domain(XMLNode):
         ``id`` attribute is dropped, as libvirt ignores it.
         """
         domain = cls.from_xml(text, validate_schema=validate_schema)
-        if domain.devices.exists:
+        if _macs_missing(domain.element):
             if mac_generator is not None:
                 domain.devices.assign_macs(mac_generator)
             else:
@@ -194,7 +204,7 @@ class Domain(XMLNode):
             domain.uuid = format_uuid(definition.uuid)
         if definition.genid is not None and not domain.genid:
             domain.genid = format_uuid(definition.genid)
-        if inactive:
+        if inactive and domain.element.get("id") is not None:
             del domain.id
         if test_ifnames:
             domain._store_ifnames(definition)
@@ -219,9 +229,15 @@ class Domain(XMLNode):
         if definition.devices_def is None:
             return
         parsed = definition.devices_def.interfaces
-        for view, net in zip(self.devices.interfaces, parsed, strict=False):
-            if net.ifname and view.target_dev is None:
-                view.target_dev = net.ifname
+        if not parsed:
+            return
+        devices = next(self.element.iterchildren("devices"), None)
+        if devices is None:
+            return
+        # The elements of Devices.interfaces, looked at directly; a view only to write.
+        for node, net in zip(devices.iterchildren("interface"), parsed, strict=False):
+            if net.ifname and all(t.get("dev") is None for t in node.iterchildren("target")):
+                Interface(node).target_dev = net.ifname
 
     def definition(self, *, uuid_factory: UUIDFactory = new_uuid) -> Definition:
         """The checked definition libvirt would hold for this document."""

@@ -11,7 +11,8 @@ defining a filter instantiates nothing. The script talks to it through
 also exits on its own after two idle minutes should this script die.
 
 Every document is defined with ``virNWFilterDefineXML``, described with
-``virNWFilterGetXMLDesc`` and undefined again.
+``virNWFilterGetXMLDesc`` and undefined again (the modes and the daemon's
+teardown are those of ../private_daemon.py).
 
 ``dump DIR``
     Describe every ``DIR/<name>.input.xml``; print a JSON object name -> XML.
@@ -24,19 +25,17 @@ Every document is defined with ``virNWFilterDefineXML``, described with
 """
 
 import glob
-import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import libvirt
 
-LIBVIRTD = shutil.which("libvirtd") or "/usr/sbin/libvirtd"
-STARTUP_LIMIT = 30.0
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import private_daemon  # found through the path set just above
+
 _NAMESPACE_SCRIPT = (
     'mount --bind "$1/etc" /etc/libvirt && mount --bind "$1/run" /run && '
     'mount --bind "$1/var" /var && exec env LIBVIRT_DRIVER_DIR="$1/drivers" '
@@ -73,7 +72,7 @@ def start_daemon(workdir):
             _NAMESPACE_SCRIPT,
             "sh",
             str(root),
-            LIBVIRTD,
+            private_daemon.LIBVIRTD,
         ],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -81,77 +80,20 @@ def start_daemon(workdir):
         cwd=workdir,
     )
     sock = root / "run" / "libvirt" / "libvirt-sock"
-    deadline = time.monotonic() + STARTUP_LIMIT
-    while True:
-        if sock.exists():
-            try:
-                return proc, libvirt.open(f"nwfilter:///system?socket={sock}")
-            except libvirt.libvirtError:
-                pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise SystemExit("the private libvirtd did not start")
-        time.sleep(0.1)
-
-
-def outcome(conn, text):
-    try:
-        obj = conn.nwfilterDefineXML(text)
-    except libvirt.libvirtError as exc:
-        return {
-            "ok": False,
-            "code": exc.get_error_code(),
-            "domain": exc.get_error_domain(),
-            "message": exc.get_error_message(),
-        }
-    try:
-        return {"ok": True, "xml": obj.XMLDesc(0)}
-    finally:
-        obj.undefine()
-
-
-def dump(conn, directory):
-    results = {}
-    for source in sorted(directory.glob("*.input.xml")):
-        name = source.name[: -len(".input.xml")]
-        result = outcome(conn, source.read_text())
-        if not result["ok"]:
-            raise SystemExit(f"{name}: {result['message']}")
-        results[name] = result["xml"]
-    return results
+    conn = private_daemon.connect_when_ready(
+        proc, sock, f"nwfilter:///system?socket={sock}", "the private libvirtd"
+    )
+    return proc, conn
 
 
 def main(argv):
     libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
-    workdir = tempfile.mkdtemp(prefix="virtcore-nwfilter-oracle-")
-    proc = None
-    try:
-        proc, conn = start_daemon(workdir)
-        try:
-            if argv[1] in ("dump", "record"):
-                directory = Path(argv[2])
-                results = dump(conn, directory)
-                if argv[1] == "record":
-                    for name, text in results.items():
-                        (directory / f"{name}.xml").write_text(text)
-                else:
-                    json.dump(results, sys.stdout, indent=1, sort_keys=True)
-            elif argv[1] == "run":
-                cases = json.load(sys.stdin)
-                json.dump([outcome(conn, c["xml"]) for c in cases], sys.stdout)
-            else:
-                raise SystemExit(f"unknown mode {argv[1]!r}")
-        finally:
-            conn.close()
-    finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=STARTUP_LIMIT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
+    private_daemon.main(
+        argv,
+        start_daemon=start_daemon,
+        define=lambda conn, text: conn.nwfilterDefineXML(text),
+        prefix="virtcore-nwfilter-oracle-",
+    )
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ directories in a temporary directory, talks to it through
 also exits on its own after two idle minutes should this script die.
 
 Every document is defined with ``virSecretDefineXML``, described with
-``virSecretGetXMLDesc`` and undefined again.
+``virSecretGetXMLDesc`` and undefined again (the modes and the daemon's
+teardown are those of ../private_daemon.py).
 
 ``dump DIR``
     Describe every ``DIR/<name>.input.xml``; print a JSON object name -> XML.
@@ -21,26 +22,22 @@ Every document is defined with ``virSecretDefineXML``, described with
 """
 
 import ctypes
-import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-import libvirt
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-LIBVIRTD = shutil.which("libvirtd") or "/usr/sbin/libvirtd"
-STARTUP_LIMIT = 30.0
+import private_daemon  # found through the path set just above
+
 _ERROR_FUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 # libvirt prints every error to stderr unless told otherwise.
 _QUIET = _ERROR_FUNC(lambda _ctx, _err: None)
 
 
 def start_daemon(workdir):
-    """A session libvirtd whose state lives under *workdir*; returns (process, socket)."""
+    """A session libvirtd whose state lives under *workdir*; returns (process, connection)."""
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": workdir}
     for name in ("RUNTIME", "CONFIG", "CACHE", "DATA", "STATE"):
         path = Path(workdir) / name.lower()
@@ -49,7 +46,7 @@ def start_daemon(workdir):
         env[f"XDG_{name}_{'DIR' if name == 'RUNTIME' else 'HOME'}"] = str(path)
     user = "nobody" if os.geteuid() == 0 else None
     proc = subprocess.Popen(
-        [LIBVIRTD, "--timeout", "120"],
+        [private_daemon.LIBVIRTD, "--timeout", "120"],
         env=env,
         user=user,
         stdin=subprocess.DEVNULL,
@@ -58,80 +55,22 @@ def start_daemon(workdir):
         cwd=workdir,
     )
     sock = Path(env["XDG_RUNTIME_DIR"]) / "libvirt" / "libvirt-sock"
-    deadline = time.monotonic() + STARTUP_LIMIT
-    while True:
-        if sock.exists():
-            try:
-                conn = libvirt.open(f"secret:///session?socket={sock}")
-            except libvirt.libvirtError:
-                conn = None
-            if conn is not None:
-                return proc, conn
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise SystemExit("the session libvirtd did not start")
-        time.sleep(0.1)
-
-
-def outcome(conn, text):
-    try:
-        obj = conn.secretDefineXML(text, 0)
-    except libvirt.libvirtError as exc:
-        return {
-            "ok": False,
-            "code": exc.get_error_code(),
-            "domain": exc.get_error_domain(),
-            "message": exc.get_error_message(),
-        }
-    try:
-        return {"ok": True, "xml": obj.XMLDesc(0)}
-    finally:
-        obj.undefine()
-
-
-def dump(conn, directory):
-    results = {}
-    for source in sorted(directory.glob("*.input.xml")):
-        name = source.name[: -len(".input.xml")]
-        result = outcome(conn, source.read_text())
-        if not result["ok"]:
-            raise SystemExit(f"{name}: {result['message']}")
-        results[name] = result["xml"]
-    return results
+    conn = private_daemon.connect_when_ready(
+        proc, sock, f"secret:///session?socket={sock}", "the session libvirtd"
+    )
+    return proc, conn
 
 
 def main(argv):
     ctypes.CDLL("libvirt.so.0").virSetErrorFunc(None, _QUIET)
-    workdir = tempfile.mkdtemp(prefix="virtcore-secret-oracle-")
-    os.chmod(workdir, 0o777)
-    proc = None
-    try:
-        proc, conn = start_daemon(workdir)
-        try:
-            if argv[1] in ("dump", "record"):
-                directory = Path(argv[2])
-                results = dump(conn, directory)
-                if argv[1] == "record":
-                    for name, text in results.items():
-                        (directory / f"{name}.xml").write_text(text)
-                else:
-                    json.dump(results, sys.stdout, indent=1, sort_keys=True)
-            elif argv[1] == "run":
-                cases = json.load(sys.stdin)
-                json.dump([outcome(conn, c["xml"]) for c in cases], sys.stdout)
-            else:
-                raise SystemExit(f"unknown mode {argv[1]!r}")
-        finally:
-            conn.close()
-    finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=STARTUP_LIMIT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
+    private_daemon.main(
+        argv,
+        start_daemon=start_daemon,
+        define=lambda conn, text: conn.secretDefineXML(text, 0),
+        prefix="virtcore-secret-oracle-",
+        # The daemon runs as nobody: it must reach its directories.
+        prepare=lambda workdir: os.chmod(workdir, 0o777),
+    )
 
 
 if __name__ == "__main__":

@@ -244,7 +244,6 @@ def context_for(definition: Any) -> DomainDeviceContext:
     memory, NUMA cells, the I/O APIC driver - and keeps the test-driver
     defaults for the rest.
     """
-    ctx = DomainDeviceContext()
     os_info = getattr(definition, "os", None)
     updates: dict[str, Any] = {}
     if isinstance(getattr(definition, "virt_type", None), str):
@@ -263,7 +262,7 @@ def context_for(definition: Any) -> DomainDeviceContext:
     ioapic = getattr(getattr(definition, "features", None), "ioapic_driver", None)
     if isinstance(ioapic, str):
         updates["ioapic_driver"] = ioapic
-    return dataclasses.replace(ctx, **updates)
+    return DomainDeviceContext(**updates)
 
 
 def context_from_element(root: etree._Element) -> DomainDeviceContext:

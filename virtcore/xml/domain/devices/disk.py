@@ -312,7 +312,8 @@ class DiskDef(DeviceDef):
             ("name", self.driver_name),
             ("type", self.src.format),
         ]
-        attrs += [(name, self.driver.get(name)) for name in _DRIVER_ATTR_ORDER]
+        if self.driver:
+            attrs += [(name, self.driver.get(name)) for name in _DRIVER_ATTR_ORDER]
         attrs += virtio_attrs(self.virtio)
         kids: list[etree._Element | None] = []
         if self.metadata_cache is not None:
@@ -332,6 +333,8 @@ class DiskDef(DeviceDef):
         ]
 
     def _iotune_element(self) -> etree._Element | None:
+        if not self.iotune and self.group_name is None:
+            return None
         kids = []
         for name in IOTUNE_FIELDS:
             value = self.iotune.get(name)
@@ -525,6 +528,33 @@ class Disk(DeviceModel):
 def _parse_driver(driver: etree._Element, disk: DiskDef) -> None:
     """``virDomainDiskDefDriverParseXML`` and ``virDomainDiskDefDriverSourceParseXML``."""
     disk.driver_name = prop(driver, "name")
+    if len(driver) or not _PLAIN_DRIVER.issuperset(driver.keys()):
+        _parse_driver_options(driver, disk)
+    fmt = prop(driver, "type")
+    if fmt is not None:
+        if fmt == "aio":
+            disk.src.format = "raw"
+        elif fmt not in STORAGE_FORMATS[1:]:
+            fail(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown driver format value '{fmt}'")
+        else:
+            disk.src.format = fmt
+    metadata = child(driver, "metadata_cache")
+    size = child(metadata, "max_size") if metadata is not None else None
+    if size is not None:
+        disk.metadata_cache = parse_scaled(
+            text_of(size),
+            prop(size, "unit"),
+            where="./metadata_cache/max_size",
+            scale=1,
+            limit=ULLONG_MAX,
+        )
+
+
+_PLAIN_DRIVER = frozenset({"name", "type"})
+"""The usual ``<driver name= type=>``: none of the options below to read."""
+
+
+def _parse_driver_options(driver: etree._Element, disk: DiskDef) -> None:
     cache = prop_enum(driver, "cache", CACHE_MODES)
     if cache is not None and cache != "default":
         disk.driver["cache"] = cache
@@ -546,24 +576,6 @@ def _parse_driver(driver: etree._Element, disk: DiskDef) -> None:
         number = prop_uint(driver, name, nonzero=name == "iothread")
         if number:
             disk.driver[name] = str(number)
-    fmt = prop(driver, "type")
-    if fmt is not None:
-        if fmt == "aio":
-            disk.src.format = "raw"
-        elif fmt not in STORAGE_FORMATS[1:]:
-            fail(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown driver format value '{fmt}'")
-        else:
-            disk.src.format = fmt
-    metadata = child(driver, "metadata_cache")
-    size = child(metadata, "max_size") if metadata is not None else None
-    if size is not None:
-        disk.metadata_cache = parse_scaled(
-            text_of(size),
-            prop(size, "unit"),
-            where="./metadata_cache/max_size",
-            scale=1,
-            limit=ULLONG_MAX,
-        )
 
 
 def _parse_geometry(node: etree._Element, disk: DiskDef) -> None:

@@ -161,13 +161,13 @@ class DevicesDef:
     def _output(self, tag: str) -> list[DeviceDef]:
         chardevs = self.chardevs
         if chardevs is not None and tag in _CHARDEVS:
-            found: dict[str, list[ChrDef]] = {
-                "serial": chardevs.serials,
-                "parallel": chardevs.parallels,
-                "console": chardevs.consoles_to_format(),
-                "channel": chardevs.channels,
-            }
-            return list(found[tag])
+            if tag == "console":
+                return list(chardevs.consoles_to_format())
+            if tag == "serial":
+                return list(chardevs.serials)
+            if tag == "parallel":
+                return list(chardevs.parallels)
+            return list(chardevs.channels)
         return self.by_tag[tag]
 
     def to_element(self, flags: int = 0) -> etree._Element:
@@ -175,6 +175,8 @@ class DevicesDef:
         out = element("devices")
         if self.emulator is not None:
             out.append(element("emulator", text=self.emulator))
+        if not any(self.by_tag.values()) and (self.chardevs is None or not self.chardevs.all()):
+            return out
         for tag in FORMAT_ORDER:
             for device in self._output(tag):
                 if device.hidden(flags):
@@ -200,6 +202,9 @@ def parse_devices(node: etree._Element, ctx: DeviceContext) -> DevicesDef:
     """Parse every device of ``<devices>`` *node* in libvirt's parse order."""
     defs = DevicesDef(emulator=text_of(_first(node, "emulator")))
     nodes = _nodes(node)
+    if not nodes.keys() - {"emulator"}:
+        ctx.usb_disabled = False  # as after parsing no controller
+        return defs
     for tag in PARSE_ORDER:
         items = nodes.get(tag, [])
         single = SINGLE.get(tag)
@@ -291,6 +296,10 @@ def _first(node: etree._Element, tag: str) -> etree._Element | None:
 
 def post_parse_devices(defs: DevicesDef, ctx: DeviceContext) -> None:
     """libvirt's post-parse of the devices (``virDomainDefPostParse``)."""
+    if not any(defs.by_tag.values()):
+        # Nothing to fill in, number, address or add controllers for.
+        defs.chardevs = _resolve_chardevs(defs, ctx)
+        return
     controllers = defs.controllers
     assign_indexes(controllers)
     disks = defs.disks
@@ -429,6 +438,8 @@ def _implicit_scsi_for_hostdevs(
 
 def validate_devices(defs: DevicesDef, ctx: DeviceContext) -> None:
     """libvirt's validation of the devices (``virDomainDefValidate``)."""
+    if not any(defs.by_tag.values()):
+        return  # no device, and none added without graphics: nothing to check
     graphics = bool(defs.by_tag["graphics"])
     for tag in _ITERATION:
         if tag == "video":

@@ -42,6 +42,7 @@ from virtcore.enums.errors import ErrorDomain, ErrorNumber
 from virtcore.errors import VirtError
 from virtcore.xml import units
 from virtcore.xml.builder import XMLNode
+from virtcore.xml.childindex import all_children, first_child
 from virtcore.xml.format import FormatRules, format_xml
 
 __all__ = [
@@ -146,7 +147,7 @@ def prop_enum(
     nonzero: bool = False,
 ) -> str | None:
     """``virXMLPropEnum``: one of *values*; with *nonzero* the first one is refused too."""
-    value = prop(node, name)
+    value = node.get(name)
     if value is None:
         if required:
             _xml_fail(f"Missing required attribute '{name}' in element '{_name(node)}'")
@@ -189,21 +190,24 @@ def _prop_number(
     nonnegative: bool = False,
 ) -> int | None:
     reader, expected = kind
-    value = prop(node, name)
-    where = f"attribute '{name}' in element '{_name(node)}'"
+    value = node.get(name)
     if value is None:
         if required:
-            _xml_fail(f"Missing required {where}")
+            _xml_fail(f"Missing required {_where(node, name)}")
         return None
     try:
         number = reader(value, base)
     except ValueError:
-        _xml_fail(f"Invalid value for {where}: '{value}'. Expected {expected}")
+        _xml_fail(f"Invalid value for {_where(node, name)}: '{value}'. Expected {expected}")
     if nonnegative and number < 0:
-        _xml_fail(f"Invalid value for {where}: '{value}'. Expected non-negative value")
+        _xml_fail(f"Invalid value for {_where(node, name)}: '{value}'. Expected non-negative value")
     if nonzero and number == 0:
-        _xml_fail(f"Invalid value for {where}: Zero is not permitted")
+        _xml_fail(f"Invalid value for {_where(node, name)}: Zero is not permitted")
     return number
+
+
+def _where(node: etree._Element, name: str) -> str:
+    return f"attribute '{name}' in element '{_name(node)}'"
 
 
 def prop_int(
@@ -252,25 +256,12 @@ def text_of(node: etree._Element | None) -> str | None:
     return text or None
 
 
-def child(node: etree._Element, name: str) -> etree._Element | None:
-    """The first child element *name* (``virXPathNode("./name")``)."""
-    for item in node:
-        if isinstance(item.tag, str) and etree.QName(item).localname == name and not _ns(item):
-            return item
-    return None
-
-
-def children(node: etree._Element, name: str) -> list[etree._Element]:
-    """Every child element *name* (``virXPathNodeSet("./name")``)."""
-    return [
-        item
-        for item in node
-        if isinstance(item.tag, str) and etree.QName(item).localname == name and not _ns(item)
-    ]
-
-
-def _ns(node: etree._Element) -> str | None:
-    return etree.QName(node).namespace
+# The device readers ask for children hundreds of times per domain: no wrapper call.
+child = first_child
+"""The first child element *name* (``virXPathNode("./name")``); a plain name is in no
+namespace."""
+children = all_children
+"""Every child element *name* (``virXPathNodeSet("./name")``), in document order."""
 
 
 def parse_ui_wrapping(text: str) -> int:
@@ -357,7 +348,7 @@ def element(
     node = etree.Element(tag)
     for key, value in attrs:
         if value is not None:
-            node.set(key, str(value))
+            node.set(key, value if type(value) is str else str(value))
     for kid in kids:
         if kid is not None:
             node.append(kid)
@@ -372,8 +363,9 @@ def optional_element(
     kids: Iterable[etree._Element | None] = (),
 ) -> etree._Element | None:
     """``virXMLFormatElement``: the element, or None when it has neither attributes nor children."""
-    node = element(tag, attrs, kids)
-    return node if len(node.attrib) or len(node) else None
+    present = [(key, value) for key, value in attrs if value is not None]
+    inside = [kid for kid in kids if kid is not None]
+    return element(tag, present, inside) if present or inside else None
 
 
 def onoff(value: bool | None) -> str | None:
