@@ -24,6 +24,8 @@ from virtcore.connection import Connection
 from virtcore.drivers.test import driver as test_driver
 from virtcore.drivers.test.determinism import host_time_ns
 from virtcore.drivers.test.faults import injector
+from virtcore.drivers.test.hypervisor import TestHypervisorDriver
+from virtcore.drivers.test.intercept import InterceptedTable
 from virtcore.drivers.test.private import PrivateHost, create_host, lookup_host
 from virtcore.enums.domain import DomainShutoffReason, DomainState
 from virtcore.enums.errors import ErrorDomain, ErrorNumber
@@ -396,3 +398,43 @@ def test_config_extension_errors_fail_the_open(tmp_path: Path, reg: Registry, bo
     path = write_config(tmp_path, body)
     err = error_of(lambda: virtcore.open(f"test://{path}", registry=reg))
     assert (err.code, err.domain) == (ErrorNumber.XML_ERROR, ErrorDomain.TEST)
+
+
+# -- everything time-stamped follows the virtual clock ----------------------------------------
+
+CLOCK_START = 1_700_000_000.0
+
+
+def test_snapshots_are_stamped_with_the_virtual_time(host: PrivateHost, vm: Domain) -> None:
+    host.determinism.enable_clock(start=CLOCK_START)
+    snap = vm.snapshot_create_xml("<domainsnapshot><name>s1</name></domainsnapshot>")
+    assert f"<creationTime>{int(CLOCK_START)}</creationTime>" in snap.xml_desc()
+
+
+def test_checkpoints_are_stamped_with_the_virtual_time(host: PrivateHost, vm: Domain) -> None:
+    clock = host.determinism.enable_clock(start=CLOCK_START)
+    clock.advance(7)
+    chk = vm.checkpoint_create_xml("<domaincheckpoint><name>c1</name></domaincheckpoint>")
+    assert f"<creationTime>{int(CLOCK_START) + 7}</creationTime>" in chk.xml_desc()
+
+
+def test_vcpu_times_and_device_counters_follow_the_virtual_time(
+    host: PrivateHost, vm: Domain
+) -> None:
+    host.determinism.enable_clock(start=CLOCK_START)
+    first = (vm.vcpus()[0][0].cpu_time, vm.block_stats("vda"))
+    host.determinism.enable_clock(start=CLOCK_START)
+    assert (vm.vcpus()[0][0].cpu_time, vm.block_stats("vda")) == first
+
+
+def test_the_hypervisor_tables_own_domain_info_reads_the_virtual_time(
+    host: PrivateHost, vm: Domain, conn: Connection
+) -> None:
+    # Below the interception that adds per-domain CPU accounting, the table itself
+    # answers with the host's time, as libvirt's test driver answers with its clock.
+    host.determinism.enable_clock(start=CLOCK_START)
+    intercepted = conn.tables.hypervisor
+    assert isinstance(intercepted, InterceptedTable)
+    table = intercepted.target
+    assert isinstance(table, TestHypervisorDriver)
+    assert table.domain_get_info(conn, vm)[4] == int(CLOCK_START) * 1_000_000_000

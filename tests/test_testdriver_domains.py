@@ -468,6 +468,29 @@ def test_screenshot_streams_a_png_image(conn: Connection, test_dom: Domain) -> N
     assert len(zlib.decompress(data[idat + 4 : idat + 4 + length])) == (width + 1) * height
 
 
+def test_a_finished_screenshot_stream_is_closed(conn: Connection, test_dom: Domain) -> None:
+    stream = conn.new_stream()
+    test_dom.screenshot(stream)
+    stream.recv(16)
+    stream.finish()
+    err = error_of(stream.recv, 16)
+    assert isinstance(err, InternalError)
+    assert (err.domain, err.message) == (ErrorDomain.STREAMS, "internal error: stream is not open")
+    stream.finish()  # finishing or aborting a closed stream is harmless, as in libvirt
+    stream.abort()
+
+
+def test_a_screenshot_stream_cannot_be_written(conn: Connection, test_dom: Domain) -> None:
+    stream = conn.new_stream()
+    test_dom.screenshot(stream)
+    err = error_of(stream.send, b"x")
+    assert (err.code, err.message) == (
+        ErrorNumber.SYSTEM_ERROR,
+        "cannot write to stream: Bad file descriptor",
+    )
+    stream.abort()
+
+
 def test_security_label_is_enforced_while_running(test_dom: Domain, ev: Domain) -> None:
     assert tuple(test_dom.security_label()) == ("libvirt-test", True)
     assert tuple(ev.security_label()) == ("", False)

@@ -233,6 +233,16 @@ def test_secrets_emit_lifecycle_and_value_events(conn: Connection) -> None:
     assert all(isinstance(e[0], Secret) and e[0].uuid == SECRET_UUID for e in seen)
 
 
+def test_secret_event_handles_carry_the_secrets_usage_type(conn: Connection) -> None:
+    events = Recorder(conn, EventKind.SECRET, SecretEventID.LIFECYCLE)
+    conn.secret_define_xml(secret_xml()).undefine()
+    seen = events.drain()
+    assert [(e[0].usage_type, e[0].usage_id) for e in seen if isinstance(e[0], Secret)] == [
+        (SecretUsageType.VOLUME, "/pool/disk.img"),
+        (SecretUsageType.VOLUME, "/pool/disk.img"),
+    ]
+
+
 def test_an_undefined_secret_is_gone(conn: Connection) -> None:
     secret = conn.secret_define_xml(secret_xml())
     secret.undefine()

@@ -380,3 +380,120 @@ def test_a_stream_carries_data_one_way_only(conn: Connection, vol: StorageVol) -
         up.recv(1)
     with pytest.raises(errors.OperationInvalidError, match="download stream"):
         down.send(b"x")
+
+
+# -- sparse streams ---------------------------------------------------------------------------
+
+SPARSE = 1  # VIR_STORAGE_VOL_{UPLOAD,DOWNLOAD}_SPARSE_STREAM
+STOP_AT_HOLE = 1  # VIR_STREAM_RECV_STOP_AT_HOLE
+AT_HOLE = -3
+
+
+def sparse_upload(conn: Connection, vol: StorageVol, sections: list[bytes | int]) -> None:
+    """Upload *sections* (data, or the length of a hole) through a sparse stream."""
+    stream = conn.new_stream()
+    vol.upload(stream, 0, 0, SPARSE)
+    for section in sections:
+        if isinstance(section, int):
+            stream.send_hole(section)
+        else:
+            assert stream.send(section) == len(section)
+    stream.finish()
+
+
+def sparse_download(conn: Connection, vol: StorageVol) -> list[bytes | int]:
+    """A sparse download as libvirt's sparseRecvAll sees it: data chunks and hole lengths."""
+    stream = conn.new_stream()
+    vol.download(stream, 0, 0, SPARSE)
+    out: list[bytes | int] = []
+    while True:
+        got = stream.recv_flags(64 * 1024, STOP_AT_HOLE)
+        if got == AT_HOLE:
+            out.append(stream.recv_hole())
+            continue
+        assert isinstance(got, bytes)
+        if not got:
+            break
+        out.append(got)
+    stream.finish()
+    return out
+
+
+def test_a_sparse_upload_round_trips_data_and_holes(conn: Connection, vol: StorageVol) -> None:
+    sparse_upload(conn, vol, [b"a" * 4096, 8192, b"b" * 4096])
+    assert sparse_download(conn, vol) == [b"a" * 4096, 8192, b"b" * 4096]
+
+
+def test_a_sent_hole_truncates_the_volume_where_it_ends(conn: Connection, vol: StorageVol) -> None:
+    # The file stream seeks past the hole and truncates there: the 1 MiB volume shrinks.
+    sparse_upload(conn, vol, [b"x" * 10, 20])
+    assert vol.info().capacity == 30
+    assert sparse_download(conn, vol) == [b"x" * 10, 20]
+
+
+def test_a_plain_receive_reads_a_hole_as_zeros(conn: Connection, vol: StorageVol) -> None:
+    sparse_upload(conn, vol, [b"head", 6, b"tail"])
+    stream = conn.new_stream()
+    vol.download(stream, 0, 0, SPARSE)
+    assert [stream.recv(100), stream.recv(100), stream.recv(100), stream.recv(100)] == [
+        b"head",
+        bytes(6),
+        b"tail",
+        b"",
+    ]
+    stream.finish()
+
+
+def test_the_unwritten_part_of_a_volume_downloads_as_a_hole(
+    conn: Connection, vol: StorageVol
+) -> None:
+    upload(conn, vol, b"data")
+    assert sparse_download(conn, vol) == [b"data", MIB - 4]
+
+
+def test_a_sparse_download_window_clips_its_sections(conn: Connection, vol: StorageVol) -> None:
+    sparse_upload(conn, vol, [b"abcd", 100, b"efgh"])
+    stream = conn.new_stream()
+    vol.download(stream, 2, 50, SPARSE)
+    assert stream.recv_flags(100, STOP_AT_HOLE) == b"cd"
+    assert stream.recv_flags(100, STOP_AT_HOLE) == AT_HOLE
+    assert stream.recv_hole() == 48
+    assert stream.recv_flags(100, STOP_AT_HOLE) == b""
+    stream.finish()
+
+
+def test_writing_data_over_a_hole_fills_it(conn: Connection, vol: StorageVol) -> None:
+    sparse_upload(conn, vol, [b"1234", 8, b"5678"])
+    upload(conn, vol, b"zz", offset=6)
+    assert sparse_download(conn, vol) == [b"1234", 2, b"zz", 4, b"5678"]
+
+
+def test_holes_need_a_sparse_stream(conn: Connection, vol: StorageVol) -> None:
+    stream = conn.new_stream()
+    vol.download(stream)
+    with pytest.raises(errors.NoSupportError):
+        stream.recv_hole()
+    with pytest.raises(errors.NoSupportError):
+        stream.recv_flags(10, STOP_AT_HOLE)
+    stream.abort()
+    stream = conn.new_stream()
+    vol.upload(stream)
+    with pytest.raises(errors.NoSupportError):
+        stream.send_hole(10)
+    stream.abort()
+
+
+def test_a_hole_must_have_a_length(conn: Connection, vol: StorageVol) -> None:
+    stream = conn.new_stream()
+    vol.upload(stream, 0, 0, SPARSE)
+    with pytest.raises(errors.InvalidArgError, match="must be greater than zero"):
+        stream.send_hole(0)
+    stream.abort()
+
+
+def test_wiping_and_shrinking_forget_holes(conn: Connection, vol: StorageVol) -> None:
+    sparse_upload(conn, vol, [b"ab", 10])
+    vol.resize(5, Resize.SHRINK)
+    assert sparse_download(conn, vol) == [b"ab", 3]
+    vol.wipe()
+    assert sparse_download(conn, vol) == [5]

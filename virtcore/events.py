@@ -36,6 +36,7 @@ import enum
 import itertools
 import logging
 import os
+import re
 import threading
 import time
 import uuid as _uuid
@@ -100,6 +101,9 @@ _KIND_INFO: dict[EventKind, _KindInfo] = {
 }
 
 
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 @dataclass(frozen=True, slots=True)
 class ObjectIdentity:
     """Which object an event is about: enough to build a handle for it.
@@ -113,11 +117,13 @@ class ObjectIdentity:
     name: str
     uuid: str | None = None
     id: int = -1
+    usage_type: int = 0
+    """A secret's ``virSecretUsageType`` (0 for every other kind of object)."""
 
     def __post_init__(self) -> None:
         if self.uuid == "":
             object.__setattr__(self, "uuid", None)
-        elif self.uuid is not None:
+        elif self.uuid is not None and not _CANONICAL_UUID.fullmatch(self.uuid):
             try:
                 canonical = str(_uuid.UUID(self.uuid))
             except ValueError:
@@ -283,6 +289,7 @@ if hasattr(os, "register_at_fork"):
 # Runs in the emitter's thread: returns the work to do on the delivery thread
 # for this event, or None when the subscriber does not want it.
 _Selector = Callable[[Event], Callable[[], None] | None]
+_Wants = Callable[[], bool] | None
 
 
 def _run_deliveries(deliveries: list[Callable[[], None]]) -> None:
@@ -304,9 +311,10 @@ class EventSource:
         self._dispatcher = dispatcher
         self._lock = threading.Lock()
         self._tokens = itertools.count(1)
-        self._selectors: dict[int, _Selector] = {}
-        # Copy-on-write snapshot so emit() reads subscribers without locking.
+        self._selectors: dict[int, tuple[_Selector, _Wants]] = {}
+        # Copy-on-write snapshots so emit() and wanted() read subscribers without locking.
         self._snapshot: tuple[_Selector, ...] = ()
+        self._interest: tuple[_Wants, ...] = ()
 
     @property
     def dispatcher(self) -> EventDispatcher:
@@ -319,6 +327,13 @@ class EventSource:
     def has_subscribers(self) -> bool:
         """Whether anyone listens; a driver may skip building events otherwise."""
         return bool(self._snapshot)
+
+    def wanted(self) -> bool:
+        """Whether an event emitted now could reach anyone (a driver may skip building it)."""
+        for wants in self._interest:  # noqa: SIM110 - any() over a generator costs more here
+            if wants is None or wants():
+                return True
+        return False
 
     def emit(self, event: Event) -> None:
         """Queue *event* for delivery; returns without waiting for any callback.
@@ -354,14 +369,19 @@ class EventSource:
         """
         with self._lock:
             if self._selectors.pop(token, None) is not None:
-                self._snapshot = tuple(self._selectors.values())
+                self._rebuild()
 
-    def _subscribe(self, make_select: Callable[[int], _Selector]) -> int:
+    def _subscribe(self, make_select: Callable[[int], _Selector], wants: _Wants = None) -> int:
+        """Add a selector; *wants* says whether it may select anything now (None: always)."""
         with self._lock:
             token = next(self._tokens)
-            self._selectors[token] = make_select(token)
-            self._snapshot = tuple(self._selectors.values())
+            self._selectors[token] = (make_select(token), wants)
+            self._rebuild()
         return token
+
+    def _rebuild(self) -> None:
+        self._snapshot = tuple(select for select, _ in self._selectors.values())
+        self._interest = tuple(wants for _, wants in self._selectors.values())
 
     def _call_listener(self, token: int, listener: Callable[[Event], None], event: Event) -> None:
         if token not in self._selectors:
@@ -435,7 +455,7 @@ class ConnectionEvents:
             self._check_open("ConnectionEvents.attach")
             if any(attached is source for attached, _ in self._sources):
                 return
-            token = source._subscribe(lambda _token: self._select)
+            token = source._subscribe(lambda _token: self._select, self._has_registrations)
             self._sources.append((source, token))
 
     def detach(self, source: EventSource) -> None:
@@ -616,6 +636,9 @@ class ConnectionEvents:
             reg = self._registrations.get(callback_id)
             if reg is not None:
                 self._remove_locked(reg)
+
+    def _has_registrations(self) -> bool:
+        return bool(self._snapshot)
 
     def _select(self, event: Event) -> Callable[[], None] | None:
         # Emitter's thread: decide now who gets the event, so registrations

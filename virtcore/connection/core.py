@@ -27,14 +27,14 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
 from virtcore.auth import Auth
 from virtcore.connection.domains import DomainCalls
 from virtcore.connection.host import HostObjectCalls
 from virtcore.connection.networks import NetworkCalls
 from virtcore.connection.storage import StorageCalls
-from virtcore.driver import ConnectDriver, DriverTable, DriverTables
+from virtcore.driver import TABLE_KINDS, ConnectDriver, DriverTable, DriverTables
 from virtcore.enums.connect import ConnectCloseReason, ConnectFlags
 from virtcore.enums.errors import ErrorDomain
 from virtcore.errors import (
@@ -176,14 +176,21 @@ class Connection(DomainCalls, NetworkCalls, StorageCalls, HostObjectCalls):
         self._driver = driver
         self._tables = tables
         self._flags = flags
+        self._ro = bool(flags & ConnectFlags.RO)
         self._lock = threading.Lock()
         self._closed = False
+        # Per table kind, each driver method found so far (None: the table lacks it).
+        # Tables never change after open, so a method is looked up once per connection.
+        self._bound: dict[str, dict[str, Callable[..., Any] | None]] = {}
         self._close_callbacks: dict[int, CloseCallback] = {}
         self._next_close_id = 0
         self._events = ConnectionEvents(self, self._make_handle)
-        for table in tables.present():
+        self._present = _present_tables(tables)
+        sources: list[object] = []  # the tables of one host usually share one source
+        for table in self._present:
             source = table.event_source()
-            if source is not None:
+            if source is not None and not any(source is known for known in sources):
+                sources.append(source)
                 self._events.attach(source)
 
     # -- the dispatch seam --------------------------------------------------
@@ -194,14 +201,15 @@ class Connection(DomainCalls, NetworkCalls, StorageCalls, HostObjectCalls):
 
     def _invoke(self, kind: str, method: str, api: str, *args: Any, write: bool = False) -> Any:
         """Call ``tables.<kind>.<method>(self, *args)`` under libvirt's rules."""
-        table = self._tables.get(kind)
-        domain = _api_domain(api, table, kind)
-        self._check_open(api, domain)
-        if write and self.read_only:
-            raise OperationDeniedError(f"read only access prevents {api}", domain=domain)
-        func = getattr(table, method, None) if table is not None else None
-        if func is None:
-            raise NoSupportError(api, domain=domain)
+        # Every call of every handle comes through here: the common case costs two
+        # dictionary lookups and two attribute tests; the error domain is worked out
+        # only when a call is refused or fails.
+        try:
+            func = self._bound[kind][method]
+        except KeyError:
+            func = self._resolve(kind, method)
+        if func is None or self._closed or (write and self._ro):
+            self._refuse(kind, api, write)
         try:
             return func(self, *args)
         except VirtError:
@@ -210,8 +218,23 @@ class Connection(DomainCalls, NetworkCalls, StorageCalls, HostObjectCalls):
             logger.exception("driver %s failed in %s", self._driver.name, api)
             raise InternalError(
                 f"{api}: driver '{self._driver.name}' failed: {type(exc).__name__}: {exc}",
-                domain=domain,
+                domain=_api_domain(api, self._tables.get(kind), kind),
             ) from exc
+
+    def _resolve(self, kind: str, method: str) -> Callable[..., Any] | None:
+        """Find (and remember) table *kind*'s *method*."""
+        table = self._tables.get(kind)
+        func = getattr(table, method, None) if table is not None else None
+        self._bound.setdefault(kind, {})[method] = func
+        return func
+
+    def _refuse(self, kind: str, api: str, write: bool) -> NoReturn:
+        """Raise why *api* cannot run: closed connection, read-only, or no such driver call."""
+        domain = _api_domain(api, self._tables.get(kind), kind)
+        self._check_open(api, domain)
+        if write and self._ro:
+            raise OperationDeniedError(f"read only access prevents {api}", domain=domain)
+        raise NoSupportError(api, domain=domain)
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -238,7 +261,7 @@ class Connection(DomainCalls, NetworkCalls, StorageCalls, HostObjectCalls):
     @property
     def read_only(self) -> bool:
         """Whether the connection was opened read-only."""
-        return bool(self._flags & ConnectFlags.RO)
+        return self._ro
 
     @property
     def closed(self) -> bool:
@@ -252,7 +275,7 @@ class Connection(DomainCalls, NetworkCalls, StorageCalls, HostObjectCalls):
                 return 0
             self._closed = True
         self._events.close()
-        for table in self._tables.present():
+        for table in self._present:
             try:
                 table.connect_close(self)
             except Exception:
@@ -484,11 +507,21 @@ class Connection(DomainCalls, NetworkCalls, StorageCalls, HostObjectCalls):
             return StoragePool(self, ident.name, ident.uuid or "")
         if ident.kind is EventKind.NODE_DEVICE:
             return NodeDevice(self, ident.name)
-        return Secret(self, ident.uuid or "", 0, ident.name)
+        return Secret(self, ident.uuid or "", ident.usage_type, ident.name)
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else ("ro" if self.read_only else "rw")
         return f"<Connection {self.uri!r} driver={self._driver.name!r} {state}>"
+
+
+def _present_tables(tables: DriverTables) -> tuple[DriverTable, ...]:
+    """The tables set in *tables*, each once, in slot order (``DriverTables.present``)."""
+    found: list[DriverTable] = []
+    for kind in TABLE_KINDS:
+        table = getattr(tables, kind)
+        if table is not None and not any(table is known for known in found):
+            found.append(table)
+    return tuple(found)
 
 
 def _identity_of(handle: Handle) -> ObjectIdentity:
@@ -501,7 +534,9 @@ def _identity_of(handle: Handle) -> ObjectIdentity:
     if isinstance(handle, NodeDevice):
         return ObjectIdentity(EventKind.NODE_DEVICE, handle.name)
     if isinstance(handle, Secret):
-        return ObjectIdentity(EventKind.SECRET, handle.usage_id, handle.uuid)
+        return ObjectIdentity(
+            EventKind.SECRET, handle.usage_id, handle.uuid, usage_type=handle.usage_type
+        )
     raise InvalidArgError(f"objects of type {type(handle).__name__} emit no events")
 
 

@@ -83,14 +83,32 @@ class Wrapped:
 
     def _call(self, method: str, api: str, *args: Any, write: bool = False) -> Any:
         """``tables.<this object's table>.<method>(conn, handle, *args)``."""
-        # The hot path of the whole layer: kept to one frame around _invoke.
+        # The hot path of the whole layer: kept to one frame around _invoke, and queries
+        # pass no keyword argument (a keyword costs _invoke's call a dictionary).
         _last.err = None
         if write and self._conn._pump is not None:
             return self._call_in(self._kind, method, api, *args, write=True)
         try:
-            return self._c._invoke(self._kind, method, api, self._o, *args, write=write)
+            if write:
+                return self._c._invoke(self._kind, method, api, self._o, *args, write=True)
+            return self._c._invoke(self._kind, method, api, self._o, *args)
         except VirtError as exc:
             raise raise_from(exc, api, self._conn) from None
+
+    def _write(self, method: str, api: str, *args: Any) -> int:
+        """A mutating call on this object's table, as libvirt-python's status integer.
+
+        ``status(self._call(method, api, *args, write=True))`` in one frame: the
+        lifecycle calls (create, suspend, resume, destroy, undefine) go through here.
+        """
+        _last.err = None
+        if self._conn._pump is not None:
+            return status(self._call_in(self._kind, method, api, *args, write=True))
+        try:
+            result = self._c._invoke(self._kind, method, api, self._o, *args, write=True)
+        except VirtError as exc:
+            raise raise_from(exc, api, self._conn) from None
+        return 0 if result is None else int(result)
 
     def _call_in(self, kind: str, method: str, api: str, *args: Any, write: bool = False) -> Any:
         """Like :meth:`_call` on table *kind* (e.g. node-device detach on the hypervisor)."""

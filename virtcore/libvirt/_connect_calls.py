@@ -39,7 +39,9 @@ class ConnectCalls:
         if write and self._pump is not None:
             return self._call_in("hypervisor", method, api, *args, write=True)
         try:
-            return self._c._invoke("hypervisor", method, api, *args, write=write)
+            if write:
+                return self._c._invoke("hypervisor", method, api, *args, write=True)
+            return self._c._invoke("hypervisor", method, api, *args)
         except VirtError as exc:
             raise raise_from(exc, api, self) from None
 

@@ -28,11 +28,13 @@ from virtcore.enums.domain import (
     DomainShutoffReason,
     DomainState,
 )
-from virtcore.libvirt._base import ConnectionLike, uuid_bytes
+from virtcore.errors import VirtError
+from virtcore.libvirt._base import ConnectionLike, status, uuid_bytes
 from virtcore.libvirt._domain_calls_a import DomainCallsA
 from virtcore.libvirt._domain_calls_b import DomainCallsB
 from virtcore.libvirt._domain_stats import DomainStatsCalls
 from virtcore.libvirt._domain_tuning import DomainTuningCalls
+from virtcore.libvirt._errors import _last, raise_from
 
 if TYPE_CHECKING:
     from virtcore.libvirt._connect import virConnect
@@ -81,7 +83,12 @@ class virDomain(DomainCallsA, DomainCallsB, DomainTuningCalls, DomainStatsCalls)
     """A domain (libvirt-python's ``virDomain``); obtained from a ``virConnect``."""
 
     def __init__(self, conn: ConnectionLike, _obj: Any = None) -> None:
-        self._bind(conn, _obj)
+        if _obj is None:
+            self._bind(conn, _obj)  # raises libvirt-python's TypeError
+        # Listings wrap thousands of handles: Wrapped._bind, inlined.
+        self._conn = conn
+        self._o = _obj
+        self._c = conn._c
 
     def connect(self) -> virConnect:
         """The connection the domain was obtained from."""
@@ -112,10 +119,33 @@ class virDomain(DomainCallsA, DomainCallsB, DomainTuningCalls, DomainStatsCalls)
 
         The state is a ``DomainState`` member.
         """
-        state, *rest = self._call("domain_get_info", "virDomainGetInfo")
+        # Polled constantly by management code: Wrapped._call is inlined here.
+        _last.err = None
+        try:
+            state, *rest = self._c._invoke(
+                "hypervisor", "domain_get_info", "virDomainGetInfo", self._o
+            )
+        except VirtError as exc:
+            raise raise_from(exc, "virDomainGetInfo", self._conn) from None
         return [_STATES.get(state, state), *rest]
 
     def state(self, flags: int = 0) -> list[int]:
         """``[state, reason]`` as ``DomainState`` and its reason enum (``virDomainGetState``)."""
-        state, reason = self._call("domain_get_state", "virDomainGetState", flags)
+        _last.err = None  # Wrapped._call, inlined as in info()
+        try:
+            state, reason = self._c._invoke(
+                "hypervisor", "domain_get_state", "virDomainGetState", self._o, flags
+            )
+        except VirtError as exc:
+            raise raise_from(exc, "virDomainGetState", self._conn) from None
         return domain_state(state, reason)
+
+    def isActive(self) -> int:
+        """Determine if the domain is currently running (``virDomainIsActive``)."""
+        _last.err = None  # Wrapped._call, inlined as in info()
+        try:
+            return status(
+                self._c._invoke("hypervisor", "domain_is_active", "virDomainIsActive", self._o)
+            )
+        except VirtError as exc:
+            raise raise_from(exc, "virDomainIsActive", self._conn) from None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Self
 
-from virtcore.libvirt._base import AFFECT_LIVE, Wrapped, native, status
+from virtcore.libvirt._base import AFFECT_LIVE, Wrapped, native, route, status
 from virtcore.libvirt._children import virDomainCheckpoint
 
 if TYPE_CHECKING:
@@ -306,11 +306,9 @@ class DomainCallsA(Wrapped):
 
     def create(self) -> int:
         """Launch a defined domain (``virDomainCreate``)."""
-        return status(
-            self._call_either(
-                ("domain_create", ()), ("domain_create_with_flags", (0,)), "virDomainCreate"
-            )
-        )
+        if route(self._conn, "hypervisor", "domain_create", "domain_create_with_flags"):
+            return self._write("domain_create", "virDomainCreate")
+        return self._write("domain_create_with_flags", "virDomainCreate", 0)
 
     def createWithFlags(self, flags: int = 0) -> int:
         """Launch a defined domain (``virDomainCreateWithFlags``)."""
@@ -328,11 +326,9 @@ class DomainCallsA(Wrapped):
 
     def destroy(self) -> int:
         """Destroy the domain object (``virDomainDestroy``)."""
-        return status(
-            self._call_either(
-                ("domain_destroy", ()), ("domain_destroy_flags", (0,)), "virDomainDestroy"
-            )
-        )
+        if route(self._conn, "hypervisor", "domain_destroy", "domain_destroy_flags"):
+            return self._write("domain_destroy", "virDomainDestroy")
+        return self._write("domain_destroy_flags", "virDomainDestroy", 0)
 
     def destroyFlags(self, flags: int = 0) -> int:
         """Destroy the domain object (``virDomainDestroyFlags``)."""
@@ -424,10 +420,6 @@ class DomainCallsA(Wrapped):
     def interfaceStats(self, path: str) -> tuple[Any, ...]:
         """Extracts interface device statistics for a domain (``virDomainInterfaceStats``)."""
         return tuple(self._call("domain_interface_stats", "virDomainInterfaceStats", path))
-
-    def isActive(self) -> int:
-        """Determine if the domain is currently running (``virDomainIsActive``)."""
-        return status(self._call("domain_is_active", "virDomainIsActive"))
 
     def isPersistent(self) -> int:
         """Determine if the domain has a persistent configuration which means it will still exist

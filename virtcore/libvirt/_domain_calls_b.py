@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from virtcore.libvirt._base import Wrapped, native, status
+from virtcore.libvirt._base import Wrapped, native, route, status
 from virtcore.libvirt._children import virDomainCheckpoint, virDomainSnapshot
 from virtcore.libvirt._errors import plain_error
 
@@ -184,7 +184,7 @@ class DomainCallsB(Wrapped):
         """Resume a suspended domain, the process is restarted from the state where it was frozen by
         calling virDomainSuspend() (``virDomainResume``).
         """
-        return status(self._call("domain_resume", "virDomainResume", write=True))
+        return self._write("domain_resume", "virDomainResume")
 
     def revertToSnapshot(self, snap: virDomainSnapshot | None, flags: int = 0) -> int:
         """Revert the domain to the given snapshot (``virDomainRevertToSnapshot``).
@@ -482,15 +482,13 @@ class DomainCallsB(Wrapped):
 
     def suspend(self) -> int:
         """``virDomainSuspend``."""
-        return status(self._call("domain_suspend", "virDomainSuspend", write=True))
+        return self._write("domain_suspend", "virDomainSuspend")
 
     def undefine(self) -> int:
         """Undefine a domain (``virDomainUndefine``)."""
-        return status(
-            self._call_either(
-                ("domain_undefine", ()), ("domain_undefine_flags", (0,)), "virDomainUndefine"
-            )
-        )
+        if route(self._conn, "hypervisor", "domain_undefine", "domain_undefine_flags"):
+            return self._write("domain_undefine", "virDomainUndefine")
+        return self._write("domain_undefine_flags", "virDomainUndefine", 0)
 
     def undefineFlags(self, flags: int = 0) -> int:
         """Undefine a domain (``virDomainUndefineFlags``)."""

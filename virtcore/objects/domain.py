@@ -26,7 +26,8 @@ class Domain(DomainConfigCalls, DomainRuntimeCalls):
     __slots__ = ("_id", "_name", "_uuid")
 
     def __init__(self, conn: Connection, name: str, uuid: str, id: int = -1) -> None:
-        super().__init__(conn)
+        # Listings build thousands of handles: the base initializer is inlined.
+        self._conn = conn
         self._name = name
         self._uuid = uuid
         self._id = id
@@ -60,15 +61,13 @@ class Domain(DomainConfigCalls, DomainRuntimeCalls):
     # lifecycle
     def create(self, flags: int = 0) -> None:
         """Start a defined domain (``virDomainCreateWithFlags``)."""
-        self._call(
-            "domain_create_with_flags", api_for_flags(flags, "virDomainCreate"), flags, write=True
-        )
+        api = "virDomainCreateWithFlags" if flags else "virDomainCreate"
+        self._conn._invoke("hypervisor", "domain_create_with_flags", api, self, flags, write=True)
 
     def destroy(self, flags: int = 0) -> None:
         """Stop the domain immediately (``virDomainDestroyFlags``)."""
-        self._call(
-            "domain_destroy_flags", api_for_flags(flags, "virDomainDestroy"), flags, write=True
-        )
+        api = "virDomainDestroyFlags" if flags else "virDomainDestroy"
+        self._conn._invoke("hypervisor", "domain_destroy_flags", api, self, flags, write=True)
 
     def shutdown(self, flags: int = 0) -> None:
         """Ask the guest to shut down (``virDomainShutdownFlags``)."""
@@ -86,17 +85,16 @@ class Domain(DomainConfigCalls, DomainRuntimeCalls):
 
     def suspend(self) -> None:
         """Pause the domain's vCPUs (``virDomainSuspend``)."""
-        self._call("domain_suspend", "virDomainSuspend", write=True)
+        self._conn._invoke("hypervisor", "domain_suspend", "virDomainSuspend", self, write=True)
 
     def resume(self) -> None:
         """Resume a paused domain (``virDomainResume``)."""
-        self._call("domain_resume", "virDomainResume", write=True)
+        self._conn._invoke("hypervisor", "domain_resume", "virDomainResume", self, write=True)
 
     def undefine(self, flags: int = 0) -> None:
         """Remove the persistent configuration (``virDomainUndefineFlags``)."""
-        self._call(
-            "domain_undefine_flags", api_for_flags(flags, "virDomainUndefine"), flags, write=True
-        )
+        api = "virDomainUndefineFlags" if flags else "virDomainUndefine"
+        self._conn._invoke("hypervisor", "domain_undefine_flags", api, self, flags, write=True)
 
     def save(self, path: str, dxml: str | None = None, flags: int = 0) -> None:
         """Save the running state to *path* and stop (``virDomainSaveFlags``)."""
@@ -119,20 +117,26 @@ class Domain(DomainConfigCalls, DomainRuntimeCalls):
     # queries
     def xml_desc(self, flags: int = 0) -> str:
         """The domain XML (``virDomainGetXMLDesc``)."""
-        result: str = self._call("domain_get_xml_desc", "virDomainGetXMLDesc", flags)
+        result: str = self._conn._invoke(
+            "hypervisor", "domain_get_xml_desc", "virDomainGetXMLDesc", self, flags
+        )
         return result
 
     def info(self) -> DomainInfo:
         """State, memory, vCPUs and CPU time (``virDomainGetInfo``)."""
-        return DomainInfo(*self._call("domain_get_info", "virDomainGetInfo"))
+        return DomainInfo._make(
+            self._conn._invoke("hypervisor", "domain_get_info", "virDomainGetInfo", self)
+        )
 
     def state(self, flags: int = 0) -> DomainStateInfo:
         """State and reason (``virDomainGetState``)."""
-        return DomainStateInfo(*self._call("domain_get_state", "virDomainGetState", flags))
+        return DomainStateInfo._make(
+            self._conn._invoke("hypervisor", "domain_get_state", "virDomainGetState", self, flags)
+        )
 
     def is_active(self) -> bool:
         """Whether the domain is running or paused (``virDomainIsActive``)."""
-        return bool(self._call("domain_is_active", "virDomainIsActive"))
+        return bool(self._conn._invoke("hypervisor", "domain_is_active", "virDomainIsActive", self))
 
     def is_persistent(self) -> bool:
         """Whether the domain has a persistent configuration (``virDomainIsPersistent``)."""

@@ -41,7 +41,6 @@ import tempfile
 import threading
 import time
 import uuid as _uuid
-import weakref
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -102,26 +101,26 @@ def resolve_state(target: object) -> TestState:
 
 
 _registry_lock = threading.Lock()
-_registry: weakref.WeakKeyDictionary[TestState, Determinism] = weakref.WeakKeyDictionary()
+_EXTENSION = "determinism"
 
 
 def determinism(target: object) -> Determinism:
     """The deterministic-mode controls of the host behind *target* (see :func:`resolve_state`)."""
     state = resolve_state(target)
+    found = state.extensions.get(_EXTENSION)
+    if isinstance(found, Determinism):
+        return found
     with _registry_lock:
-        found = _registry.get(state)
-        if found is None:
+        found = state.extensions.get(_EXTENSION)
+        if not isinstance(found, Determinism):
             found = Determinism(state)
-            _registry[state] = found
+            state.extensions[_EXTENSION] = found
         return found
 
 
 def host_time_ns(state: TestState) -> int:
     """The host's current time in nanoseconds: its virtual clock's, else the wall clock's."""
-    with _registry_lock:
-        found = _registry.get(state)
-    clock = found.clock if found is not None else None
-    return clock.now_ns() if clock is not None else time.time_ns()
+    return state.now_ns()
 
 
 def _seconds(value: float | datetime) -> float:
@@ -357,12 +356,14 @@ class Determinism:
         """
         clock = VirtualClock(self._state, DEFAULT_CLOCK_START if start is None else start, load)
         self._clock = clock
+        self._state.now_ns = clock.now_ns
         logger.debug("test host switched to a virtual clock at %s", clock.time())
         return clock
 
     def disable_clock(self) -> None:
         """Return the host to the wall clock."""
         self._clock = None
+        self._state.now_ns = time.time_ns
 
     def domain_info(self, dom: Domain, info: tuple[Any, ...]) -> tuple[Any, ...]:
         """*info* (a ``virDomainGetInfo`` tuple) with the virtual clock's CPU time, if any."""

@@ -18,7 +18,6 @@ Callers hold the host lock (:attr:`TestState.lock`) around every use.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -133,7 +132,7 @@ class DomainTableBase:
         return Domain(conn, obj.name, obj.uuid, obj.id)
 
     def _obj(self, dom: Domain) -> DomainObj:
-        obj = self.state.find_by_uuid(dom.uuid)
+        obj = self.state.by_uuid.get(dom.uuid)
         if obj is None:
             raise NoDomainError(
                 f"no domain with matching uuid '{dom.uuid}' ({dom.name})", domain=_TEST
@@ -151,10 +150,7 @@ class DomainTableBase:
 
     def _clock_ns(self) -> int:
         """The host's time in nanoseconds: its virtual clock in deterministic mode."""
-        from virtcore.drivers.test.determinism import determinism
-
-        clock = determinism(self.state).clock
-        return clock.now_ns() if clock is not None else time.time_ns()
+        return self.state.now_ns()
 
     # -- which definition ---------------------------------------------------------------
 

@@ -8,7 +8,8 @@ fills in libvirt's defaults: a generated UUID, ``currentMemory`` clamped to
 ``<boot dev='hd'/>`` for HVM guests without boot order, ``<clock
 offset='utc'/>``, lifecycle actions, generated MAC addresses and ``testnetN``
 interface names, drive addresses for IDE/SCSI/SATA/floppy disks and the
-implicit disk controllers they need.
+implicit disk controllers they need (device normalization lives in
+:mod:`.devicenorm`).
 
 :meth:`DomainDef.format` writes the document in libvirt's element order with
 its formatting quirks (``<devices>`` and other containers are never
@@ -26,15 +27,15 @@ sections the tuning calls change (``<metadata>``, IOThreads, ``<cputune>``,
 from __future__ import annotations
 
 import copy
-import random
-import re
 import uuid as _uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lxml import etree
 
+from virtcore.drivers.test.devicenorm import DEVICE_ORDER, insert_ordered, normalize_devices
 from virtcore.drivers.test.domainparts import DomainTuning, format_cpuset
-from virtcore.drivers.test.resources import normalize_bandwidth, normalize_iotune, write_device
+from virtcore.drivers.test.resources import write_device
 from virtcore.drivers.test.xmlutil import (
     XMLWriter,
     attributes,
@@ -56,9 +57,10 @@ from virtcore.errors import (
     XMLError,
 )
 
-__all__ = ["TEST_NAMESPACE", "DomainDef", "TestNamespace"]
+__all__ = ["DEVICE_ORDER", "TEST_NAMESPACE", "DomainDef", "TestNamespace"]
 
 TEST_NAMESPACE = "http://libvirt.org/schemas/domain/test/1.0"
+_ANY_TEST_ELEMENT = f"{{{TEST_NAMESPACE}}}*"
 DEFAULT_ARCH = "i686"
 _DOM = ErrorDomain.DOMAIN
 
@@ -93,43 +95,9 @@ FEATURE_ORDER = words(
     "acpi apic pae hap viridian privnet hyperv kvm pvspinlock capabilities pmu vmport gic smm "
     "ioapic hpt vmcoreinfo htm nested-hv msrs ccf-assist xen cfpc sbbc ibs tcg async-teardown"
 )
-DEVICE_ORDER = words(
-    "emulator disk controller lease filesystem interface smartcard serial parallel channel "
-    "console input tpm graphics sound audio video hostdev redirdev redirfilter hub watchdog "
-    "memballoon rng nvram panic shmem memory iommu vsock crypto"
-)
-DEVICE_RANK = {tag: i for i, tag in enumerate(DEVICE_ORDER)}
-DEVINFO_ORDER = ("boot", "alias", "master", "rom", "acpi", "address")
-DISK_ORDER = (
-    words(
-        "driver auth source backingStore backenddomain geometry blockio mirror target iotune "
-        "readonly shareable transient serial wwn vendor product encryption"
-    )
-    + DEVINFO_ORDER
-)
-NET_ORDER = (
-    words(
-        "mac source vlan virtualport bandwidth port ip route script downscript backenddomain "
-        "target guest model driver backend filterref tune teaming link mtu coalesce"
-    )
-    + DEVINFO_ORDER
-)
 # Top-level elements DomainDef models itself (the rest is carried through).
 MODELLED = words("name uuid title description memory currentMemory vcpu os clock features devices")
 KEEP_OPEN = ("devices", "bandwidth")
-# Interface names libvirt treats as generated (dropped from inactive definitions).
-GENERATED_IFNAME_PREFIXES = ("vnet", "macvtap", "macvlan")
-# Disk buses that get drive addresses, with their units per controller.
-DRIVE_UNITS = {"ide": 4, "fdc": 2, "scsi": 7, "sata": 6}
-DISK_BUS_BY_PREFIX = (
-    ("hd", "ide"),
-    ("sd", "scsi"),
-    ("vd", "virtio"),
-    ("xvd", "xen"),
-    ("ubd", "uml"),
-    ("fd", "fdc"),
-)
-_MAC_RE = re.compile(r"[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2}){5}")
 
 
 @dataclass
@@ -172,6 +140,8 @@ class DomainDef:
     unknown: list[etree._Element] = field(default_factory=list)
     namespace: TestNamespace = field(default_factory=TestNamespace)
     tuning: DomainTuning = field(default_factory=DomainTuning)
+    formatted: tuple[int, int | None, str] | None = field(default=None, repr=False, compare=False)
+    """``(host generation, live id, text)`` of the last :meth:`format` a host cached."""
 
     # -- parsing -------------------------------------------------------------
 
@@ -233,11 +203,11 @@ class DomainDef:
                 unknown.append(copy.deepcopy(sub))
 
         devices_elem = child(root, "devices")
-        devices = _normalize_devices(devices_elem, ifnames=ifnames)
+        devices = normalize_devices(devices_elem, ifnames=ifnames)
         if os_type == "hvm" and not children(os_elem, "boot"):
             has_boot_order = any(child(dev, "boot") is not None for dev in devices)
             if not has_boot_order:
-                _insert_ordered(os_elem, etree.Element("boot", dev="hd"), OS_ORDER)
+                insert_ordered(os_elem, etree.Element("boot", dev="hd"), OS_ORDER)
 
         if "/" in name:
             raise XMLError(f"name {name} cannot contain '/'", domain=_DOM)
@@ -285,7 +255,7 @@ class DomainDef:
         """Install *devices*, normalised as the parser would (addresses, controllers, names)."""
         holder = etree.Element("devices")
         holder.extend(copy.deepcopy(dev) for dev in devices)
-        self.devices = _normalize_devices(holder)
+        self.devices = normalize_devices(holder)
 
     # -- formatting ----------------------------------------------------------
 
@@ -297,53 +267,93 @@ class DomainDef:
         """
         out = XMLWriter()
         out.open("domain", [("type", self.virt_type), ("id", live_id)])
-        for tag in TOP_ORDER:
-            self._format_top(out, tag)
+        # One dispatch per top-level section, in libvirt's order (TOP_ORDER).
+        for tag, write in _TOP_WRITERS:
+            write(self, out, tag)
         for elem in self.unknown:
             out.element(elem)
         out.close("domain")
         return out.getvalue()
 
     def _format_top(self, out: XMLWriter, tag: str) -> None:
-        if tag == "name":
-            out.text("name", self.name)
-        elif tag == "uuid":
-            out.text("uuid", self.uuid)
-        elif tag == "title" and self.title is not None:
-            out.text("title", self.title)
-        elif tag == "description" and self.description is not None:
-            out.text("description", self.description)
-        elif tag == "memory":
-            out.text("memory", self.memory_kib, [("unit", "KiB")])
-        elif tag == "currentMemory":
-            out.text("currentMemory", self.current_kib, [("unit", "KiB")])
-        elif tag == "vcpu":
-            cpumask = self.tuning.cpumask
-            attrs = [
-                ("placement", self.vcpu_attrs.get("placement", "static")),
-                ("cpuset", format_cpuset(cpumask) if cpumask is not None else None),
-            ]
-            if self.vcpus_current != self.vcpus:
-                attrs.append(("current", str(self.vcpus_current)))
-            out.text("vcpu", self.vcpus, attrs)
-        elif tag == "os" and self.os_elem is not None:
-            out.element(self.os_elem)
-        elif tag == "features" and self.features is not None:
-            out.element(self.features)
-        elif tag == "clock" and self.clock is not None:
-            out.element(self.clock)
-        elif tag in ("on_poweroff", "on_reboot", "on_crash"):
-            out.text(tag, getattr(self, tag))
-        elif self.tuning.format_section(out, tag):
+        """Write the top-level section *tag* (used for sections without a dedicated writer)."""
+        if self.tuning.format_section(out, tag):
             return
-        elif tag == "devices":
-            out.open("devices")
-            for dev in self.devices:
-                write_device(out, dev, KEEP_OPEN)
-            out.close("devices")
-        else:
-            for elem in self.passthrough.get(tag, ()):
-                out.element(elem)
+        for elem in self.passthrough.get(tag, ()):
+            out.element(elem)
+
+    def _write_vcpu(self, out: XMLWriter, tag: str) -> None:
+        cpumask = self.tuning.cpumask
+        attrs = [
+            ("placement", self.vcpu_attrs.get("placement", "static")),
+            ("cpuset", format_cpuset(cpumask) if cpumask is not None else None),
+        ]
+        if self.vcpus_current != self.vcpus:
+            attrs.append(("current", str(self.vcpus_current)))
+        out.text("vcpu", self.vcpus, attrs)
+
+    def _write_devices(self, out: XMLWriter, tag: str) -> None:
+        out.open("devices")
+        for dev in self.devices:
+            write_device(out, dev, KEEP_OPEN)
+        out.close("devices")
+
+    def _write_passthrough(self, out: XMLWriter, tag: str) -> None:
+        for elem in self.passthrough.get(tag, ()):
+            out.element(elem)
+
+
+def _write_optional_text(attr: str) -> Callable[[DomainDef, XMLWriter, str], None]:
+    def write(definition: DomainDef, out: XMLWriter, tag: str) -> None:
+        value = getattr(definition, attr)
+        if value is not None:
+            out.text(tag, value)
+
+    return write
+
+
+def _write_optional_element(attr: str) -> Callable[[DomainDef, XMLWriter, str], None]:
+    def write(definition: DomainDef, out: XMLWriter, tag: str) -> None:
+        elem = getattr(definition, attr)
+        if elem is not None:
+            out.element(elem)
+
+    return write
+
+
+def _write_kib(attr: str) -> Callable[[DomainDef, XMLWriter, str], None]:
+    def write(definition: DomainDef, out: XMLWriter, tag: str) -> None:
+        out.text(tag, getattr(definition, attr), [("unit", "KiB")])
+
+    return write
+
+
+_SPECIAL_WRITERS: dict[str, Callable[[DomainDef, XMLWriter, str], None]] = {
+    "name": _write_optional_text("name"),
+    "uuid": _write_optional_text("uuid"),
+    "title": _write_optional_text("title"),
+    "description": _write_optional_text("description"),
+    "memory": _write_kib("memory_kib"),
+    "currentMemory": _write_kib("current_kib"),
+    "vcpu": DomainDef._write_vcpu,
+    "os": _write_optional_element("os_elem"),
+    "features": _write_optional_element("features"),
+    "clock": _write_optional_element("clock"),
+    "on_poweroff": _write_optional_text("on_poweroff"),
+    "on_reboot": _write_optional_text("on_reboot"),
+    "on_crash": _write_optional_text("on_crash"),
+    "devices": DomainDef._write_devices,
+}
+_TOP_WRITERS: tuple[tuple[str, Callable[[DomainDef, XMLWriter, str], None]], ...] = tuple(
+    (
+        tag,
+        _SPECIAL_WRITERS.get(tag)
+        or (
+            DomainDef._format_top if tag in DomainTuning.MODELLED else DomainDef._write_passthrough
+        ),
+    )
+    for tag in TOP_ORDER
+)
 
 
 # -- helpers ----------------------------------------------------------------
@@ -355,13 +365,17 @@ def _text(root: etree._Element, tag: str) -> str | None:
 
 
 def _parse_namespace(root: etree._Element) -> TestNamespace:
-    ns = {"test": TEST_NAMESPACE}
+    # One pass over the children in the test namespace (filtered in C; documents that
+    # do not use the namespace, i.e. nearly all, cost next to nothing).
+    found: dict[str, list[etree._Element]] = {}
+    for elem in root.iterchildren(_ANY_TEST_ELEMENT):
+        found.setdefault(local_name(elem), []).append(elem)
     data = TestNamespace(
-        transient=bool(root.xpath("boolean(./test:transient)", namespaces=ns)),
-        has_managed_save=bool(root.xpath("boolean(./test:hasmanagedsave)", namespaces=ns)),
-        snapshots=[copy.deepcopy(e) for e in root.findall(f"{{{TEST_NAMESPACE}}}domainsnapshot")],
+        transient="transient" in found,
+        has_managed_save="hasmanagedsave" in found,
+        snapshots=[copy.deepcopy(e) for e in found.get("domainsnapshot", ())],
     )
-    runstate = root.find(f"{{{TEST_NAMESPACE}}}runstate")
+    runstate = found["runstate"][0] if "runstate" in found else None
     if runstate is not None:
         raw = (runstate.text or "").strip()
         if not raw.isdigit():
@@ -497,298 +511,3 @@ def _parse_features(root: etree._Element) -> etree._Element | None:
     out = etree.Element("features")
     out.extend(copy.deepcopy(f) for f in sorted(feats, key=lambda e: rank[e.tag]))
     return out
-
-
-def _insert_ordered(parent: etree._Element, elem: etree._Element, order: tuple[str, ...]) -> None:
-    rank = {tag: i for i, tag in enumerate(order)}
-    mine = rank.get(local_name(elem), len(order))
-    for pos, sub in enumerate(parent):
-        if rank.get(local_name(sub), len(order)) > mine:
-            parent.insert(pos, elem)
-            return
-    parent.append(elem)
-
-
-def _set_attrs(elem: etree._Element, order: tuple[str, ...], updates: dict[str, str]) -> None:
-    """Apply *updates* to *elem*'s attributes, then put them in libvirt's *order*."""
-    attrs = attributes(elem)
-    attrs.update(updates)
-    elem.attrib.clear()
-    for name in order:
-        if name in attrs:
-            elem.set(name, attrs.pop(name))
-    for name, value in attrs.items():
-        elem.set(name, value)
-
-
-def _reordered(
-    src: etree._Element,
-    order: tuple[str, ...],
-    attr_order: tuple[str, ...],
-    defaults: dict[str, str] | None = None,
-) -> etree._Element:
-    """A copy of *src* with attributes and children in libvirt's order."""
-    out = etree.Element(src.tag)
-    updates = {k: v for k, v in (defaults or {}).items() if src.get(k) is None}
-    out.attrib.update(src.attrib)
-    _set_attrs(out, attr_order, updates)
-    rank = {tag: i for i, tag in enumerate(order)}
-    subs = [copy.deepcopy(s) for s in src if isinstance(s.tag, str)]
-    subs.sort(key=lambda e: rank.get(local_name(e), len(order)))
-    out.extend(normalize_address(s) if s.tag == "address" else s for s in subs)
-    return out
-
-
-def normalize_address(src: etree._Element) -> etree._Element:
-    """A device ``<address>`` with libvirt's number formatting."""
-    kind = src.get("type")
-    if kind == "pci":
-        out = etree.Element("address", type="pci")
-        widths = (("domain", "0x%04x"), ("bus", "0x%02x"), ("slot", "0x%02x"), ("function", "0x%x"))
-        for name, fmt in widths:
-            out.set(name, fmt % _int_attr(src, name))
-        if src.get("multifunction"):
-            out.set("multifunction", src.get("multifunction", ""))
-        return out
-    if kind == "drive":
-        out = etree.Element("address", type="drive")
-        for name in ("controller", "bus", "target", "unit"):
-            out.set(name, str(_int_attr(src, name)))
-        return out
-    return copy.deepcopy(src)
-
-
-def _int_attr(elem: etree._Element, name: str) -> int:
-    """An address number read like C's ``strtoul(..., 0)``: hex, octal or decimal."""
-    raw = elem.get(name, "0").strip().lower()
-    if raw.startswith("0x"):
-        base = 16
-    elif len(raw) > 1 and raw.startswith("0"):
-        base = 8
-    else:
-        base = 10
-    try:
-        return int(raw, base)
-    except ValueError:
-        raise XMLError(f"Cannot parse <address> '{name}' attribute", domain=_DOM) from None
-
-
-def _disk_index(dev: str) -> int:
-    """libvirt's ``virDiskNameToIndex``: ``hda`` → 0, ``sdb`` → 1, ``sdaa`` → 26."""
-    for prefix in ("fd", "hd", "vd", "sd", "xvd", "ubd"):
-        if dev.startswith(prefix):
-            letters = dev[len(prefix) :].rstrip("0123456789")
-            break
-    else:
-        return -1
-    idx = 0
-    for ch in letters:
-        if not "a" <= ch <= "z":
-            return -1
-        idx = idx * 26 + (ord(ch) - ord("a") + 1)
-    return idx - 1
-
-
-def _drive_address(bus: str, idx: int) -> tuple[int, int, int]:
-    """(controller, bus, unit) libvirt's ``virDomainDiskDefAssignAddress`` picks."""
-    if bus == "ide":
-        return idx // 4, (idx % 4) // 2, idx % 2
-    per_controller = DRIVE_UNITS[bus]
-    return idx // per_controller, 0, idx % per_controller
-
-
-def _normalize_disk(src: etree._Element) -> tuple[etree._Element, str]:
-    """The disk with libvirt's defaults and drive address, and its target name."""
-    disk = _reordered(
-        src,
-        DISK_ORDER,
-        ("type", "device", "model", "rawio", "sgio", "snapshot"),
-        {"type": "file", "device": "disk"},
-    )
-    target = child(disk, "target")
-    source = child(disk, "source")
-    if target is None or not target.get("dev"):
-        detail = None
-        if source is not None:
-            detail = source.get("file") or source.get("dev") or source.get("dir")
-        raise VirtError(detail, code=ErrorNumber.NO_TARGET, domain=_DOM)
-    dev = target.get("dev", "")
-    if disk.get("device") == "floppy" and not dev.startswith("fd"):
-        raise InternalError(f"Invalid floppy device name: {dev}", domain=_DOM)
-    if disk.get("device") != "floppy" and dev.startswith("fd"):
-        raise InternalError(f"Invalid harddisk device name: {dev}", domain=_DOM)
-    for iotune in children(disk, "iotune"):
-        normalize_iotune(iotune)
-    if disk.get("device") == "cdrom" and child(disk, "readonly") is None:
-        # libvirt's parser makes every CD-ROM read-only, and formats it so.
-        _insert_ordered(disk, etree.Element("readonly"), DISK_ORDER)
-    needs_source = disk.get("device") in ("disk", "lun") and disk.get("type") in ("file", "block")
-    if source is None and needs_source:
-        raise VirtError(dev, code=ErrorNumber.NO_SOURCE, domain=_DOM)
-    bus = target.get("bus") or next((b for p, b in DISK_BUS_BY_PREFIX if dev.startswith(p)), "ide")
-    _set_attrs(target, ("dev", "bus", "tray", "removable", "rotation_rate"), {"bus": bus})
-    address = child(disk, "address")
-    if address is None and bus in DRIVE_UNITS:
-        index = _disk_index(dev)
-        if index < 0:
-            raise XMLError(f"Unknown disk name '{dev}' and no address specified", domain=_DOM)
-        controller, bus_no, unit = _drive_address(bus, index)
-        etree.SubElement(
-            disk,
-            "address",
-            type="drive",
-            controller=str(controller),
-            bus=str(bus_no),
-            target="0",
-            unit=str(unit),
-        )
-    elif address is not None and bus in DRIVE_UNITS and address.get("type") == "pci":
-        raise ConfigUnsupportedError(
-            f"Invalid address type 'pci' for the disk '{dev}' with the bus type '{bus}'",
-            domain=_DOM,
-        )
-    return disk, dev
-
-
-def _parse_mac(text: str) -> str:
-    if not _MAC_RE.fullmatch(text):
-        raise XMLError(f"unable to parse mac address '{text}'", domain=_DOM)
-    octets = [int(part, 16) for part in text.split(":")]
-    formatted = ":".join(f"{o:02x}" for o in octets)
-    if octets[0] & 1:
-        raise XMLError(f"expected unicast mac address, found multicast '{text}'", domain=_DOM)
-    return formatted
-
-
-def _normalize_interface(src: etree._Element) -> etree._Element:
-    net = _reordered(src, NET_ORDER, ("type", "trustGuestRxFilters"), {"type": "user"})
-    if net.get("type") == "network" and child(net, "source") is None:
-        raise XMLError("interface type='network' requires a 'source' element", domain=_DOM)
-    mac = child(net, "mac")
-    if mac is None or mac.get("address") is None:
-        generated = "52:54:00:" + ":".join(f"{random.randrange(256):02x}" for _ in range(3))
-        if mac is None:
-            mac = etree.Element("mac")
-            net.insert(0, mac)
-        mac.set("address", generated)
-    else:
-        mac.set("address", _parse_mac(mac.get("address", "")))
-    source = child(net, "source")
-    if source is not None and net.get("type") == "network":
-        keep = {k: source.get(k) for k in ("network", "portgroup", "portid")}
-        source.attrib.clear()
-        for name, value in keep.items():
-            if value is not None:
-                source.set(name, value)
-    target = child(net, "target")
-    if target is not None and target.get("dev", "").startswith(GENERATED_IFNAME_PREFIXES):
-        net.remove(target)
-    for bandwidth in children(net, "bandwidth"):
-        normalize_bandwidth(bandwidth)
-    for ip in children(net, "ip"):
-        # libvirt writes the family it infers and drops the element's content.
-        address = ip.get("address", "")
-        family = ip.get("family") or ("ipv6" if ":" in address else "ipv4")
-        attrs = {"address": address, "family": family, "prefix": ip.get("prefix"),
-                 "peer": ip.get("peer")}  # fmt: skip
-        ip.attrib.clear()
-        for name, value in attrs.items():
-            if value is not None:
-                ip.set(name, value)
-        for sub in list(ip):
-            ip.remove(sub)
-    return net
-
-
-def _normalize_devices(
-    devices_elem: etree._Element | None, *, ifnames: bool = True
-) -> list[etree._Element]:
-    disks: list[tuple[str | None, int, etree._Element]] = []
-    others: list[etree._Element] = []
-    for src in children(devices_elem) if devices_elem is not None else []:
-        if src.tag == "disk":
-            target = child(src, "target")
-            explicit_bus = target.get("bus") if target is not None else None
-            disk, dev = _normalize_disk(src)
-            _insert_disk(disks, (explicit_bus, _disk_index(dev), disk))
-        elif src.tag == "interface":
-            others.append(_normalize_interface(src))
-        elif src.tag == "memballoon":
-            attr_order = ("model", "autodeflate", "freePageReporting")
-            others.append(_reordered(src, ("stats", *DEVINFO_ORDER), attr_order))
-        else:
-            others.append(_reordered(src, DEVINFO_ORDER, ("type",)))
-    devices = [disk for _, _, disk in disks] + others
-    _add_implicit_controllers(devices)
-    if ifnames:
-        _generate_ifnames(devices)
-    # Stable: disks keep their insertion order, other devices their document order.
-    devices.sort(key=lambda dev: DEVICE_RANK.get(dev.tag, len(DEVICE_RANK)))
-    return devices
-
-
-def _insert_disk(
-    disks: list[tuple[str | None, int, etree._Element]],
-    entry: tuple[str | None, int, etree._Element],
-) -> None:
-    """Insert a disk where libvirt's parser does (``virDomainDiskInsertPreAlloced``).
-
-    Going backwards over the disks parsed so far on the same bus (as written in
-    the document, unset counting as a bus of its own), the new disk goes before
-    the earliest one with a higher index, else right after the last one.
-    """
-    bus, index, _ = entry
-    insert_at = -1
-    for pos in range(len(disks) - 1, -1, -1):
-        other_bus, other_index, _ = disks[pos]
-        if other_bus != bus:
-            continue
-        if other_index > index:
-            insert_at = pos
-        elif insert_at == -1:
-            insert_at = pos + 1
-    if insert_at == -1:
-        disks.append(entry)
-    else:
-        disks.insert(insert_at, entry)
-
-
-def _add_implicit_controllers(devices: list[etree._Element]) -> None:
-    """Add the disk controllers libvirt adds implicitly, SCSI, FDC, IDE, SATA in that order."""
-    for bus in ("scsi", "fdc", "ide", "sata"):
-        highest = -1
-        for dev in devices:
-            target = child(dev, "target") if dev.tag == "disk" else None
-            address = child(dev, "address") if dev.tag == "disk" else None
-            if target is None or target.get("bus") != bus or address is None:
-                continue
-            if address.get("type") == "drive":
-                highest = max(highest, int(address.get("controller", "0")))
-        for index in range(highest + 1):
-            exists = any(
-                dev.tag == "controller"
-                and dev.get("type") == bus
-                and dev.get("index", "0") == str(index)
-                for dev in devices
-            )
-            if not exists:
-                devices.append(etree.Element("controller", type=bus, index=str(index)))
-
-
-def _generate_ifnames(devices: list[etree._Element]) -> None:
-    """Name NICs without a host-side name ``testnetN`` (libvirt's testDomainGenerateIfnames)."""
-    nets = [d for d in devices if d.tag == "interface"]
-    used = set()
-    for net in nets:
-        target = child(net, "target")
-        if target is not None:
-            used.add(target.get("dev"))
-    for net in nets:
-        if child(net, "target") is not None:
-            continue
-        counter = 0
-        while f"testnet{counter}" in used:
-            counter += 1
-        name = f"testnet{counter}"
-        used.add(name)
-        _insert_ordered(net, etree.Element("target", dev=name), NET_ORDER)

@@ -745,7 +745,7 @@ def session_of(conn: Connection) -> ConnectionSession | None:
 
 
 _registry_lock = threading.Lock()
-_registry: weakref.WeakKeyDictionary[TestState, FaultInjector] = weakref.WeakKeyDictionary()
+_EXTENSION = "faults"
 
 
 def injector(target: object) -> FaultInjector:
@@ -754,9 +754,12 @@ def injector(target: object) -> FaultInjector:
     Raises :class:`~virtcore.errors.InvalidArgError` for other objects.
     """
     state = resolve_state(target)
+    found = state.extensions.get(_EXTENSION)
+    if isinstance(found, FaultInjector):
+        return found  # every call and every open asks: no lock once it exists
     with _registry_lock:
-        found = _registry.get(state)
-        if found is None:
+        found = state.extensions.get(_EXTENSION)
+        if not isinstance(found, FaultInjector):
             found = FaultInjector(state)
-            _registry[state] = found
+            state.extensions[_EXTENSION] = found
     return found

@@ -22,6 +22,7 @@ to ``RUNNING``/``WAKEUP`` with ``PMWAKEUP`` and ``STARTED``/``WAKEUP`` events.
 
 from __future__ import annotations
 
+import errno
 import functools
 import ipaddress
 import logging
@@ -54,6 +55,7 @@ from virtcore.errors import (
     InvalidArgError,
     NoNetworkError,
     OperationInvalidError,
+    SystemCallError,
 )
 from virtcore.objects import StreamBackend
 
@@ -138,19 +140,41 @@ def screenshot_png() -> bytes:
 
 
 class _ImageStream(StreamBackend):
-    """A read-only stream serving one in-memory image."""
+    """A read-only stream serving one in-memory image, like libvirt's fd stream on its file.
+
+    libvirt's test driver hands out the image through a stream on a file
+    opened read-only: writing fails as ``write(2)`` on that descriptor does
+    (EBADF), and once the stream is finished or aborted its descriptor is
+    gone, so reading or writing fails with "stream is not open" while
+    finishing or aborting again succeeds.
+    """
 
     def __init__(self, data: bytes) -> None:
         self._data = data
         self._pos = 0
+        self._open = True
+
+    def _check_open(self) -> None:
+        if not self._open:
+            raise InternalError("stream is not open", domain=ErrorDomain.STREAMS)
 
     def recv(self, nbytes: int) -> bytes:
+        self._check_open()
         chunk = self._data[self._pos : self._pos + max(nbytes, 0)]
         self._pos += len(chunk)
         return chunk
 
     def send(self, data: bytes) -> int:
-        raise InternalError("cannot write to a screenshot stream", domain=ErrorDomain.STREAMS)
+        self._check_open()
+        raise SystemCallError.from_os_error(
+            "cannot write to stream", OSError(errno.EBADF, ""), domain=ErrorDomain.STREAMS
+        )
+
+    def finish(self) -> None:
+        self._open = False
+
+    def abort(self) -> None:
+        self._open = False
 
 
 def _network_address(net_xml: str, offset: int) -> tuple[int, str, int]:

@@ -20,7 +20,6 @@ import logging
 import os
 import socket
 import struct
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -152,9 +151,12 @@ class TestHypervisorDriver(
         self.state = state
         self._release = release
         with state.lock:
-            # Snapshots a configuration file declares are loaded (and refused) at open.
-            for obj in state:
-                runtime_of(state, obj)
+            # Snapshots a configuration file declares are loaded (and refused) at the first
+            # open; later domains come from documents, which cannot declare any.
+            if not state.runtimes_loaded:
+                for obj in state:
+                    runtime_of(state, obj)
+                state.runtimes_loaded = True
 
     def event_source(self) -> EventSource:
         """Domain events of this host, shared by all its connections."""
@@ -260,11 +262,14 @@ class TestHypervisorDriver(
     def connect_list_all_domains(self, conn: Connection, flags: int) -> list[Domain]:
         """Domains matching the ``ConnectListAllDomainsFlags`` filter, by name."""
         check_flags(flags, _ALL_LIST_FILTERS, "testConnectListAllDomains")
+        flags = int(flags)
         with self.state.lock:
+            if not flags:
+                return [Domain(conn, o.def_.name, o.def_.uuid, o.id) for o in self.state]
             return [
                 self._handle(conn, o)
                 for o in self.state
-                if _matches(o, int(flags)) and self._matches_moments(o, int(flags))
+                if _matches(o, flags) and self._matches_moments(o, flags)
             ]
 
     def _matches_moments(self, obj: DomainObj, flags: int) -> bool:
@@ -273,8 +278,8 @@ class TestHypervisorDriver(
         snapshots = runtime is not None and len(runtime.snapshots) > 0
         checkpoints = runtime is not None and len(runtime.checkpoints) > 0
         for yes, no, value in (
-            (ListFlags.HAS_SNAPSHOT, ListFlags.NO_SNAPSHOT, snapshots),
-            (ListFlags.HAS_CHECKPOINT, ListFlags.NO_CHECKPOINT, checkpoints),
+            (_HAS_SNAPSHOT, _NO_SNAPSHOT, snapshots),
+            (_HAS_CHECKPOINT, _NO_CHECKPOINT, checkpoints),
         ):
             if flags & (yes | no) and not ((flags & yes and value) or (flags & no and not value)):
                 return False
@@ -283,7 +288,7 @@ class TestHypervisorDriver(
     def connect_list_domains(self, conn: Connection) -> list[int]:
         """Ids of the active domains, ascending."""
         with self.state.lock:
-            return sorted(o.id for o in self.state if o.is_active())
+            return sorted([o.id for o in self.state if o.id != -1])
 
     def connect_num_of_domains(self, conn: Connection) -> int:
         """Number of active domains."""
@@ -293,7 +298,7 @@ class TestHypervisorDriver(
     def connect_list_defined_domains(self, conn: Connection) -> list[str]:
         """Names of the inactive domains, sorted."""
         with self.state.lock:
-            return [o.name for o in self.state if not o.is_active()]
+            return [o.def_.name for o in self.state if o.id == -1]
 
     def connect_num_of_defined_domains(self, conn: Connection) -> int:
         """Number of inactive domains."""
@@ -395,7 +400,7 @@ class TestHypervisorDriver(
         check_flags(flags, 0, "testDomainCreateWithFlags")
         with self.state.lock:
             obj = self._obj(dom)
-            if obj.state != DomainState.SHUTOFF:
+            if obj.state != _SHUTOFF:
                 raise InternalError(f"Domain '{dom.name}' is already running", domain=_TEST)
             self.state.start_domain(obj, DomainRunningReason.BOOTED)
             self.state.emit_domain(
@@ -438,7 +443,7 @@ class TestHypervisorDriver(
         """Pause a running domain; SUSPENDED/PAUSED."""
         with self.state.lock:
             obj = self._obj(dom)
-            if obj.state in (DomainState.SHUTOFF, DomainState.PAUSED):
+            if obj.state in {_SHUTOFF, _PAUSED}:
                 raise InternalError(f"domain '{dom.name}' not running", domain=_TEST)
             obj.set_state(DomainState.PAUSED, DomainPausedReason.USER)
             self.state.emit_domain(
@@ -449,7 +454,7 @@ class TestHypervisorDriver(
         """Resume a paused domain; RESUMED/UNPAUSED."""
         with self.state.lock:
             obj = self._obj(dom)
-            if obj.state != DomainState.PAUSED:
+            if obj.state != _PAUSED:
                 raise InternalError(f"domain '{dom.name}' not paused", domain=_TEST)
             obj.set_state(DomainState.RUNNING, DomainRunningReason.UNPAUSED)
             self.state.emit_domain(
@@ -586,12 +591,13 @@ class TestHypervisorDriver(
                 d.memory_kib,
                 d.current_kib,
                 d.vcpus_current,
-                time.time_ns() // 1000 * 1000,
+                self._clock_ns() // 1000 * 1000,
             )
 
     def domain_get_state(self, conn: Connection, dom: Domain, flags: int) -> tuple[int, int]:
         """State and reason."""
-        check_flags(flags, 0, "testDomainGetState")
+        if flags:
+            check_flags(flags, 0, "testDomainGetState")
         with self.state.lock:
             obj = self._obj(dom)
             return obj.state, obj.reason
@@ -599,11 +605,12 @@ class TestHypervisorDriver(
     def domain_get_xml_desc(self, conn: Connection, dom: Domain, flags: int) -> str:
         """Live XML, or with ``INACTIVE`` (2) the persistent definition."""
         check_flags(flags, 0x1 | 0x2 | 0x8, "testDomainGetXMLDesc")
-        with self.state.lock:
+        state = self.state
+        with state.lock:
             obj = self._obj(dom)
             if flags & 0x2:
-                return obj.persistent_def().format(None)
-            return obj.def_.format(obj.id if obj.is_active() else None)
+                return state.cached_format(obj.persistent_def(), None)
+            return state.cached_format(obj.def_, obj.id if obj.id != -1 else None)
 
     def domain_get_os_type(self, conn: Connection, dom: Domain) -> str:
         """``"linux"``, as libvirt's test driver answers for every domain."""
@@ -619,7 +626,7 @@ class TestHypervisorDriver(
     def domain_is_active(self, conn: Connection, dom: Domain) -> int:
         """1 while the domain has an id."""
         with self.state.lock:
-            return int(self._obj(dom).is_active())
+            return int(self._obj(dom).id != -1)
 
     def domain_is_persistent(self, conn: Connection, dom: Domain) -> int:
         """1 for a defined domain."""
@@ -650,26 +657,50 @@ def _matches(obj: DomainObj, flags: int) -> bool:
         return bool((flags & yes and value) or (flags & no and not value))
 
     active = obj.is_active()
-    if not pair(ListFlags.ACTIVE, ListFlags.INACTIVE, active):
+    if not pair(_LF.ACTIVE, _LF.INACTIVE, active):
         return False
-    if not pair(ListFlags.PERSISTENT, ListFlags.TRANSIENT, obj.persistent):
+    if not pair(_LF.PERSISTENT, _LF.TRANSIENT, obj.persistent):
         return False
-    states = ListFlags.RUNNING | ListFlags.PAUSED | ListFlags.SHUTOFF | ListFlags.OTHER
-    if flags & states:
+    if flags & _LF.STATES:
+        state = obj.state
         wanted = (
-            (flags & ListFlags.RUNNING and obj.state == DomainState.RUNNING)
-            or (flags & ListFlags.PAUSED and obj.state == DomainState.PAUSED)
-            or (flags & ListFlags.SHUTOFF and obj.state == DomainState.SHUTOFF)
-            or (
-                flags & ListFlags.OTHER
-                and obj.state not in (DomainState.RUNNING, DomainState.PAUSED, DomainState.SHUTOFF)
-            )
+            (flags & _LF.RUNNING and state == _RUNNING)
+            or (flags & _LF.PAUSED and state == _PAUSED)
+            or (flags & _LF.SHUTOFF and state == _SHUTOFF)
+            or (flags & _LF.OTHER and state not in (_RUNNING, _PAUSED, _SHUTOFF))
         )
         if not wanted:
             return False
-    if not pair(ListFlags.MANAGEDSAVE, ListFlags.NO_MANAGEDSAVE, obj.has_managed_save):
+    if not pair(_LF.MANAGEDSAVE, _LF.NO_MANAGEDSAVE, obj.has_managed_save):
         return False
-    return pair(ListFlags.AUTOSTART, ListFlags.NO_AUTOSTART, obj.autostart)
+    return pair(_LF.AUTOSTART, _LF.NO_AUTOSTART, obj.autostart)
+
+
+class _LF:
+    """The list filter flags as plain ints: IntFlag arithmetic costs a call per operator."""
+
+    ACTIVE = int(ListFlags.ACTIVE)
+    INACTIVE = int(ListFlags.INACTIVE)
+    PERSISTENT = int(ListFlags.PERSISTENT)
+    TRANSIENT = int(ListFlags.TRANSIENT)
+    RUNNING = int(ListFlags.RUNNING)
+    PAUSED = int(ListFlags.PAUSED)
+    SHUTOFF = int(ListFlags.SHUTOFF)
+    OTHER = int(ListFlags.OTHER)
+    STATES = RUNNING | PAUSED | SHUTOFF | OTHER
+    MANAGEDSAVE = int(ListFlags.MANAGEDSAVE)
+    NO_MANAGEDSAVE = int(ListFlags.NO_MANAGEDSAVE)
+    AUTOSTART = int(ListFlags.AUTOSTART)
+    NO_AUTOSTART = int(ListFlags.NO_AUTOSTART)
+
+
+_HAS_SNAPSHOT = int(ListFlags.HAS_SNAPSHOT)
+_NO_SNAPSHOT = int(ListFlags.NO_SNAPSHOT)
+_HAS_CHECKPOINT = int(ListFlags.HAS_CHECKPOINT)
+_NO_CHECKPOINT = int(ListFlags.NO_CHECKPOINT)
+_RUNNING = int(DomainState.RUNNING)
+_PAUSED = int(DomainState.PAUSED)
+_SHUTOFF = int(DomainState.SHUTOFF)
 
 
 def _write_image(path: str, definition: DomainDef, live_id: int | None) -> None:

@@ -13,7 +13,10 @@ around the real method:
 2. in seeded deterministic mode, completes the XML document of define,
    create and device attach/update calls with generated identifiers
    (:meth:`~virtcore.drivers.test.determinism.Determinism.complete_text`);
-3. with a virtual clock, replaces ``virDomainGetInfo``'s CPU time.
+3. with a virtual clock, replaces ``virDomainGetInfo``'s CPU time;
+4. brackets every call not in :data:`READ_ONLY_METHODS` with
+   :meth:`~virtcore.drivers.test.state.TestState.begin_change` and
+   ``end_change``, so that documents the host caches are never served stale.
 
 A method the table lacks stays missing (the connection reports NO_SUPPORT),
 attributes that are not public methods (``state``) are the table's own, and
@@ -26,19 +29,18 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
-from virtcore.driver import DriverTable, DriverTables
+from virtcore.driver import TABLE_KINDS, DriverTable, DriverTables
 from virtcore.drivers.test.determinism import Determinism, determinism
 from virtcore.drivers.test.faults import ConnectionSession, FaultInjector, injector
-from virtcore.drivers.test.state import TestState
+from virtcore.drivers.test.state import GENERATIONS, TestState
 
 if TYPE_CHECKING:
     from virtcore.connection import Connection
     from virtcore.events import EventSource
 
-__all__ = ["InterceptedTable", "wrap_tables"]
+__all__ = ["READ_ONLY_METHODS", "InterceptedTable", "wrap_tables"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,54 @@ def _xml_role(method: str) -> str | None:
     if "device" in method and ("attach" in method or "update" in method):
         return "device"
     return None
+
+
+# Calls that never modify a host. Every other call is bracketed by
+# TestState.begin_change/end_change, which keeps cached documents honest; a call
+# missing here only costs that bookkeeping, a modifying call listed here would
+# let a stale document out, so only plain queries belong here.
+READ_ONLY_METHODS = frozenset(
+    {
+        "connect_get_capabilities",
+        "connect_get_hostname",
+        "connect_get_max_vcpus",
+        "connect_get_sysinfo",
+        "connect_get_type",
+        "connect_get_version",
+        "connect_is_alive",
+        "connect_is_encrypted",
+        "connect_is_secure",
+        "connect_list_all_domains",
+        "connect_list_defined_domains",
+        "connect_list_domains",
+        "connect_num_of_defined_domains",
+        "connect_num_of_domains",
+        "domain_get_autostart",
+        "domain_get_cpu_stats",
+        "domain_get_info",
+        "domain_get_max_memory",
+        "domain_get_memory_parameters",
+        "domain_get_os_type",
+        "domain_get_state",
+        "domain_get_vcpus",
+        "domain_get_vcpus_flags",
+        "domain_get_xml_desc",
+        "domain_has_managed_save_image",
+        "domain_is_active",
+        "domain_is_persistent",
+        "domain_is_updated",
+        "domain_lookup_by_id",
+        "domain_lookup_by_name",
+        "domain_lookup_by_uuid",
+        "domain_memory_stats",
+        "node_get_cells_free_memory",
+        "node_get_cpu_map",
+        "node_get_cpu_stats",
+        "node_get_free_memory",
+        "node_get_info",
+        "node_get_security_model",
+    }
+)
 
 
 def _complete_args(det: Determinism, args: tuple[Any, ...], device: bool) -> tuple[Any, ...]:
@@ -119,8 +169,10 @@ class InterceptedTable(DriverTable):
         device = role == "device"
         domain_info = method == "domain_get_info"
 
+        state = session.state
+
         # Every call pays for these wrappers, so each method gets only the checks it needs.
-        if role is None and not domain_info:
+        if method in READ_ONLY_METHODS and not domain_info and role is None:
 
             def call(conn: Connection, *args: Any) -> Any:
                 if not session.bound:
@@ -129,6 +181,35 @@ class InterceptedTable(DriverTable):
                     faults.before_call(session, method, conn, args)
                 return func(conn, *args)
 
+        elif domain_info:
+
+            def call(conn: Connection, *args: Any) -> Any:
+                if not session.bound:
+                    session.bind(conn)
+                if faults.active or session.pending_loss is not None:
+                    faults.before_call(session, method, conn, args)
+                result = func(conn, *args)
+                if det.clock is not None:
+                    result = det.domain_info(args[0], result)
+                return result
+
+        elif role is None:
+            # TestState.begin_change/end_change, inlined: lifecycle calls are hot too.
+            in_flight = state.changes_in_flight
+
+            def call(conn: Connection, *args: Any) -> Any:
+                if not session.bound:
+                    session.bind(conn)
+                if faults.active or session.pending_loss is not None:
+                    faults.before_call(session, method, conn, args)
+                in_flight.append(None)
+                state.generation = next(GENERATIONS)
+                try:
+                    return func(conn, *args)
+                finally:
+                    state.generation = next(GENERATIONS)
+                    in_flight.pop()
+
         else:
 
             def call(conn: Connection, *args: Any) -> Any:
@@ -136,12 +217,13 @@ class InterceptedTable(DriverTable):
                     session.bind(conn)
                 if faults.active or session.pending_loss is not None:
                     faults.before_call(session, method, conn, args)
-                if role is not None and det.seed is not None:
+                if det.seed is not None:
                     args = _complete_args(det, args, device)
-                result = func(conn, *args)
-                if domain_info and det.clock is not None:
-                    result = det.domain_info(args[0], result)
-                return result
+                state.begin_change()
+                try:
+                    return func(conn, *args)
+                finally:
+                    state.end_change()
 
         return functools.update_wrapper(call, func)
 
@@ -178,13 +260,13 @@ def wrap_tables(state: TestState, tables: DriverTables) -> DriverTables:
     faults.attach(session)
     proxies: dict[int, InterceptedTable] = {}
     slots: dict[str, Any] = {}
-    for slot in fields(tables):
-        table = getattr(tables, slot.name)
+    for kind in TABLE_KINDS:
+        table = getattr(tables, kind)
         if table is None:
             continue
         proxy = proxies.get(id(table))
         if proxy is None:
             proxy = _proxy_class(type(table))(table, session, faults, det)
             proxies[id(table)] = proxy
-        slots[slot.name] = proxy
+        slots[kind] = proxy
     return DriverTables(**slots)

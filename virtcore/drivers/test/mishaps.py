@@ -125,6 +125,7 @@ def crash_domain(state: TestState, dom: Handle | str, cause: CrashCause = CrashC
             _panic(state, obj)
         if isinstance(dom, Domain):
             dom.set_id(obj.id)
+        state.touch()
 
 
 def _panic(state: TestState, obj: DomainObj) -> None:
@@ -206,6 +207,7 @@ def io_error(
             state.emit_domain(
                 obj, DomainEventType.SUSPENDED, DomainEventSuspendedDetailType.IOERROR
             )
+        state.touch()
 
 
 def _key(dom: Handle | str) -> str:

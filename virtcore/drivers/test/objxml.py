@@ -277,6 +277,10 @@ class VolumeDef:
     """A storage volume definition (``virStorageVolDef``) and, for streams, its content.
 
     ``content`` holds the bytes uploaded so far; everything else reads as zeros.
+    ``holes`` lists the sorted, disjoint ranges ``(start, end)`` inside
+    ``content`` that a sparse upload skipped: like a file's holes they read as
+    zeros, and sparse downloads report them (and the unwritten part beyond
+    ``content``) as holes instead of data.
     """
 
     name: str
@@ -289,6 +293,7 @@ class VolumeDef:
     target_extra: list[etree._Element] = field(default_factory=list)
     backing: etree._Element | None = None
     content: bytearray = field(default_factory=bytearray, repr=False, compare=False)
+    holes: list[tuple[int, int]] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def parse(cls, text: str, pool: PoolDef) -> VolumeDef:

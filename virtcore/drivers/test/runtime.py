@@ -26,7 +26,7 @@ import os
 import threading
 import weakref
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from virtcore.drivers.test.moments import MomentList
 from virtcore.drivers.test.momentxml import CheckpointDef, SnapshotDef
@@ -77,14 +77,17 @@ class DomainRuntime:
 
 
 _Entry = tuple["weakref.ref[DomainObj]", DomainRuntime]
-_TABLES: weakref.WeakKeyDictionary[TestState, dict[int, _Entry]] = weakref.WeakKeyDictionary()
-# Guards _TABLES itself; each host's table is only used under that host's lock.
+_EXTENSION = "runtimes"
+# Guards creating a host's table; each table is only used under its host's lock.
 _TABLES_LOCK = threading.Lock()
 
 
 def _table(state: TestState) -> dict[int, _Entry]:
-    with _TABLES_LOCK:
-        return _TABLES.setdefault(state, {})
+    found = state.extensions.get(_EXTENSION)
+    if found is None:
+        with _TABLES_LOCK:
+            found = state.extensions.setdefault(_EXTENSION, {})
+    return cast("dict[int, _Entry]", found)
 
 
 def peek_runtime(state: TestState, obj: DomainObj) -> DomainRuntime | None:

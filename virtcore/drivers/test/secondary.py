@@ -75,7 +75,9 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"virtcore.drivers.test.{module}"), name)
+    value = getattr(importlib.import_module(f"virtcore.drivers.test.{module}"), name)
+    globals()[name] = value  # every connection asks again: answer from the module from now on
+    return value
 
 
 class SecondaryTable:
@@ -118,9 +120,13 @@ def emit(
     name: str,
     uuid: str | None,
     *args: int,
+    usage_type: int = 0,
 ) -> None:
-    """Queue an event about a secondary object for every connection to *state*."""
-    ident = ObjectIdentity(kind, name, uuid)
+    """Queue an event about a secondary object for every connection to *state*.
+
+    *usage_type* is a secret's usage type, which the handle given to callbacks carries.
+    """
+    ident = ObjectIdentity(kind, name, uuid, usage_type=usage_type)
     state.events.emit(Event(kind=kind, event_id=event_id, obj=ident, args=tuple(args)))
 
 

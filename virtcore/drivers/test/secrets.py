@@ -175,7 +175,15 @@ class TestSecretDriver(SecondaryTable, SecretDriver):
         return Secret(conn, d.uuid, d.usage_type, d.usage_id or "")
 
     def _emit(self, d: SecretDef, event_id: int, *args: int) -> None:
-        emit(self.state, EventKind.SECRET, event_id, d.usage_id or "", d.uuid, *args)
+        emit(
+            self.state,
+            EventKind.SECRET,
+            event_id,
+            d.usage_id or "",
+            d.uuid,
+            *args,
+            usage_type=d.usage_type,
+        )
 
     def connect_num_of_secrets(self, conn: Connection) -> int:
         """Number of secrets."""

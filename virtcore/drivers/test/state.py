@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -68,11 +69,22 @@ _REASONS: dict[DomainState, type[IntEnum]] = {
 
 def typed_state(state: int, reason: int) -> tuple[DomainState, int]:
     """*state* as :class:`DomainState` and *reason* as its state's reason enum."""
+    key = (state, reason)
+    found = _TYPED.get(key)
+    if found is not None:
+        return found
     typed = DomainState(state)
     try:
-        return typed, _REASONS[typed](reason)
+        found = typed, _REASONS[typed](reason)
     except ValueError:
-        return typed, int(reason)
+        found = typed, int(reason)
+    if len(_TYPED) < 1024:  # bounded: reasons outside the enums could otherwise pile up
+        _TYPED[key] = found
+    return found
+
+
+# Enum construction costs microseconds and every state change converts a pair.
+_TYPED: dict[tuple[int, int], tuple[DomainState, int]] = {}
 
 
 def check_flags(flags: int, supported: int, function: str) -> None:
@@ -131,6 +143,19 @@ class DomainObj:
     persistent: bool = False
     autostart: bool = False
     has_managed_save: bool = False
+    index: TestState | None = field(default=None, repr=False, compare=False)
+    """The host whose name index lists this domain (set when it is added)."""
+
+    def __setattr__(self, key: str, value: object) -> None:
+        # A new definition may carry a new name (a snapshot revert): keep the index true.
+        if key == "def_":
+            index = self.__dict__.get("index")
+            old = self.__dict__.get("def_")
+            object.__setattr__(self, key, value)
+            if index is not None and old is not None and old.name != self.def_.name:
+                index.renamed(self, old.name)
+            return
+        object.__setattr__(self, key, value)
 
     @property
     def name(self) -> str:
@@ -204,6 +229,14 @@ class InterfaceObj:
     active: bool = True
 
 
+GENERATIONS = itertools.count(1)
+"""Where hosts draw their generations: one counter, so that no two hosts share a value."""
+
+
+def _name_of(obj: DomainObj) -> str:
+    return obj.def_.name
+
+
 class TestState:
     """One test host. Build it with :func:`virtcore.drivers.test.config.build_state`."""
 
@@ -218,20 +251,82 @@ class TestState:
         self.auth_users: list[AuthUser] = []
         self.events = EventSource()
         self._domains: dict[str, DomainObj] = {}
+        self.by_uuid: Mapping[str, DomainObj] = self._domains
+        """The domains by canonical UUID (read-only view for the hot lookups)."""
+        # Lookups by name and listings are the hot calls of management code: an index
+        # by name and the name-sorted list (rebuilt only after a change) keep them O(1).
+        self._by_name: dict[str, DomainObj] = {}
+        self._sorted: list[DomainObj] | None = None
+        self.generation = next(GENERATIONS)
+        """Changes whenever a call that may modify this host runs (see :meth:`begin_change`)."""
+        self.changes_in_flight: list[None] = []
+        """One entry per modifying call running now (see :meth:`begin_change`)."""
+        self.extensions: dict[str, object] = {}
+        """Per-host controls other modules attach (fault injector, deterministic mode)."""
+        self.runtimes_loaded = False
+        """Whether the domains' runtime records (declared snapshots) were loaded."""
+        self.now_ns: Callable[[], int] = time.time_ns
+        """The host's clock in nanoseconds (a virtual clock's in deterministic mode)."""
         self.networks: dict[str, NetworkObj] = {}
         self.pools: dict[str, PoolObj] = {}
         self.interfaces: dict[str, InterfaceObj] = {}
         self.nodedevs: dict[str, NodeDeviceDef] = {}
         self._ids = itertools.count(1)
 
+    # -- change tracking -----------------------------------------------------------
+
+    def begin_change(self) -> None:
+        """A call that may modify the host starts: values derived from it are not reused.
+
+        Formatted documents are cached per definition and :attr:`generation`
+        (:meth:`cached_format`); a cache entry is made and used only while no
+        modifying call is in flight, and every modifying call moves the
+        generation on when it starts and when it ends. Appending, popping and
+        drawing from the counter are atomic, so no lock is taken.
+        """
+        self.changes_in_flight.append(None)
+        self.generation = next(GENERATIONS)
+
+    def end_change(self) -> None:
+        """The modifying call begun with :meth:`begin_change` has returned."""
+        self.generation = next(GENERATIONS)
+        self.changes_in_flight.pop()
+
+    def touch(self) -> None:
+        """Record a change made outside a driver call (fault injection, mishaps)."""
+        self.begin_change()
+        self.end_change()
+
+    def cached_format(self, definition: DomainDef, live_id: int | None) -> str:
+        """``definition.format(live_id)``, reused while the host has not changed."""
+        cached = definition.formatted
+        if (
+            cached is not None
+            and cached[0] == self.generation
+            and cached[1] == live_id
+            and not self.changes_in_flight
+        ):
+            return cached[2]
+        text = definition.format(live_id)
+        if not self.changes_in_flight:
+            definition.formatted = (self.generation, live_id, text)
+        return text
+
     # -- domains -------------------------------------------------------------
+
+    def _ordered(self) -> list[DomainObj]:
+        """The cached name-sorted list; never mutated in place, so iterating it is safe."""
+        ordered = self._sorted
+        if ordered is None:
+            ordered = self._sorted = sorted(self._domains.values(), key=_name_of)
+        return ordered
 
     def domains(self) -> list[DomainObj]:
         """Every domain, ordered by name (libvirt's order is its hash table's)."""
-        return sorted(self._domains.values(), key=lambda d: d.name)
+        return list(self._ordered())
 
     def __iter__(self) -> Iterator[DomainObj]:
-        return iter(self.domains())
+        return iter(self._ordered())
 
     def find_by_uuid(self, uuid: str) -> DomainObj | None:
         """The domain with *uuid* (canonical form), if any."""
@@ -239,10 +334,21 @@ class TestState:
 
     def find_by_name(self, name: str) -> DomainObj | None:
         """The domain called *name*, if any."""
-        for obj in self._domains.values():
-            if obj.name == name:
-                return obj
-        return None
+        return self._by_name.get(name)
+
+    def rename_domain(self, obj: DomainObj, new_name: str) -> None:
+        """Give *obj* (whose definition is its only one) the name *new_name*."""
+        old = obj.name
+        obj.def_.name = new_name
+        self.renamed(obj, old)
+
+    def renamed(self, obj: DomainObj, old_name: str) -> None:
+        """Record that *obj*, formerly *old_name*, now has another name."""
+        if self._by_name.get(old_name) is obj:
+            del self._by_name[old_name]
+        if self._domains.get(obj.uuid) is obj:
+            self._by_name[obj.name] = obj
+        self._sorted = None
 
     def find_by_id(self, dom_id: int) -> DomainObj | None:
         """The running domain with id *dom_id*, if any."""
@@ -283,13 +389,19 @@ class TestState:
             raise OperationFailedError(
                 f"domain '{new.name}' already exists with uuid {clash.uuid}", domain=_DOM
             )
-        obj = DomainObj(def_=new)
+        obj = DomainObj(def_=new, index=self)
         self._domains[new.uuid] = obj
+        self._by_name[new.name] = obj
+        self._sorted = None
         return obj, None
 
     def remove_domain(self, obj: DomainObj) -> None:
         """Forget a domain entirely."""
-        self._domains.pop(obj.uuid, None)
+        if self._domains.get(obj.uuid) is obj:
+            del self._domains[obj.uuid]
+            self._sorted = None
+        if self._by_name.get(obj.name) is obj:
+            del self._by_name[obj.name]
 
     def start_domain(self, obj: DomainObj, reason: int = DomainRunningReason.BOOTED) -> None:
         """Mark *obj* running with a fresh id (``testDomainStartState``)."""
@@ -309,6 +421,8 @@ class TestState:
 
     def emit_domain(self, obj: DomainObj, event_type: int, detail: int) -> None:
         """Queue a domain lifecycle event for every connection to this host."""
+        if not self.events.wanted():
+            return  # nobody registered: the event would be dropped unseen
         ident = ObjectIdentity(EventKind.DOMAIN, obj.name, obj.uuid, obj.id)
         self.events.emit(
             Event(kind=EventKind.DOMAIN, event_id=0, obj=ident, args=(int(event_type), int(detail)))

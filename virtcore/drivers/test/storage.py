@@ -36,12 +36,17 @@ from virtcore.drivers.test.objxml import (
 )
 from virtcore.drivers.test.secondary import SecondaryTable, emit, state_filter, uuid_or_invalid
 from virtcore.drivers.test.state import PoolObj, TestState, check_flags
-from virtcore.drivers.test.volstream import VolumeDownload, VolumeUpload
+from virtcore.drivers.test.volstream import VolumeDownload, VolumeUpload, cut_holes
 from virtcore.drivers.test.xmlutil import XMLWriter, attributes, child, parse_xml, words
 from virtcore.enums.connect import ConnectListAllStoragePoolsFlags as PoolFlags
 from virtcore.enums.errors import ErrorDomain
 from virtcore.enums.storage import StoragePoolEventLifecycleType as PoolEvent
-from virtcore.enums.storage import StoragePoolState, StorageVolWipeAlgorithm
+from virtcore.enums.storage import (
+    StoragePoolState,
+    StorageVolDownloadFlags,
+    StorageVolUploadFlags,
+    StorageVolWipeAlgorithm,
+)
 from virtcore.enums.storage import StorageVolResizeFlags as Resize
 from virtcore.errors import (
     ArgumentUnsupportedError,
@@ -63,6 +68,8 @@ __all__ = ["TestStorageDriver", "add_pool", "source_conflict"]
 
 _TEST = ErrorDomain.TEST
 _STORAGE = ErrorDomain.STORAGE
+_SPARSE_DOWNLOAD = int(StorageVolDownloadFlags.SPARSE_STREAM)
+_SPARSE_UPLOAD = int(StorageVolUploadFlags.SPARSE_STREAM)
 _POOL_TYPES = words(
     "dir fs netfs logical disk iscsi scsi mpath rbd sheepdog gluster zfs vstorage iscsi-direct"
 )
@@ -519,6 +526,8 @@ class TestStorageDriver(SecondaryTable, StorageDriver):
                 )
             # The test driver copies nothing; copying the data is what a real pool does.
             vol.content = bytearray(origin.content[: vol.capacity])
+            vol.holes = list(origin.holes)
+            cut_holes(vol, len(vol.content))
             return self._add_volume(conn, obj, vol)
 
     def storage_vol_delete(self, conn: Connection, vol: StorageVol, flags: int) -> None:
@@ -569,6 +578,7 @@ class TestStorageDriver(SecondaryTable, StorageDriver):
             if algorithm == StorageVolWipeAlgorithm.TRIM:
                 raise ArgumentUnsupportedError("'trim' algorithm not supported", domain=_STORAGE)
             found.content.clear()
+            found.holes.clear()
 
     def storage_vol_resize(
         self, conn: Connection, vol: StorageVol, capacity: int, flags: int
@@ -601,12 +611,13 @@ class TestStorageDriver(SecondaryTable, StorageDriver):
                 raise OperationFailedError("Not enough space left in storage pool", domain=_STORAGE)
             found.capacity = wanted
             del found.content[wanted:]
+            cut_holes(found, len(found.content))
             if flags & Resize.ALLOCATE:
                 found.allocation = wanted
             pool.def_.allocation += delta
 
     def _stream_target(self, vol: StorageVol, flags: int, function: str) -> None:
-        check_flags(flags, 1, function)
+        check_flags(flags, _SPARSE_DOWNLOAD | _SPARSE_UPLOAD, function)
         self._vol(vol)
 
     def storage_vol_download(  # noqa: PLR0917 - libvirt's driver signature
@@ -621,7 +632,16 @@ class TestStorageDriver(SecondaryTable, StorageDriver):
         """Bind *stream* to send the volume's content from *offset* (:mod:`.volstream`)."""
         with self.state.lock:
             self._stream_target(vol, flags, "testStorageVolDownload")
-        stream.bind(VolumeDownload(self.state, vol.pool_name, vol.name, offset, length))
+        stream.bind(
+            VolumeDownload(
+                self.state,
+                vol.pool_name,
+                vol.name,
+                offset,
+                length,
+                sparse=bool(flags & _SPARSE_DOWNLOAD),
+            )
+        )
 
     def storage_vol_upload(  # noqa: PLR0917 - libvirt's driver signature
         self,
@@ -635,4 +655,13 @@ class TestStorageDriver(SecondaryTable, StorageDriver):
         """Bind *stream* to receive the volume's new content at *offset* (:mod:`.volstream`)."""
         with self.state.lock:
             self._stream_target(vol, flags, "testStorageVolUpload")
-        stream.bind(VolumeUpload(self.state, vol.pool_name, vol.name, offset, length))
+        stream.bind(
+            VolumeUpload(
+                self.state,
+                vol.pool_name,
+                vol.name,
+                offset,
+                length,
+                sparse=bool(flags & _SPARSE_UPLOAD),
+            )
+        )

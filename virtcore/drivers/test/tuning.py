@@ -179,7 +179,7 @@ class TuningCalls(DomainTableBase):
             self.state.emit_domain(
                 obj, DomainEventType.UNDEFINED, DomainEventUndefinedDetailType.RENAMED
             )
-            obj.def_.name = new_name
+            self.state.rename_domain(obj, new_name)
             self.state.emit_domain(
                 obj, DomainEventType.DEFINED, DomainEventDefinedDetailType.RENAMED
             )

@@ -62,6 +62,8 @@ _ESCAPE_RE = re.compile(r"[<>&'\"]|[\x01-\x08\x0b\x0c\x0e-\x1f]")
 
 def escape(text: str) -> str:
     """Escape *text* like libvirt's ``virBufferEscapeString`` (control characters dropped)."""
+    if _ESCAPE_RE.search(text) is None:
+        return text  # the common case: nothing to escape, no substitution pass
     return _ESCAPE_RE.sub(lambda m: _ESCAPES.get(m.group(0), ""), text)
 
 
@@ -165,21 +167,17 @@ def local_name(elem: etree._Element) -> str:
 
 def elements(elem: etree._Element) -> list[etree._Element]:
     """Element children of *elem* in any namespace (no comments or processing instructions)."""
-    out = []
-    for sub in elem:
-        tag: object = sub.tag
-        if isinstance(tag, str):
-            out.append(sub)
-    return out
+    return [sub for sub in elem if isinstance(sub.tag, str)]
 
 
 def children(elem: etree._Element, name: str | None = None) -> list[etree._Element]:
     """Element children of *elem* in the default namespace, optionally by name."""
-    return [
-        sub
-        for sub in elements(elem)
-        if not sub.tag.startswith("{") and (name is None or sub.tag == name)
-    ]
+    if name is None:
+        return [sub for sub in elem if isinstance(sub.tag, str) and not sub.tag.startswith("{")]
+    if name.startswith("{"):
+        return []
+    # A comment's or processing instruction's tag is not a string: never equal to *name*.
+    return [sub for sub in elem if sub.tag == name]
 
 
 def attributes(elem: etree._Element) -> dict[str, str]:
@@ -193,8 +191,23 @@ def _text_of(value: str | bytes) -> str:
 
 def child(elem: etree._Element, name: str) -> etree._Element | None:
     """The first child called *name*, or ``None``."""
-    found = children(elem, name)
-    return found[0] if found else None
+    plain = _PLAIN_NAMES.get(name)
+    if plain is None:
+        plain = _PLAIN_NAMES[name] = _PLAIN_NAME_RE.fullmatch(name) is not None
+    if plain:
+        # lxml filters children by a bare tag name (un-namespaced elements only) in C,
+        # without building a proxy for every sibling.
+        return next(elem.iterchildren(name), None)
+    if name.startswith("{"):
+        return None
+    for sub in elem:
+        if sub.tag == name:
+            return sub
+    return None
+
+
+_PLAIN_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PLAIN_NAMES: dict[str, bool] = {}
 
 
 def child_text(elem: etree._Element, name: str) -> str | None:
@@ -252,6 +265,7 @@ def scaled_integer(elem: etree._Element, xpath_name: str, *, default_unit: str, 
 
 
 _UUID_HEX_RE = re.compile(r"[0-9a-fA-F]{2}")
+_CANONICAL_UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def parse_uuid(text: str) -> str | None:
@@ -260,6 +274,8 @@ def parse_uuid(text: str) -> str | None:
     Leading and trailing blanks are allowed and ``-`` may appear between any
     two bytes; anything else makes the text invalid.
     """
+    if _CANONICAL_UUID_RE.fullmatch(text):
+        return text  # the common case, already canonical
     body = text.strip(" \t\n\r")
     digits: list[str] = []
     pos = 0
@@ -337,19 +353,27 @@ class XMLWriter:
     def _element(
         self, elem: etree._Element, keep_open: Sequence[str], declare: dict[str, str]
     ) -> None:
-        tag = _qualified(elem)
-        attrs = "".join(
-            f" {_qualified_attr(elem, k)}='{escape(v)}'" for k, v in attributes(elem).items()
-        ) + "".join(
-            f" xmlns:{prefix}='{escape(uri)}'" if prefix else f" xmlns='{escape(uri)}'"
-            for prefix, uri in declare.items()
-        )
-        kids = elements(elem)
+        raw_tag = elem.tag
+        # Un-namespaced names (nearly all) need no prefix lookup.
+        tag = raw_tag if raw_tag[0] != "{" else _qualified(elem)
+        parts = []
+        for key, value in elem.items():
+            name = _text_of(key)
+            if name[0] == "{":
+                name = _qualified_attr(elem, name)
+            parts.append(f" {name}='{escape(_text_of(value))}'")
+        attrs = "".join(parts)
+        if declare:
+            attrs += "".join(
+                f" xmlns:{prefix}='{escape(uri)}'" if prefix else f" xmlns='{escape(uri)}'"
+                for prefix, uri in declare.items()
+            )
+        kids = [sub for sub in elem if isinstance(sub.tag, str)]
         text = elem.text if elem.text is not None and elem.text.strip() else None
         if not kids:
             if text is not None:
                 self.line(f"<{tag}{attrs}>{escape(text)}</{tag}>")
-            elif local_name(elem) in keep_open:
+            elif keep_open and local_name(elem) in keep_open:
                 self.line(f"<{tag}{attrs}>")
                 self.line(f"</{tag}>")
             else:
@@ -366,7 +390,7 @@ class XMLWriter:
 
     def getvalue(self) -> str:
         """The document, each line terminated by a newline."""
-        return "".join(line + "\n" for line in self._lines)
+        return "\n".join(self._lines) + "\n" if self._lines else ""
 
 
 def _qualified(elem: etree._Element) -> str:
@@ -393,8 +417,11 @@ def _used_namespaces(elem: etree._Element) -> dict[str, str]:
         tag: object = node.tag
         if not isinstance(tag, str):
             continue
-        uris = [tag[1:].partition("}")[0]] if tag.startswith("{") else []
-        uris += [k[1:].partition("}")[0] for k in attributes(node) if k.startswith("{")]
+        uris = [tag[1:].partition("}")[0]] if tag[0] == "{" else []
+        for key in node.attrib:
+            name = _text_of(key)
+            if name[0] == "{":
+                uris.append(name[1:].partition("}")[0])
         for uri in uris:
             if uri == "http://www.w3.org/XML/1998/namespace":
                 continue

@@ -1,0 +1,172 @@
+"""What the test driver keeps to answer hot calls quickly never shows stale state.
+
+The host caches each definition's formatted document (per host generation),
+indexes domains by name, keeps them sorted for listings and skips building
+events nobody listens to (:mod:`virtcore.drivers.test.state`,
+:mod:`virtcore.drivers.test.intercept`). Each test changes the host one way
+and checks that the next answer reflects it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+import virtcore
+import virtcore.drivers.test.plugin as test_plugin
+from virtcore import errors
+from virtcore.connection import Connection
+from virtcore.drivers.test import driver as test_driver
+from virtcore.drivers.test.determinism import resolve_state
+from virtcore.drivers.test.faults import injector
+from virtcore.enums.domain import DomainMetadataType
+from virtcore.events import Event, EventDispatcher, EventKind
+from virtcore.objects import Domain, Handle
+from virtcore.registry import Registry
+
+SAFETY_TIMEOUT = 10.0
+
+
+def doc(name: str, memory: int = 4096) -> str:
+    return (
+        f"<domain type='test'><name>{name}</name><memory>{memory}</memory>"
+        "<vcpu>1</vcpu><os><type>hvm</type></os></domain>"
+    )
+
+
+@pytest.fixture(scope="module")
+def reg() -> Registry:
+    """A registry with the built-in test plugin."""
+    registry = Registry(builtins=True, autoload=False)
+    if not any(rec.name == "test" and rec.loaded for rec in registry.plugins()):
+        registry.register(test_plugin, "test")
+    return registry
+
+
+@pytest.fixture
+def conn(reg: Registry) -> Iterator[Connection]:
+    """A connection to a fresh ``test:///default`` host."""
+    test_driver.reset_default_host()
+    with virtcore.open("test:///default", registry=reg) as c:
+        yield c
+    assert test_driver.default_host_refcount() == 0
+
+
+def test_an_unchanged_description_is_served_again_without_formatting(conn: Connection) -> None:
+    dom = conn.domain_define_xml(doc("a"))
+    assert dom.xml_desc() is dom.xml_desc()
+
+
+def test_the_description_follows_a_modifying_call(conn: Connection) -> None:
+    dom = conn.domain_define_xml(doc("a"))
+    before = dom.xml_desc()
+    dom.set_metadata(DomainMetadataType.TITLE, "changed")
+    after = dom.xml_desc()
+    assert "<title>changed</title>" in after and "<title>" not in before
+
+
+def test_the_description_follows_a_change_made_through_another_connection(
+    conn: Connection, reg: Registry
+) -> None:
+    dom = conn.domain_define_xml(doc("a"))
+    dom.xml_desc()
+    with virtcore.open("test:///default", registry=reg) as other:
+        other.domain_define_xml(
+            doc("a", memory=8192).replace("<name>", "<uuid>" + dom.uuid + "</uuid><name>")
+        )
+    assert "<memory unit='KiB'>8192</memory>" in dom.xml_desc()
+
+
+def test_the_description_follows_start_and_stop(conn: Connection) -> None:
+    dom = conn.domain_define_xml(doc("a"))
+    assert "id=" not in dom.xml_desc()
+    dom.create()
+    assert f"<domain type='test' id='{dom.id}'>" in dom.xml_desc()
+    dom.destroy()
+    assert "id=" not in dom.xml_desc()
+
+
+def test_the_description_follows_a_crash_injected_from_python(conn: Connection) -> None:
+    dom = conn.domain_define_xml(doc("a"))
+    dom.create()
+    assert "id=" in dom.xml_desc()
+    injector(conn).crash(dom, "emulator")
+    assert "id=" not in dom.xml_desc()
+
+
+def test_lookups_and_listings_follow_a_rename(conn: Connection) -> None:
+    dom = conn.domain_define_xml(doc("b"))
+    conn.domain_define_xml(doc("c"))
+    dom.rename("z")
+    with pytest.raises(errors.NoDomainError):
+        conn.domain_lookup_by_name("b")
+    assert conn.domain_lookup_by_name("z").uuid == dom.uuid
+    assert [d.name for d in conn.list_all_domains()] == ["c", "test", "z"]
+    assert conn.list_defined_domains() == ["c", "z"]
+
+
+def test_listings_follow_defines_and_undefines(conn: Connection) -> None:
+    first = conn.domain_define_xml(doc("m"))
+    assert [d.name for d in conn.list_all_domains()] == ["m", "test"]
+    conn.domain_define_xml(doc("a"))
+    first.undefine()
+    assert [d.name for d in conn.list_all_domains()] == ["a", "test"]
+    with pytest.raises(errors.NoDomainError):
+        conn.domain_lookup_by_name("m")
+
+
+def test_a_transient_domain_leaves_the_name_index_when_it_stops(conn: Connection) -> None:
+    dom = conn.domain_create_xml(doc("t"))
+    dom.destroy()
+    with pytest.raises(errors.NoDomainError):
+        conn.domain_lookup_by_name("t")
+    conn.domain_define_xml(doc("t"))  # the name is free again
+    assert conn.domain_lookup_by_name("t").name == "t"
+
+
+def test_a_host_nobody_listens_to_still_delivers_to_a_later_registration(
+    conn: Connection,
+) -> None:
+    dom = conn.domain_define_xml(doc("a"))
+    dom.create()  # no registration yet: the event is dropped
+    seen: list[tuple[str, tuple[object, ...]]] = []
+
+    def on_event(c: Connection, handle: Handle, event: Event) -> None:
+        assert isinstance(handle, Domain)
+        seen.append((handle.name, event.args))
+
+    conn.event_register(EventKind.DOMAIN, 0, on_event)
+    dom.suspend()
+    assert EventDispatcher.default().flush(SAFETY_TIMEOUT)
+    assert seen == [("a", (3, 0))]
+
+
+def test_a_modifying_call_moves_the_hosts_generation_on(conn: Connection) -> None:
+    state = resolve_state(conn)
+    before = state.generation
+    conn.domain_define_xml(doc("a"))
+    assert state.generation > before
+
+
+def test_concurrent_readers_never_keep_a_stale_description(conn: Connection) -> None:
+    dom = conn.domain_define_xml(doc("a"))
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            dom.xml_desc()
+
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    for thread in readers:
+        thread.start()
+    try:
+        for n in range(200):
+            dom.set_metadata(DomainMetadataType.TITLE, f"t{n}")
+            assert f"<title>t{n}</title>" in dom.xml_desc()
+    finally:
+        stop.set()
+        for thread in readers:
+            thread.join(SAFETY_TIMEOUT)
+    assert "<title>t199</title>" in dom.xml_desc()
