@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 DEB_PACKAGES=(
     qemu-system-x86 qemu-utils        # real guests and real qemu-img
+    swtpm swtpm-tools ovmf            # TPM emulator and UEFI firmware for the QEMU tests
     libvirt0 libvirt-clients python3-libvirt  # libvirt 9.0, the differential-test oracle
     libvirt-daemon libvirt-daemon-driver-qemu # private oracle daemons (secrets, nwfilters, domcaps)
     iproute2 util-linux               # network namespaces, loop devices

@@ -12,7 +12,9 @@ Cases
     host paths of disk images and chardev files are written
     ``@IMAGES@/...``. :func:`materialise` substitutes a directory and
     :func:`create_images` creates the images a case uses there (qcow2 by
-    ``qemu-img``, raw files sparse, a multiboot stub as ``-kernel``).
+    ``qemu-img``, overlays on the next image of their ``<backingStore>``
+    chain, raw files sparse, a multiboot stub as ``-kernel``, UEFI varstores
+    from their template).
     ``data/argv/<case>.argv`` is libvirt's argv for it, one argument per
     line, normalised by :func:`normalise_argv`.
 
@@ -23,7 +25,8 @@ Standalone boot (:func:`standalone_argv`)
     pointed at a socket in the boot's work directory; every other chardev
     ``path=`` moves into the work directory (``chardev-<id>``) and TCP, UDP
     and client sockets become a listening UNIX socket there (they would
-    need a peer or a free port on this host); every
+    need a peer or a free port on this host), except the TPM's, which
+    connects to an ``swtpm`` started in the work directory; every
     ``-netdev`` becomes ``{"type":"user"}`` with the same id, because
     domxml-to-native writes tap file descriptors it never opened and the
     NIC the guest sees (``-device``) does not depend on the back-end; VNC
@@ -31,14 +34,15 @@ Standalone boot (:func:`standalone_argv`)
     guest code runs, and the accelerator stays ``tcg``.
 
 Hardware (:func:`hardware`) and its normalisation
-    The QMP answers of ``query-pci``, ``query-block``, ``query-chardev``,
-    ``query-cpus-fast``, ``query-memory-size-summary``, ``query-name`` and
-    ``query-uuid``, with only host-specific values rewritten:
+    The QMP answers of :data:`QUERIES` (PCI, block and character devices,
+    vCPUs with their NUMA node, memory size, memory devices and backends,
+    I/O threads, name, UUID), with only host-specific values rewritten:
 
     * paths under the boot's image or work directory become ``@IMAGES@`` /
       ``@WORK@`` (each QEMU gets its own copy of the images: two processes
       cannot both hold an image's write lock);
-    * ``pty:/dev/pts/N`` becomes ``pty``; host thread ids are dropped; the
+    * ``pty:/dev/pts/N`` becomes ``pty``; host thread ids (vCPUs, I/O
+      threads) are dropped; the
       images' ``actual-size`` (host allocation) is dropped;
     * every ``-device`` (``qom-list /machine/peripheral``) is compared by
       id with its QOM type and its guest-visible properties
@@ -62,24 +66,30 @@ import shutil
 import struct
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from virtcore_qemu.qmp import QMPClient
 
+if TYPE_CHECKING:
+    from qemu_libvirt_oracle import QemuOracle
+
 __all__ = [
     "DATA_DIR",
     "IMAGES",
+    "LIVE_CASES",
     "QUERIES",
     "BootedQemu",
     "booted",
     "case_names",
     "create_images",
     "hardware",
+    "libvirt_argv",
     "load_case",
     "materialise",
     "normalise_argv",
@@ -92,6 +102,8 @@ logger = logging.getLogger(__name__)
 DATA_DIR = Path(__file__).with_name("data") / "argv"
 IMAGES = "@IMAGES@"
 QEMU_IMG = shutil.which("qemu-img") or "/usr/bin/qemu-img"
+SWTPM = shutil.which("swtpm") or "/usr/bin/swtpm"
+TPM_SOCKET_NAME = "swtpm.sock"
 BOOT_TIMEOUT = 60.0
 QUERIES = (
     "query-pci",
@@ -101,6 +113,9 @@ QUERIES = (
     "query-memory-size-summary",
     "query-name",
     "query-uuid",
+    "query-memory-devices",
+    "query-memdev",
+    "query-iothreads",
 )
 GUEST_VISIBLE = frozenset(
     {
@@ -116,6 +131,36 @@ _FLOPPY_BYTES = 1474560
 
 
 # -- cases ---------------------------------------------------------------------------
+
+
+LIVE_CASES = frozenset({"nic-driver-options"})
+"""Cases whose golden argv comes from a real (paused) start, not domxml-to-native.
+
+domxml-to-native rebuilds every interface from its MAC and model alone, so
+what else an interface says (``<driver>`` ring sizes, ``<rom>``) can only
+be seen on the command line of a guest libvirt really starts.
+"""
+
+
+def libvirt_argv(oracle: QemuOracle, name: str, xml: str) -> list[str]:
+    """libvirt's argv for case *name* (its XML *xml*, paths materialised).
+
+    :data:`LIVE_CASES` are started paused by the private daemon and their
+    QEMU's ``/proc/PID/cmdline`` is read before the guest is destroyed;
+    the others come from ``domxml-to-native``.
+    """
+    if name not in LIVE_CASES:
+        return oracle.domxml_to_native(xml)
+    path = oracle.workdir / f"live-{name}.xml"
+    path.write_text(xml)
+    oracle.virsh("create", "--paused", str(path), check=True)
+    try:
+        pid = int((oracle.workdir / "run" / "libvirt" / "qemu" / f"{name}.pid").read_text())
+        return [
+            word.decode() for word in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]
+        ]
+    finally:
+        oracle.virsh("destroy", name, check=True)
 
 
 def case_names() -> list[str]:
@@ -149,26 +194,51 @@ def create_images(xml: str, images: Path) -> None:
         path = root.findtext(f"os/{element}")
         if path and path.startswith(IMAGES + "/"):
             (images / path[len(IMAGES) + 1 :]).write_bytes(content)
+    nvram = root.find("os/nvram")
+    if nvram is not None and (nvram.text or "").startswith(IMAGES + "/"):
+        # What the driver does before a first start: the varstore from its template.
+        template = nvram.get("template")
+        target = images / (nvram.text or "")[len(IMAGES) + 1 :]
+        if template and not target.exists():
+            shutil.copyfile(template, target)
     for disk in root.iterfind("devices/disk"):
-        source = disk.find("source")
-        path = source.get("file") if source is not None else None
-        if not path or not path.startswith(IMAGES + "/"):
-            continue
-        target = images / path[len(IMAGES) + 1 :]
-        if target.exists():
-            continue
         driver = disk.find("driver")
-        if driver is not None and driver.get("type") == "qcow2":
-            subprocess.run(
-                [QEMU_IMG, "create", "-q", "-f", "qcow2", str(target), "16M"],
-                check=True,
-                capture_output=True,
-                timeout=60,
+        chain: list[tuple[etree._Element, str]] = [
+            (disk, (driver.get("type") if driver is not None else None) or "raw")
+        ]
+        below = disk.find("backingStore")
+        while below is not None and below.find("source") is not None:
+            format_node = below.find("format")
+            chain.append(
+                (below, (format_node.get("type") if format_node is not None else None) or "raw")
             )
-        else:
-            size = _FLOPPY_BYTES if disk.get("device") == "floppy" else 1 << 20
-            with open(target, "wb") as handle:
-                handle.truncate(size)
+            below = below.find("backingStore")
+        backing: tuple[Path, str] | None = None
+        floppy = disk.get("device") == "floppy"
+        for image_node, image_format in reversed(chain):
+            source = image_node.find("source")
+            path = source.get("file") if source is not None else None
+            if not path or not path.startswith(IMAGES + "/"):
+                backing = None
+                continue
+            target = images / path[len(IMAGES) + 1 :]
+            if not target.exists():
+                _create_image(target, image_format, backing, floppy=floppy)
+            backing = (target, image_format)
+
+
+def _create_image(
+    target: Path, fmt: str, backing: tuple[Path, str] | None, *, floppy: bool
+) -> None:
+    """A qcow2 image by ``qemu-img`` (an overlay of *backing* if given), else a sparse file."""
+    if fmt == "qcow2":
+        command = [QEMU_IMG, "create", "-q", "-f", "qcow2"]
+        if backing is not None:
+            command += ["-b", str(backing[0]), "-F", backing[1]]
+        subprocess.run([*command, str(target), "16M"], check=True, capture_output=True, timeout=60)
+        return
+    with open(target, "wb") as handle:
+        handle.truncate(_FLOPPY_BYTES if floppy else 1 << 20)
 
 
 # -- argv text -----------------------------------------------------------------------
@@ -211,14 +281,19 @@ def _option_pairs(argv: list[str]) -> Iterator[tuple[int, str, str]]:
             index += 1
 
 
-def normalise_argv(argv: list[str], *, images: Path, channels: Path | None = None) -> list[str]:
+def normalise_argv(
+    argv: list[str], *, images: Path, channels: Path | None = None, lib_dir: Path | None = None
+) -> list[str]:
     """*argv* with host-specific text replaced, for golden files and comparisons.
 
     The image directory becomes ``@IMAGES@``, the monitor chardev's
     ``path=``/``fd=`` becomes ``@MONITOR@``, the automatic channel
     directory (libvirt's ``/var/lib/libvirt/qemu/channel/target/domain-N-NAME``
-    or virtcore's ``CommandContext.chardev_dir``) becomes ``@CHANNELS@`` and a
-    computed ``-rtc base=`` date becomes ``@DATE@``.
+    or virtcore's ``CommandContext.chardev_dir``) becomes ``@CHANNELS@``, the
+    per-domain private directory (libvirt's
+    ``/var/lib/libvirt/qemu/domain-N-NAME``, virtcore's
+    ``CommandContext.lib_dir``) becomes ``@LIBDIR@`` and a computed ``-rtc
+    base=`` date becomes ``@DATE@``.
     """
     result: list[str] = []
     for original in argv:
@@ -226,6 +301,9 @@ def normalise_argv(argv: list[str], *, images: Path, channels: Path | None = Non
         if channels is not None:
             word = word.replace(str(channels), "@CHANNELS@")
         word = re.sub(r"/var/lib/libvirt/qemu/channel/target/domain-[^/]*", "@CHANNELS@", word)
+        if lib_dir is not None:
+            word = word.replace(str(lib_dir), "@LIBDIR@")
+        word = re.sub(r"/var/lib/libvirt/qemu/domain-[^/]*", "@LIBDIR@", word)
         word = _DATE.sub("base=@DATE@", word)
         if word.startswith("socket,id=charmonitor,"):
             parts = split_keyval(word)
@@ -264,6 +342,9 @@ def standalone_argv(argv: list[str], work: Path) -> list[str]:
 def _standalone_chardev(value: str, work: Path) -> str:
     parts = split_keyval(value)
     ident = next((p[3:] for p in parts if p.startswith("id=")), "chardev")
+    if ident == "chrtpm":
+        # QEMU is the client of the swtpm started next to it (see start()).
+        return f"socket,id=chrtpm,path={work / TPM_SOCKET_NAME}"
     own = work / ("monitor.sock" if ident == "charmonitor" else f"chardev-{ident}")
     if parts[0] in ("socket", "udp"):
         # Network and client sockets would need a peer (or a free port) on
@@ -282,6 +363,8 @@ class BootedQemu:
     process: subprocess.Popen[bytes]
     work: Path
     qmp: QMPClient | None = None
+    helpers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    """Daemons QEMU talks to (``swtpm``), killed with it."""
 
     def log(self) -> str:
         """QEMU's stderr so far."""
@@ -294,9 +377,10 @@ class BootedQemu:
         """Close the monitor and kill QEMU (always safe to call)."""
         if self.qmp is not None:
             self.qmp.close()
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=BOOT_TIMEOUT)
+        for process in (self.process, *self.helpers):
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=BOOT_TIMEOUT)
 
 
 def start(argv: list[str], work: Path) -> BootedQemu:
@@ -304,11 +388,39 @@ def start(argv: list[str], work: Path) -> BootedQemu:
     work.mkdir(parents=True, exist_ok=True)
     final = standalone_argv(argv, work)
     (work / "argv.json").write_text(json.dumps(final, indent=1))
-    with open(work / "qemu.log", "wb") as log:
+    helpers = [_start_swtpm(work)] if "-tpmdev" in final else []
+    try:
+        with open(work / "qemu.log", "wb") as log:
+            process = subprocess.Popen(
+                final, stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=work
+            )
+    except BaseException:
+        for helper in helpers:
+            helper.kill()
+            helper.wait(timeout=BOOT_TIMEOUT)
+        raise
+    return BootedQemu(process, work, helpers=helpers)
+
+
+def _start_swtpm(work: Path) -> subprocess.Popen[bytes]:
+    """A TPM 2.0 ``swtpm`` serving the control socket the standalone TPM chardev names."""
+    state = work / "tpm"
+    state.mkdir(exist_ok=True)
+    socket = work / TPM_SOCKET_NAME
+    with open(work / "swtpm.log", "wb") as log:
         process = subprocess.Popen(
-            final, stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=work
-        )
-    return BootedQemu(process, work)
+            [SWTPM, "socket", "--tpm2", "--tpmstate", f"dir={state}",
+             "--ctrl", f"type=unixio,path={socket}", "--terminate"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+        )  # fmt: skip
+    deadline = time.monotonic() + BOOT_TIMEOUT
+    while not socket.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            process.wait(timeout=BOOT_TIMEOUT)
+            raise AssertionError(f"swtpm did not start: {(work / 'swtpm.log').read_text()}")
+        time.sleep(0.01)
+    return process
 
 
 def connect(qemu: BootedQemu) -> None:
@@ -350,6 +462,8 @@ def hardware(qemu: BootedQemu, images: Path) -> dict[str, Any]:
     answers = dict(_replace_paths(answers, {str(images): IMAGES, str(qemu.work): "@WORK@"}))
     for cpu in answers["query-cpus-fast"]:
         cpu.pop("thread-id", None)
+    for iothread in answers["query-iothreads"]:
+        iothread.pop("thread-id", None)
     for chardev in answers["query-chardev"]:
         if str(chardev.get("filename", "")).startswith("pty:"):
             chardev["filename"] = "pty"
@@ -422,14 +536,15 @@ def _main(argv: list[str]) -> int:
             for name in names:
                 if define:
                     source = (DATA_DIR / "input" / f"{name}.xml").read_text()
-                    create_images(source, images)
+                    # Before the images: libvirt will not undefine a domain whose
+                    # varstore exists.
                     defined = oracle.define_and_dump(materialise(source, images))
                     (DATA_DIR / f"{name}.xml").write_text(
                         defined.replace(str(images), IMAGES).rstrip("\n") + "\n"
                     )
                 xml = load_case(name)
                 create_images(xml, images)
-                words = oracle.domxml_to_native(materialise(xml, images))
+                words = libvirt_argv(oracle, name, materialise(xml, images))
                 text = "\n".join(normalise_argv(words, images=images)) + "\n"
                 (DATA_DIR / f"{name}.argv").write_text(text)
                 logger.info("recorded %s", name)

@@ -345,15 +345,15 @@ def test_no_shutdown_is_always_written() -> None:
 
 
 def test_unsupported_device_kind_is_refused_not_dropped() -> None:
-    sound = (
-        "<sound model='ich6'><address type='pci' domain='0x0000' bus='0x00' slot='0x04' "
-        "function='0x0'/></sound>"
+    crypto = (
+        "<crypto model='virtio' type='qemu'><backend model='builtin' queues='1'/>"
+        "<address type='pci' domain='0x0000' bus='0x00' slot='0x04' function='0x0'/></crypto>"
     )
     with pytest.raises(ConfigUnsupportedError) as info:
-        build_command(domain(sound), Caps(), ctx())
+        build_command(domain(crypto), Caps(), ctx())
     assert info.value.code == ErrorNumber.CONFIG_UNSUPPORTED
     assert info.value.domain == ErrorDomain.QEMU
-    assert "<sound>" in str(info.value)
+    assert "<crypto>" in str(info.value)
 
 
 def test_non_qemu_domain_is_refused() -> None:
@@ -372,31 +372,53 @@ def test_unknown_nic_model_is_refused() -> None:
 @pytest.mark.parametrize(
     ("top", "devices", "named"),
     [
-        ("<cpu><numa><cell id='0' cpus='0' memory='65536'/></numa></cpu>", "", "<numa>"),
-        ("<features><acpi/><smm state='on'/></features>", "", "<smm>"),
+        (
+            "<cpu><numa><cell id='0' cpus='0' memory='65536' memAccess='shared'/></numa></cpu>",
+            "",
+            "memAccess",
+        ),
+        ("<features><acpi/><gic version='2'/></features>", "", "<gic>"),
         ("<memoryBacking><hugepages/></memoryBacking>", "", "<memoryBacking>"),
-        ("<clock offset='utc'><timer name='hpet' present='no'/></clock>", "", "'hpet'"),
-        ("<iothreads>2</iothreads>", "", "<iothreads>"),
+        ("<clock offset='utc'><timer name='tsc' mode='native'/></clock>", "", "mode 'native'"),
+        ("<iothreads>1</iothreads><iothreadids><iothread id='1'><poll max='4'/></iothread>"
+         "</iothreadids>", "", "<iothread> tuning"),
         (
             "",
-            "<disk type='file' device='disk'><driver name='qemu' type='raw' queues='4'/>"
+            "<disk type='file' device='disk'><driver name='qemu' type='raw' ioeventfd='on'/>"
             "<source file='/i/a.raw'/><target dev='vda' bus='virtio'/>"
             "<address type='pci' domain='0x0000' bus='0x00' slot='0x04' function='0x0'/>"
             "</disk>",
-            "queues",
+            "ioeventfd",
         ),
         (
             "",
-            "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
-            "<source file='/i/a.raw'/><target dev='vda' bus='virtio'/>"
-            "<iotune><total_bytes_sec>1000</total_bytes_sec></iotune>"
+            "<disk type='network' device='disk'><driver name='qemu' type='raw'/>"
+            "<source protocol='rbd' name='pool/image'><host name='mon'/></source>"
+            "<target dev='vda' bus='virtio'/>"
             "<address type='pci' domain='0x0000' bus='0x00' slot='0x04' function='0x0'/>"
             "</disk>",
-            "<iotune>",
+            "protocol 'rbd'",
         ),
-        ("", NIC.format(kind="user", extra="<driver queues='2'/>"), "<driver"),
+        (
+            "",
+            NIC.format(kind="user", extra="<driver queues='2'/>"),
+            "multiqueue is not supported for network interfaces of type user",
+        ),
+        (
+            "",
+            "<tpm model='tpm-tis'><backend type='passthrough'><device path='/dev/tpm0'/>"
+            "</backend></tpm>",
+            "TPM backend type 'passthrough'",
+        ),
+        (
+            "<maxMemory slots='2' unit='KiB'>1048576</maxMemory>"
+            "<cpu><numa><cell id='0' cpus='0' memory='32768'/></numa></cpu>",
+            "<memory model='dimm' access='private'><target><size unit='KiB'>32768</size>"
+            "<node>0</node></target></memory>",
+            "<memory access=...>",
+        ),
     ],
-)
+)  # fmt: skip
 def test_setting_the_command_line_cannot_write_is_refused(
     top: str, devices: str, named: str
 ) -> None:

@@ -15,10 +15,14 @@ option or a property. Devices this builder cannot write raise
 ``ConfigUnsupportedError`` (VIR_ERR_CONFIG_UNSUPPORTED) instead of being
 dropped.
 
-Modules: :mod:`.machine` (head: name, machine, CPU, memory, monitor, clock,
-boot), :mod:`.controllers`, :mod:`.disks`, :mod:`.net`, :mod:`.chardev`,
-:mod:`.graphics` (inputs, audio, VNC, video), :mod:`.misc` (watchdog,
-balloon, RNG, sandbox), :mod:`.support` (what cannot be written).
+Modules: :mod:`.machine` (head: name, firmware, machine, monitor, clock,
+boot), :mod:`.cpu` (``-cpu`` and its hypervisor flags), :mod:`.memory`
+(``-m``, ``-smp``, I/O threads, NUMA, DIMMs), :mod:`.controllers`,
+:mod:`.disks` with :mod:`.blockdev` (image chains), :mod:`.net`, :mod:`.chardev`,
+:mod:`.graphics` (inputs, audio, VNC, video, sound cards),
+:mod:`.passthrough` (host devices, USB redirection, smartcards, virtio-fs, 9p),
+:mod:`.platform` (IOMMU, TPM, panic, ivshmem, vsock), :mod:`.misc`
+(watchdog, balloon, RNG, sandbox), :mod:`.support` (what cannot be written).
 """
 
 from __future__ import annotations
@@ -26,16 +30,48 @@ from __future__ import annotations
 import logging
 
 from virtcore.xml.domain import Domain
-from virtcore_qemu.command.chardev import build_channels, build_consoles, build_serials
+from virtcore_qemu.command.chardev import (
+    build_channels,
+    build_consoles,
+    build_parallels,
+    build_serials,
+)
 from virtcore_qemu.command.common import Build, unsupported
 from virtcore_qemu.command.context import CapsLike, CommandContext, VolumeLike
 from virtcore_qemu.command.controllers import build_controllers, build_hubs
 from virtcore_qemu.command.disks import build_disks
 from virtcore_qemu.command.escape import escape, json_arg, keyval
-from virtcore_qemu.command.graphics import build_audio, build_graphics, build_inputs, build_video
+from virtcore_qemu.command.graphics import (
+    build_audio,
+    build_graphics,
+    build_inputs,
+    build_sounds,
+    build_video,
+)
 from virtcore_qemu.command.machine import build_head
-from virtcore_qemu.command.misc import build_balloon, build_rngs, build_tail, build_watchdogs
+from virtcore_qemu.command.memory import build_memory_devices
+from virtcore_qemu.command.misc import (
+    build_balloon,
+    build_rngs,
+    build_sandbox,
+    build_tail,
+    build_watchdogs,
+)
 from virtcore_qemu.command.net import build_interfaces
+from virtcore_qemu.command.passthrough import (
+    build_ccid_controllers,
+    build_filesystems,
+    build_hostdevs,
+    build_redirdevs,
+    build_smartcards,
+)
+from virtcore_qemu.command.platform import (
+    build_iommu,
+    build_panic,
+    build_shmems,
+    build_tpms,
+    build_vsock,
+)
 from virtcore_qemu.command.support import SUPPORTED_DEVICES, check_supported
 
 __all__ = [
@@ -65,20 +101,34 @@ def build_command(domain: Domain, caps: CapsLike, ctx: CommandContext) -> list[s
     emulator = root.findtext("devices/emulator") or caps.binary
     build = Build(root=root, caps=caps, ctx=ctx, argv=[emulator])
     build_head(build)
+    build_iommu(build)
     build_controllers(build)
+    build_memory_devices(build)
     build_hubs(build)
+    build_ccid_controllers(build)
     build_disks(build)
+    build_filesystems(build)
     build_interfaces(build)
+    build_smartcards(build)
     build_serials(build)
+    build_parallels(build)
     build_channels(build)
     build_consoles(build)
+    build_tpms(build)
     build_inputs(build)
     build_audio(build)
     build_graphics(build)
     build_video(build)
+    build_sounds(build)
     build_watchdogs(build)
+    build_redirdevs(build)
+    build_hostdevs(build)
     build_balloon(build)
     build_rngs(build)
+    build_sandbox(build)
+    build_panic(build)
+    build_shmems(build)
+    build_vsock(build)
     build_tail(build)
     logger.debug("command line for %s: %s", root.findtext("name"), build.argv)
     return build.argv

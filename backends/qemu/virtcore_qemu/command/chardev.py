@@ -1,8 +1,8 @@
-"""Character devices: serial ports, channels (guest agent) and consoles.
+"""Character devices: serial and parallel ports, channels (guest agent) and consoles.
 
 Each device gets a ``-chardev`` back-end (``charserial0``,
 ``charchannel0``, ``charconsole1``...) and a front-end ``-device``:
-``isa-serial`` with its port ``index``; ``virtserialport`` on
+``isa-serial`` with its port ``index``; ``isa-parallel``; ``virtserialport`` on
 ``virtio-serialN.0`` with ``nr`` and ``name``; ``virtconsole``. A console
 whose target is a serial port is that serial port and adds nothing.
 
@@ -24,7 +24,13 @@ from lxml import etree
 from virtcore_qemu.command.common import Build, attr_int, unsupported
 from virtcore_qemu.command.escape import json_arg, keyval
 
-__all__ = ["build_channels", "build_consoles", "build_serials", "chardev_backend"]
+__all__ = [
+    "build_channels",
+    "build_consoles",
+    "build_parallels",
+    "build_serials",
+    "chardev_backend",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +108,15 @@ def build_serials(build: Build) -> None:
         build.add("-chardev", chardev_backend(build, serial, chardev))
         port = attr_int(target, "port", number)
         props = {"driver": "isa-serial", "chardev": chardev, "id": f"serial{number}", "index": port}
+        build.add("-device", json_arg(props))
+
+
+def build_parallels(build: Build) -> None:
+    """Append the parallel ports (``isa-parallel``)."""
+    for number, parallel in enumerate(build.devices.findall("parallel")):
+        chardev = f"charparallel{number}"
+        build.add("-chardev", chardev_backend(build, parallel, chardev))
+        props = {"driver": "isa-parallel", "chardev": chardev, "id": f"parallel{number}"}
         build.add("-device", json_arg(props))
 
 

@@ -65,7 +65,10 @@ class CommandContext:
     one. ``vnc_ports`` gives, in ``<graphics>`` order, the TCP port chosen for
     VNC displays with ``autoport='yes'``; without one QEMU is asked to find a
     free display itself. ``chardev_dir`` holds the sockets of channels that
-    name no path (the guest agent's).
+    name no path (the guest agent's). ``vsock_fd`` is the open
+    ``/dev/vhost-vsock`` descriptor a ``<vsock>`` needs; ``tpm_socket`` the
+    control socket of the ``swtpm`` started for an emulated TPM. virtio-fs
+    daemons listen in ``lib_dir`` (``fs0-fs.sock``).
     """
 
     monitor_path: Path
@@ -77,3 +80,5 @@ class CommandContext:
     volumes: Mapping[tuple[str, str], VolumeLike] = field(default_factory=dict)
     tap_fds: Mapping[str, Sequence[int]] = field(default_factory=dict)
     vnc_ports: Sequence[int] = ()
+    vsock_fd: int | None = None
+    tpm_socket: Path | None = None

@@ -111,7 +111,7 @@ def _controller(build: Build, kind: str, node: etree._Element) -> dict[str, Any]
         driver = _SCSI_DRIVERS.get(model)
         if driver is None:
             raise unsupported(f"SCSI controller model '{model}' is not supported")
-        return {"driver": driver, "id": alias, **pci_props(build, node)}
+        return {"driver": driver, **_scsi_options(node, model, alias), **pci_props(build, node)}
     if kind == "ide":
         if index == 0 and not build.is_q35:
             return None
@@ -130,6 +130,25 @@ def _controller(build: Build, kind: str, node: etree._Element) -> dict[str, Any]
         props["vectors"] = attr_int(node, "vectors")
     props.update(pci_props(build, node))
     return props
+
+
+def _scsi_options(node: etree._Element, model: str, alias: str) -> dict[str, Any]:
+    """``iothread``, ``id`` and the virtio-scsi ``<driver>`` tuning, in libvirt's order."""
+    options = node.find("driver")
+    if options is None or not options.attrib:
+        return {"id": alias}
+    if model != "virtio-scsi":
+        raise unsupported(f"<driver> options are not supported on SCSI controller '{model}'")
+    iothread = attr_int(options, "iothread")
+    ioeventfd = options.get("ioeventfd")
+    return {
+        "iothread": f"iothread{iothread}" if iothread else None,
+        "id": alias,
+        "num_queues": attr_int(options, "queues") or None,
+        "cmd_per_lun": attr_int(options, "cmd_per_lun") or None,
+        "max_sectors": attr_int(options, "max_sectors") or None,
+        "ioeventfd": None if ioeventfd not in ("on", "off") else ioeventfd == "on",
+    }
 
 
 def _pci(

@@ -59,11 +59,13 @@ def keyval(first: object | None, pairs: Iterable[tuple[str, object | None]] = ()
     return ",".join(parts)
 
 
-def json_arg(props: Mapping[str, Any]) -> str:
+def json_arg(props: Mapping[str, Any], *, keep_null: Iterable[str] = ()) -> str:
     """*props* as libvirt writes JSON option values: compact, in insertion order.
 
-    ``None`` values are dropped (libvirt's optional ``S:``/``p:`` members).
+    ``None`` values are dropped (libvirt's optional ``S:``/``p:`` members)
+    except the keys of *keep_null*, written as JSON ``null``.
     """
-    clean = {key: value for key, value in props.items() if value is not None}
+    kept = frozenset(keep_null)
+    clean = {key: value for key, value in props.items() if value is not None or key in kept}
     # JSON escapes control characters (NUL included), so the text is execve-safe.
     return json.dumps(clean, separators=(",", ":"), ensure_ascii=False)

@@ -1,4 +1,4 @@
-"""Inputs, audio back-ends, graphics (VNC) and video adapters.
+"""Inputs, audio back-ends, graphics (VNC), video adapters and sound cards.
 
 * Inputs: PS/2 mouse and keyboard are part of the machine; USB inputs are
   ``usb-tablet``/``usb-mouse``/``usb-kbd`` on their USB port, virtio inputs
@@ -11,7 +11,15 @@
 * Video: ``cirrus-vga``, ``VGA``, ``qxl-vga``/``qxl``, ``virtio-vga``/
   ``virtio-gpu-pci``, ``bochs-display``, ``ramfb``; the primary adapter takes
   the VGA variant. Sizes follow libvirt (KiB in the XML, bytes or MiB in
-  QEMU's properties).
+  QEMU's properties); 3D acceleration selects the ``-gl`` variants.
+* Sound cards (``qemuBuildSoundCommandLine``, after the video adapters):
+  ``soundN`` by position. AC97, ES1370, SB16 (ISA) and USB audio name their
+  ``audiodev`` themselves; an Intel HDA controller (``intel-hda`` for
+  ``ich6``, ``ich9-intel-hda`` for ``ich9``) carries its codecs on bus
+  ``soundN.0``: one ``hda-*`` device per ``<codec>`` (``soundN-codecM``,
+  ``cad`` M), or a single ``hda-duplex`` when none is given, each naming the
+  ``audiodev``. The back-end is the ``<audio>`` the card names, else the
+  domain's first one.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from lxml import etree
 from virtcore_qemu.command.common import Build, attr_int, pci_props, unsupported, usb_props
 from virtcore_qemu.command.escape import json_arg, keyval
 
-__all__ = ["build_audio", "build_graphics", "build_inputs", "build_video"]
+__all__ = ["build_audio", "build_graphics", "build_inputs", "build_sounds", "build_video"]
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +148,9 @@ def _video(kind: str, model: etree._Element | None, primary: bool) -> dict[str, 
     if kind == "qxl":
         return {"driver": "qxl-vga" if primary else "qxl"}
     if kind == "virtio":
+        acceleration = model.find("acceleration") if model is not None else None
+        if acceleration is not None and acceleration.get("accel3d") == "yes":
+            return {"driver": "virtio-vga-gl" if primary else "virtio-gpu-gl-pci"}
         return {"driver": "virtio-vga" if primary else "virtio-gpu-pci"}
     if kind == "bochs":
         return {"driver": "bochs-display"}
@@ -163,3 +174,57 @@ def _video_sizes(kind: str, model: etree._Element | None) -> dict[str, Any]:
     elif kind == "bochs" and model is not None and model.get("vram"):
         props["vgamem"] = attr_int(model, "vram") * 1024
     return props
+
+
+_PLAIN = {"ac97": "AC97", "es1370": "ES1370", "sb16": "sb16", "usb": "usb-audio"}
+_HDA = {"ich6": "intel-hda", "ich9": "ich9-intel-hda"}
+_CODECS = {"duplex": "hda-duplex", "micro": "hda-micro", "output": "hda-output"}
+
+
+def _audiodev(build: Build, sound: etree._Element) -> str | None:
+    chosen = sound.find("audio")
+    if chosen is not None:
+        return f"audio{attr_int(chosen, 'id', 1)}"
+    first = build.devices.find("audio")
+    return None if first is None else f"audio{attr_int(first, 'id', 1)}"
+
+
+def _address(build: Build, sound: etree._Element) -> dict[str, Any]:
+    address = sound.find("address")
+    if address is not None and address.get("type") == "usb":
+        return usb_props(build, sound)
+    return pci_props(build, sound)
+
+
+def build_sounds(build: Build) -> None:
+    """Append every sound card and its codecs."""
+    for number, sound in enumerate(build.devices.findall("sound")):
+        model = sound.get("model") or ""
+        alias = f"sound{number}"
+        audiodev = _audiodev(build, sound)
+        if model in _PLAIN:
+            props = {"driver": _PLAIN[model], "id": alias, "audiodev": audiodev}
+            props.update(_address(build, sound))
+            build.add("-device", json_arg(props))
+            continue
+        if model not in _HDA:
+            raise unsupported(f"sound card model '{model}' is not supported")
+        props = {"driver": _HDA[model], "id": alias, **_address(build, sound)}
+        build.add("-device", json_arg(props))
+        codecs = [codec.get("type") or "duplex" for codec in sound.findall("codec")]
+        for cad, codec in enumerate(codecs or ["duplex"]):
+            driver = _CODECS.get(codec)
+            if driver is None:
+                raise unsupported(f"sound codec '{codec}' is not supported")
+            build.add(
+                "-device",
+                json_arg(
+                    {
+                        "driver": driver,
+                        "id": f"{alias}-codec{cad}",
+                        "bus": f"{alias}.0",
+                        "cad": cad,
+                        "audiodev": audiodev,
+                    }
+                ),
+            )

@@ -1,14 +1,26 @@
-"""The head of the command line: identity, machine, CPU, memory, monitor, clock, boot.
+"""The head of the command line: identity, firmware, machine, CPU, memory, clock, boot.
 
-Written in libvirt's order (``qemuBuildCommandLine``): ``-name``, ``-S``,
-``-machine``, ``-accel``, ``-cpu``, ``-m`` with its RAM backend object,
-``-overcommit``, ``-smp``, ``-uuid``, ``-display none`` (no graphics),
-``-no-user-config -nodefaults``, the monitor chardev and ``-mon``, ``-rtc``
-and timer globals, ``-no-shutdown`` (libvirt always asks QEMU not to exit on
-guest poweroff and applies ``on_poweroff`` itself), ``-no-acpi``, the power
-management globals, ``-boot`` and direct kernel boot (``-kernel``,
-``-initrd``, ``-append``, ``-dtb``). libvirt's ``-object secret`` master key is
-not written: nothing here needs an encrypted secret.
+Written in libvirt's order (``qemuBuildCommandLine``): ``-name``, ``-S``, the
+firmware flash nodes, ``-machine`` (with ``vmport``, ``smm``,
+``kernel_irqchip``, ``nvdimm``, the RAM backend and the flash nodes),
+``-accel``, the SMM TSEG size, ``-cpu`` (:mod:`.cpu`), ``-bios``, then
+memory, ``-smp``, I/O threads and NUMA cells (:mod:`.memory`), ``-uuid``,
+SMBIOS and fw_cfg tables (:mod:`.misc`), the ``vmgenid`` device, ``-display
+none`` (no graphics), ``-no-user-config -nodefaults``, the monitor chardev
+and ``-mon``, ``-rtc`` and timer globals, ``-no-hpet``, ``-no-shutdown``
+(libvirt always asks QEMU not to exit on guest poweroff and applies
+``on_poweroff`` itself), ``-no-acpi``, the power management globals,
+``-boot`` and direct kernel boot (``-kernel``, ``-initrd``, ``-append``,
+``-dtb``). libvirt's ``-object secret`` master key is not written: nothing
+here needs an encrypted secret.
+
+Firmware: libvirt 9.0 opens a ``<loader type='pflash'>`` and its ``<nvram>``
+varstore as block nodes (``qemuBuildPflashBlockdevCommandLine``):
+``libvirt-pflash0-storage``/``-format`` for the code (read-only when the
+loader is), ``libvirt-pflash1-*`` for the variables (writable), named in
+``-machine pflash0=...,pflash1=...``. A ROM loader is ``-bios PATH``.
+Copying the ``<nvram template>`` into place before the first start is the
+driver's business: here the varstore path is only opened.
 """
 
 from __future__ import annotations
@@ -21,13 +33,21 @@ from lxml import etree
 
 from virtcore.xml.units import parse_memory
 from virtcore_qemu.command.common import Build, attr_int, unsupported
+from virtcore_qemu.command.cpu import build_cpu
 from virtcore_qemu.command.escape import escape, json_arg, keyval
+from virtcore_qemu.command.memory import (
+    build_iothreads,
+    build_memory,
+    build_numa,
+    build_smp,
+    has_numa,
+)
+from virtcore_qemu.command.misc import build_sysinfo
 
 __all__ = ["build_head", "effective_boot_indexes"]
 
 logger = logging.getLogger(__name__)
 
-_ON = {"require": "on", "force": "on", "optional": "on", "disable": "off", "forbid": "off"}
 _TICK_POLICY = {"delay": "delay", "catchup": "slew", "discard": "discard"}
 
 
@@ -38,19 +58,37 @@ def build_head(build: Build) -> None:
         "-name", keyval(None, [("guest", root.findtext("name") or ""), ("debug-threads", True)])
     )
     build.add("-S")
+    build_pflash(build)
     _machine(build)
     build.add("-accel", escape(build.ctx.accel))
-    _cpu(build)
-    _memory(build)
-    _smp(build)
+    _tseg(build)
+    build_cpu(build)
+    build_bios(build)
+    build_memory(build)
+    build_smp(build)
+    build_iothreads(build)
+    build_numa(build)
     uuid = root.findtext("uuid")
     if uuid:
         build.add("-uuid", escape(uuid))
+    build_sysinfo(build)
+    genid = root.findtext("genid")
+    if genid is not None:
+        if not genid.strip():
+            raise unsupported("<genid> has no GUID: the definition was not completed")
+        build.add(
+            "-device", json_arg({"driver": "vmgenid", "guid": genid.strip(), "id": "vmgenid0"})
+        )
     if build.devices.find("graphics") is None:
         build.add("-display", "none")
     build.add("-no-user-config", "-nodefaults")
     _monitor(build)
     _clock(build)
+    if any(
+        timer.get("name") == "hpet" and timer.get("present") == "no"
+        for timer in root.iterfind("clock/timer")
+    ):
+        build.add("-no-hpet")
     build.add("-no-shutdown")
     if root.find("features/acpi") is None:
         build.add("-no-acpi")
@@ -61,79 +99,40 @@ def build_head(build: Build) -> None:
 def _machine(build: Build) -> None:
     memory = build.root.find("memory")
     dump_core = memory.get("dumpCore") if memory is not None else None
-    build.add(
-        "-machine",
-        keyval(
-            build.machine,
-            [
-                ("usb", False),
-                ("dump-guest-core", dump_core == "on"),
-                ("memory-backend", "pc.ram"),
-            ],
-        ),
-    )
+    nvdimm = any(mem.get("model") == "nvdimm" for mem in build.devices.findall("memory"))
+    ioapic = build.root.find("features/ioapic")
+    driver = ioapic.get("driver") if ioapic is not None else None
+    irqchip = {"qemu": "split", "kvm": "on"}.get(driver or "")
+    features = build.root.find("features")
+    states = {
+        name: _switch(features.find(name) if features is not None else None)
+        for name in ("vmport", "smm")
+    }
+    pairs: list[tuple[str, object | None]] = [
+        ("usb", False),
+        ("vmport", states["vmport"]),
+        ("smm", states["smm"]),
+        ("kernel_irqchip", irqchip),
+        ("dump-guest-core", dump_core == "on"),
+        ("nvdimm", True if nvdimm else None),
+        # With NUMA cells the RAM is the cells' backends, not one pc.ram object.
+        ("memory-backend", None if has_numa(build) else "pc.ram"),
+        *pflash_machine_props(build),
+    ]
+    build.add("-machine", keyval(build.machine, pairs))
 
 
-def _cpu(build: Build) -> None:
-    cpu = build.root.find("cpu")
-    if cpu is None:
+def _switch(node: etree._Element | None) -> bool | None:
+    state = node.get("state") if node is not None else None
+    return None if state not in ("on", "off") else state == "on"
+
+
+def _tseg(build: Build) -> None:
+    tseg = build.root.find("features/smm/tseg")
+    if tseg is None or not (tseg.text or "").strip():
         return
-    mode = cpu.get("mode") or "custom"
-    if mode == "host-passthrough":
-        model = "host"
-    elif mode == "maximum":
-        model = "max"
-    elif mode == "host-model":
-        raise unsupported("host-model CPU mode needs a probed host CPU model")
-    else:
-        model = (cpu.findtext("model") or "").strip()
-        if not model:
-            return
-    features: list[tuple[str, object]] = []
-    for feature in cpu.findall("feature"):
-        name = feature.get("name")
-        policy = feature.get("policy") or "require"
-        if name:
-            features.append((name, _ON.get(policy, "on")))
-    build.add("-cpu", keyval(model, features))
-
-
-def _kib(node: etree._Element | None) -> int:
-    if node is None or not (node.text or "").strip():
-        return 0
-    return parse_memory(node.text, node.get("unit")) or 0
-
-
-def _memory(build: Build) -> None:
-    root = build.root
-    total = _kib(root.find("memory"))
-    build.add("-m", str(total // 1024))
-    build.add(
-        "-object",
-        json_arg({"qom-type": "memory-backend-ram", "id": "pc.ram", "size": total * 1024}),
-    )
-    locked = root.find("memoryBacking/locked") is not None
-    build.add("-overcommit", f"mem-lock={'on' if locked else 'off'}")
-
-
-def _smp(build: Build) -> None:
-    vcpu = build.root.find("vcpu")
-    maximum = int((vcpu.text or "1").strip()) if vcpu is not None and vcpu.text else 1
-    current = attr_int(vcpu, "current", maximum)
-    topology = build.root.find("cpu/topology")
-    pairs: list[tuple[str, object | None]] = []
-    if current != maximum:
-        pairs.append(("maxcpus", maximum))
-    if topology is not None:
-        pairs += [
-            ("sockets", attr_int(topology, "sockets", 1)),
-            ("dies", attr_int(topology, "dies", 1)),
-            ("cores", attr_int(topology, "cores", 1)),
-            ("threads", attr_int(topology, "threads", 1)),
-        ]
-    else:
-        pairs += [("sockets", maximum), ("cores", 1), ("threads", 1)]
-    build.add("-smp", keyval(current, pairs))
+    mib = (parse_memory(tseg.text, tseg.get("unit") or "MiB") or 0) // 1024
+    build.add("-global", f"mch.extended-tseg-mbytes={mib}")
 
 
 def _monitor(build: Build) -> None:
@@ -238,3 +237,73 @@ def effective_boot_indexes(build: Build) -> dict[str, int]:
     if first_net is not None and "network" in wanted:
         indexes[build.key(first_net)] = wanted["network"]
     return indexes
+
+
+# -- firmware ---------------------------------------------------------------------
+
+
+def _loader(build: Build) -> etree._Element | None:
+    loader = build.root.find("os/loader")
+    if loader is None or not (loader.text or "").strip():
+        return None
+    if loader.get("secure") == "yes":
+        raise unsupported("secure boot loaders are not supported by the QEMU command line")
+    return loader
+
+
+def _flash_images(build: Build) -> list[tuple[str, bool]]:
+    """(path, read-only) of ``pflash0`` and, with a varstore, ``pflash1``."""
+    loader = _loader(build)
+    if loader is None or loader.get("type") != "pflash":
+        return []
+    images = [((loader.text or "").strip(), loader.get("readonly") == "yes")]
+    nvram = (build.root.findtext("os/nvram") or "").strip()
+    if nvram:
+        images.append((nvram, False))
+    return images
+
+
+def build_pflash(build: Build) -> None:
+    """Append the storage and format node of each flash image."""
+    for unit, (path, readonly) in enumerate(_flash_images(build)):
+        storage = f"libvirt-pflash{unit}-storage"
+        build.add(
+            "-blockdev",
+            json_arg(
+                {
+                    "driver": "file",
+                    "filename": path,
+                    "node-name": storage,
+                    "auto-read-only": True,
+                    "discard": "unmap",
+                }
+            ),
+        )
+        build.add(
+            "-blockdev",
+            json_arg(
+                {
+                    "node-name": f"libvirt-pflash{unit}-format",
+                    "read-only": readonly,
+                    "driver": "raw",
+                    "file": storage,
+                }
+            ),
+        )
+
+
+def pflash_machine_props(build: Build) -> list[tuple[str, object | None]]:
+    """The ``-machine`` properties naming the flash format nodes."""
+    return [
+        (f"pflash{unit}", f"libvirt-pflash{unit}-format")
+        for unit in range(len(_flash_images(build)))
+    ]
+
+
+def build_bios(build: Build) -> None:
+    """Append ``-bios`` for a ROM loader."""
+    loader = _loader(build)
+    if loader is None or loader.get("type") not in (None, "rom"):
+        return
+    # -bios takes its value whole (no keyval parsing), like libvirt writes it.
+    build.add("-bios", (loader.text or "").strip())

@@ -1,4 +1,11 @@
-"""Watchdogs, the memory balloon, random number generators and the closing options.
+"""SMBIOS and fw_cfg tables, watchdogs, the balloon, RNGs and the closing options.
+
+* ``<sysinfo type='smbios'>`` with ``<os><smbios mode='sysinfo'/>``: one
+  ``-smbios type=N,...`` per table (0 BIOS, 1 system, 2 base boards, 3
+  chassis, 11 OEM strings) with the fields in libvirt's order, after
+  ``-uuid``; ``<sysinfo type='fwcfg'>`` entries as ``-fw_cfg
+  name=...,string=...|file=...`` (values escaped, which libvirt 9.0 forgets
+  for fw_cfg strings).
 
 * Watchdog: ``i6300esb`` (PCI) or ``ib700`` (ISA) and ``-watchdog-action``
   (``dump`` is written ``pause``: libvirt pauses the guest, dumps, resumes).
@@ -6,7 +13,7 @@
   ``none``; the statistics period is set over QMP after start, not here.
 * RNG: ``-object rng-random``/``rng-builtin`` (``objrngN``) and
   ``virtio-rng-pci`` with the rate limit.
-* Last: ``-sandbox`` with libvirt's default seccomp policy and
+* ``-sandbox`` with libvirt's default seccomp policy and, last,
   ``-msg timestamp=on``.
 """
 
@@ -15,10 +22,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from virtcore_qemu.command.common import Build, attr_int, pci_props, unsupported
-from virtcore_qemu.command.escape import escape, json_arg
+from lxml import etree
 
-__all__ = ["build_balloon", "build_rngs", "build_tail", "build_watchdogs"]
+from virtcore_qemu.command.common import Build, attr_int, pci_props, unsupported
+from virtcore_qemu.command.escape import escape, json_arg, keyval
+
+__all__ = [
+    "build_balloon",
+    "build_rngs",
+    "build_sandbox",
+    "build_sysinfo",
+    "build_tail",
+    "build_watchdogs",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +47,44 @@ _WATCHDOG_ACTIONS = {
     "dump": "pause",
     "inject-nmi": "inject-nmi",
 }
+
+
+_SMBIOS_TABLES = (
+    ("bios", 0, ("vendor", "version", "date", "release")),
+    ("system", 1, ("manufacturer", "product", "version", "serial", "uuid", "sku", "family")),
+    ("baseBoard", 2, ("manufacturer", "product", "version", "serial", "asset", "location")),
+    ("chassis", 3, ("manufacturer", "version", "serial", "asset", "sku")),
+)
+
+
+def build_sysinfo(build: Build) -> None:
+    """Append the ``-smbios`` tables and ``-fw_cfg`` entries of ``<sysinfo>``."""
+    mode_node = build.root.find("os/smbios")
+    mode = mode_node.get("mode") if mode_node is not None else None
+    if mode == "host":
+        raise unsupported("SMBIOS mode 'host' needs the host's SMBIOS tables")
+    for sysinfo in build.root.findall("sysinfo"):
+        kind = sysinfo.get("type")
+        if kind == "smbios" and mode == "sysinfo":
+            _smbios(build, sysinfo)
+    for sysinfo in build.root.findall("sysinfo"):
+        if sysinfo.get("type") == "fwcfg":
+            for entry in sysinfo.findall("entry"):
+                source = ("file", entry.get("file")) if entry.get("file") else None
+                value = source or ("string", entry.text or "")
+                build.add("-fw_cfg", keyval(None, [("name", entry.get("name")), value]))
+
+
+def _smbios(build: Build, sysinfo: etree._Element) -> None:
+    for tag, table, fields in _SMBIOS_TABLES:
+        for node in sysinfo.findall(tag):
+            entries = {entry.get("name"): entry.text or "" for entry in node.findall("entry")}
+            pairs = [(field, entries.get(field)) for field in fields]
+            if any(value is not None for _, value in pairs):
+                build.add("-smbios", keyval(f"type={table}", pairs))
+    strings = sysinfo.findall("oemStrings/entry")
+    if strings:
+        build.add("-smbios", keyval("type=11", [("value", entry.text or "") for entry in strings]))
 
 
 def build_watchdogs(build: Build) -> None:
@@ -96,10 +150,14 @@ def build_rngs(build: Build) -> None:
         build.add("-device", json_arg(props))
 
 
-def build_tail(build: Build) -> None:
-    """Append the seccomp sandbox and message options libvirt ends with."""
+def build_sandbox(build: Build) -> None:
+    """Append the seccomp sandbox with libvirt's default policy."""
     build.add(
         "-sandbox",
         "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
     )
+
+
+def build_tail(build: Build) -> None:
+    """Append the message option libvirt ends with."""
     build.add("-msg", "timestamp=on")

@@ -11,7 +11,11 @@ cannot be written without descriptors, the network driver decides its tap.
 
 Front-ends: ``virtio`` -> ``virtio-net-pci``, ``e1000``, ``e1000e``,
 ``rtl8139`` (libvirt's default model), ... with ``netdev``, ``id``
-(``net0``...), ``mac``, ``bootindex`` and the PCI address.
+(``net0``...), ``mac``, ``bootindex``, the PCI address and the ``<rom>``
+(``rombar``, ``romfile``). A virtio NIC first gets its ``<driver>`` options:
+``mq`` and ``vectors`` (2 per queue + 2) with several queues (one tap
+descriptor each), ``rx_queue_size``/``tx_queue_size``, and ``host_mtu``
+from ``<mtu>``.
 """
 
 from __future__ import annotations
@@ -21,10 +25,10 @@ from typing import Any
 
 from lxml import etree
 
-from virtcore_qemu.command.common import Build, pci_props, unsupported
+from virtcore_qemu.command.common import Build, attr_int, pci_props, unsupported
 from virtcore_qemu.command.escape import json_arg
 
-__all__ = ["build_interfaces"]
+__all__ = ["build_interfaces", "rom_props"]
 
 logger = logging.getLogger(__name__)
 
@@ -90,12 +94,62 @@ def _frontend(build: Build, net: etree._Element, netdev: str, number: int) -> di
         raise unsupported(f"interface model '{model}' is not supported")
     mac_node = net.find("mac")
     mac = mac_node.get("address") if mac_node is not None else None
-    props: dict[str, Any] = {
-        "driver": driver,
-        "netdev": netdev,
-        "id": f"net{number}",
-        "mac": mac,
-        "bootindex": build.bootindex(net),
-    }
+    props: dict[str, Any] = {"driver": driver}
+    if model == "virtio":
+        props.update(_virtio_options(build, net, netdev))
+    elif net.find("mtu") is not None:
+        raise unsupported(f"setting MTU is not supported for interface model '{model}'")
+    props.update(
+        {"netdev": netdev, "id": f"net{number}", "mac": mac, "bootindex": build.bootindex(net)}
+    )
     props.update(pci_props(build, net))
+    props.update(rom_props(net))
+    return props
+
+
+def _virtio_options(build: Build, net: etree._Element, netdev: str) -> dict[str, Any]:
+    """Multiqueue, ring sizes and the host MTU of a virtio NIC (before its netdev)."""
+    driver = net.find("driver")
+    if driver is not None and driver.get("name") == "vhost":
+        raise unsupported("vhost-net is not supported by the QEMU command line")
+    queues = attr_int(driver, "queues", 1)
+    props: dict[str, Any] = {}
+    if queues > 1:
+        if (net.get("type") or "user") == "user":
+            raise unsupported(
+                f"interface {_mac(net)} - multiqueue is not supported for network "
+                "interfaces of type user"
+            )
+        fds = build.ctx.tap_fds.get(netdev, ())
+        if len(fds) != queues:
+            raise unsupported(f"interface {_mac(net)} needs {queues} tap devices, got {len(fds)}")
+        # Two vectors per queue pair, one for config changes, one for control.
+        props.update({"mq": True, "vectors": 2 * queues + 2})
+    props["rx_queue_size"] = attr_int(driver, "rx_queue_size") or None
+    props["tx_queue_size"] = attr_int(driver, "tx_queue_size") or None
+    mtu = net.find("mtu")
+    if mtu is not None:
+        if (net.get("type") or "user") == "user":
+            raise unsupported("setting MTU on interface type user is not supported yet")
+        props["host_mtu"] = attr_int(mtu, "size")
+    return props
+
+
+def _mac(net: etree._Element) -> str:
+    node = net.find("mac")
+    return (node.get("address") if node is not None else None) or ""
+
+
+def rom_props(device: etree._Element) -> dict[str, Any]:
+    """``rombar``/``romfile`` of a PCI device's ``<rom>`` (``romfile`` empty: no ROM)."""
+    rom = device.find("rom")
+    if rom is None:
+        return {}
+    props: dict[str, Any] = {}
+    if rom.get("bar") in ("on", "off"):
+        props["rombar"] = 1 if rom.get("bar") == "on" else 0
+    if rom.get("enabled") == "no":
+        props["romfile"] = ""
+    elif rom.get("file"):
+        props["romfile"] = rom.get("file")
     return props
