@@ -40,6 +40,7 @@ from virtcore.drivers.storage.volumes import (
     resize_volume,
 )
 from virtcore.drivers.storage.wipe import wipe_file
+from virtcore.drivers.volrules import resize_target
 from virtcore.enums.errors import ErrorNumber
 from virtcore.enums.storage import StorageVolCreateFlags as CreateFlags
 from virtcore.enums.storage import StorageVolInfoFlags, StorageVolWipeAlgorithm
@@ -49,7 +50,6 @@ from virtcore.errors import (
     InternalError,
     InvalidArgError,
     NoStorageVolError,
-    OperationFailedError,
     OperationInvalidError,
     VirtError,
 )
@@ -368,26 +368,13 @@ class VolumeCalls:
                 raise OperationInvalidError(
                     f"volume '{found.name}' is still in use.", domain=STORAGE
                 )
-            if flags & Resize.DELTA:
-                if flags & Resize.SHRINK:
-                    wanted = found.capacity - min(capacity, found.capacity)
-                else:
-                    wanted = found.capacity + capacity
-            else:
-                wanted = capacity
-            if wanted < found.allocation:
-                raise InvalidArgError(
-                    "can't shrink capacity below existing allocation", domain=STORAGE
-                )
-            if wanted < found.capacity and not flags & Resize.SHRINK:
-                raise InvalidArgError(
-                    "Can't shrink capacity below current capacity unless shrink flag "
-                    "explicitly specified",
-                    domain=STORAGE,
-                )
-            delta = wanted - found.allocation if flags & Resize.ALLOCATE else 0
-            if delta > obj.def_.available:
-                raise OperationFailedError("Not enough space left in storage pool", domain=STORAGE)
+            wanted = resize_target(
+                capacity,
+                flags,
+                current=found.capacity,
+                allocation=found.allocation,
+                available=obj.def_.available,
+            )
             resize_volume(found, wanted, allocate=bool(flags & Resize.ALLOCATE))
             probed = probe_volume(found.name, found.path)
             if probed is not None:
