@@ -101,6 +101,7 @@ logger = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).with_name("data") / "argv"
 IMAGES = "@IMAGES@"
+PIDFILE = "@PIDFILE@"
 QEMU_IMG = shutil.which("qemu-img") or "/usr/bin/qemu-img"
 SWTPM = shutil.which("swtpm") or "/usr/bin/swtpm"
 TPM_SOCKET_NAME = "swtpm.sock"
@@ -161,6 +162,41 @@ def libvirt_argv(oracle: QemuOracle, name: str, xml: str) -> list[str]:
         ]
     finally:
         oracle.virsh("destroy", name, check=True)
+
+
+#: Device kinds with an alias, in libvirt's assignment order (``qemuAssignDeviceAliases``).
+ALIASED_TAGS = (
+    "disk", "interface", "filesystem", "sound", "hostdev", "redirdev", "video", "controller",
+    "input", "parallel", "serial", "channel", "console", "hub", "shmem", "smartcard",
+    "watchdog", "memballoon", "rng", "tpm", "memory", "vsock", "iommu",
+)  # fmt: skip
+ALIASES_DIR = DATA_DIR / "aliases"
+
+
+def device_alias_list(root: etree._Element) -> list[list[object]]:
+    """``[tag, position among the tag, alias or None]`` of every aliased device of *root*."""
+    devices = root.find("devices")
+    found: list[list[object]] = []
+    for tag in ALIASED_TAGS:
+        for position, node in enumerate(devices.findall(tag) if devices is not None else []):
+            alias = node.find("alias")
+            found.append([tag, position, alias.get("name") if alias is not None else None])
+    return found
+
+
+def libvirt_live_aliases(oracle: QemuOracle, name: str, xml: str) -> list[list[object]] | None:
+    """The aliases of case *name* as libvirt starts it (paused); ``None`` if it cannot start."""
+    path = oracle.workdir / f"aliases-{name}.xml"
+    path.write_text(xml)
+    # By UUID: a case's domain name may be built to be awkward on a command line.
+    uuid = etree.fromstring(xml.encode()).findtext("uuid") or name
+    if oracle.virsh("create", "--paused", str(path)).returncode != 0:
+        return None
+    try:
+        live = oracle.virsh("dumpxml", uuid, check=True).stdout
+    finally:
+        oracle.virsh("destroy", uuid, check=True)
+    return device_alias_list(etree.fromstring(live.encode()))
 
 
 def case_names() -> list[str]:
@@ -292,8 +328,8 @@ def normalise_argv(
     or virtcore's ``CommandContext.chardev_dir``) becomes ``@CHANNELS@``, the
     per-domain private directory (libvirt's
     ``/var/lib/libvirt/qemu/domain-N-NAME``, virtcore's
-    ``CommandContext.lib_dir``) becomes ``@LIBDIR@`` and a computed ``-rtc
-    base=`` date becomes ``@DATE@``.
+    ``CommandContext.lib_dir``) becomes ``@LIBDIR@``, a computed ``-rtc
+    base=`` date becomes ``@DATE@`` and the ``-pidfile`` path ``@PIDFILE@``.
     """
     result: list[str] = []
     for original in argv:
@@ -305,6 +341,8 @@ def normalise_argv(
             word = word.replace(str(lib_dir), "@LIBDIR@")
         word = re.sub(r"/var/lib/libvirt/qemu/domain-[^/]*", "@LIBDIR@", word)
         word = _DATE.sub("base=@DATE@", word)
+        if result and result[-1] == "-pidfile":
+            word = PIDFILE
         if word.startswith("socket,id=charmonitor,"):
             parts = split_keyval(word)
             parts = ["@MONITOR@" if part.startswith(("path=", "fd=")) else part for part in parts]
@@ -331,6 +369,8 @@ def standalone_argv(argv: list[str], work: Path) -> list[str]:
             value = json.dumps({"type": "user", "id": json.loads(value)["id"]})
         elif option == "-chardev":
             value = _standalone_chardev(value, work)
+        elif option == "-pidfile":
+            value = str(work / "qemu.pid")
         elif option == "-vnc":
             kept = [part for part in split_keyval(value) if part.startswith("audiodev=")]
             value = ",".join([f"unix:{work}/vnc{vnc_number}.sock", *kept])
@@ -516,24 +556,30 @@ def describe_difference(mine: dict[str, Any], theirs: dict[str, Any]) -> str:
 
 
 def _main(argv: list[str]) -> int:
-    """``python qemu_hardware.py record|define [CASE...]``: write the golden files.
+    """``python qemu_hardware.py record|define|aliases [CASE...]``: write the golden files.
 
     ``record`` writes ``<case>.argv`` from ``<case>.xml``; ``define`` first
     defines ``input/<case>.xml`` through libvirt and writes what it made of
-    it as ``<case>.xml`` (image paths back to ``@IMAGES@``), then records.
+    it as ``<case>.xml`` (image paths back to ``@IMAGES@``), then records;
+    ``aliases`` starts each case in libvirt (paused) and writes the device
+    aliases of its live XML as ``aliases/<case>.json`` (cases libvirt cannot
+    start on this host get none).
     """
     import tempfile
 
     from qemu_libvirt_oracle import start_qemu_oracle
 
-    if len(argv) < 2 or argv[1] not in ("record", "define"):
-        raise SystemExit("usage: qemu_hardware.py record|define [CASE...]")
+    if len(argv) < 2 or argv[1] not in ("record", "define", "aliases"):
+        raise SystemExit("usage: qemu_hardware.py record|define|aliases [CASE...]")
     define = argv[1] == "define"
     names = argv[2:] or case_names()
     with tempfile.TemporaryDirectory() as tmp:
         images = Path(tmp) / "images"
         with start_qemu_oracle(Path(tmp) / "oracle") as oracle:
             for name in names:
+                if argv[1] == "aliases":
+                    _record_aliases(oracle, name, images)
+                    continue
                 if define:
                     source = (DATA_DIR / "input" / f"{name}.xml").read_text()
                     # Before the images: libvirt will not undefine a domain whose
@@ -549,6 +595,21 @@ def _main(argv: list[str]) -> int:
                 (DATA_DIR / f"{name}.argv").write_text(text)
                 logger.info("recorded %s", name)
     return 0
+
+
+def _record_aliases(oracle: QemuOracle, name: str, images: Path) -> None:
+    """Write ``aliases/<case>.json``: the aliases of the guest libvirt starts for the case."""
+    xml = load_case(name)
+    create_images(xml, images)
+    aliases = libvirt_live_aliases(oracle, name, materialise(xml, images))
+    target = ALIASES_DIR / f"{name}.json"
+    if aliases is None:
+        logger.info("libvirt cannot start %s here: no aliases recorded", name)
+        target.unlink(missing_ok=True)
+        return
+    ALIASES_DIR.mkdir(exist_ok=True)
+    target.write_text(json.dumps(aliases) + "\n")
+    logger.info("recorded the aliases of %s", name)
 
 
 if __name__ == "__main__":

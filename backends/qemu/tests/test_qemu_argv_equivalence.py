@@ -32,6 +32,7 @@ import pytest
 from lxml import etree
 from qemu_hardware import (
     DATA_DIR,
+    PIDFILE,
     booted,
     case_names,
     create_images,
@@ -46,7 +47,7 @@ from qemu_libvirt_oracle import QemuOracle, shared_qemu_oracle
 
 from virtcore.xml.domain import Domain
 from virtcore_qemu.caps import CapsCache, QemuCaps
-from virtcore_qemu.command import CommandContext, build_command
+from virtcore_qemu.command import CommandContext, assign_aliases, build_command
 from virtcore_qemu.postparse import prepare_definition
 
 CASES = case_names()
@@ -122,12 +123,17 @@ def virtcore_argv(
         domain = Domain.parse(materialise((INPUT_DIR / f"{name}.xml").read_text(), images))
         domain.uuid = defined.uuid
         prepare_definition(domain, caps)
+    argv: list[str] = build_command(domain, caps, _context(domain, work))
+    return argv
+
+
+def _context(domain: Domain, work: Path) -> CommandContext:
     taps = {
         f"hostnet{number}": [FIRST_TAP_FD + number]
         for number, net in enumerate(domain.element.iterfind("devices/interface"))
         if net.get("type") != "user"
     }
-    ctx = CommandContext(
+    return CommandContext(
         monitor_path=work / "monitor.sock",
         pidfile=work / "qemu.pid",
         lib_dir=work,
@@ -138,8 +144,6 @@ def virtcore_argv(
         vsock_fd=VSOCK_FD,
         tpm_socket=TPM_SOCKET,
     )
-    argv: list[str] = build_command(domain, caps, ctx)
-    return argv
 
 
 def golden(name: str) -> list[str]:
@@ -163,6 +167,9 @@ def expected_from_libvirt(argv: list[str], xml: str) -> list[str]:
     5. domxml-to-native opens no ``/dev/vhost-vsock`` and writes
        ``"vhostfd":"-1"``; virtcore writes the driver's descriptor
        (``CommandContext.vsock_fd``, :data:`VSOCK_FD` here).
+    6. libvirt writes the pidfile itself and passes no ``-pidfile``; virtcore
+       has QEMU write it: ``-pidfile`` right after ``-mon`` (normalised to
+       ``@PIDFILE@``).
     """
     root = etree.fromstring(xml.encode())
     nets = root.findall("devices/interface")
@@ -176,6 +183,9 @@ def expected_from_libvirt(argv: list[str], xml: str) -> list[str]:
         following = argv[index + 1] if index + 1 < len(argv) else ""
         if word == "-object" and '"masterKey0"' in following:
             skip = True
+            continue
+        if word == "chardev=charmonitor,id=monitor,mode=control":
+            out += [word, "-pidfile", PIDFILE]
             continue
         if word == "null,id=chrtpm":
             word = f"socket,id=chrtpm,path={TPM_SOCKET}"
@@ -238,6 +248,19 @@ def test_defined_input_gives_libvirt_argv(
         lib_dir=tmp_path,
     )
     assert mine == expected_from_libvirt(golden(name), load_case(name))
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_recorded_aliases_give_the_same_argv(
+    name: str, images: dict[str, Path], caps: QemuCaps, tmp_path: Path
+) -> None:
+    # The live definition carries the aliases assign_aliases wrote; building
+    # from it must give the guest exactly the ids the plain definition gets.
+    plain = virtcore_argv(name, images["virtcore"], caps, tmp_path)
+    domain = Domain.parse(materialise(load_case(name), images["virtcore"]))
+    assign_aliases(domain)
+    assert domain.element.find("devices/*/alias") is not None
+    assert build_command(domain, caps, _context(domain, tmp_path)) == plain
 
 
 def test_argv_only_cases_exist() -> None:

@@ -10,6 +10,8 @@ errors for what cannot be written.
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -187,6 +189,36 @@ def test_monitor_is_a_socket_path_without_fd() -> None:
 def test_monitor_fd_replaces_the_path() -> None:
     argv = build_command(domain(), Caps(), ctx(monitor_fd=23))
     assert "socket,id=charmonitor,fd=23,server=on,wait=off" in argv
+
+
+def test_pidfile_follows_the_monitor() -> None:
+    argv = build_command(domain(), Caps(), ctx())
+    mon = argv.index("-mon")
+    assert argv[mon + 2 : mon + 4] == ["-pidfile", "/run/t/qemu.pid"]
+
+
+def test_hostile_pidfile_path_stays_the_option_value() -> None:
+    argv = build_command(domain(), Caps(), ctx(pidfile=Path("/run/t/a,b -S")))
+    assert option_values(argv, "-pidfile") == ["/run/t/a,b -S"]
+
+
+def test_qemu_writes_its_own_pid_to_the_pidfile(tmp_path: Path) -> None:
+    pidfile = tmp_path / "qemu.pid"
+    argv = build_command(
+        domain(), Caps(), ctx(monitor_path=tmp_path / "monitor.sock", pidfile=pidfile)
+    )
+    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        # QEMU writes the pidfile before it listens on the monitor.
+        deadline = time.monotonic() + 20
+        while not (tmp_path / "monitor.sock").exists() and process.poll() is None:
+            assert time.monotonic() < deadline, "QEMU did not start"
+            time.sleep(0.05)
+        assert pidfile.read_text().strip() == str(process.pid)
+    finally:
+        process.kill()
+        process.wait()
 
 
 def test_accelerator_comes_from_the_context() -> None:

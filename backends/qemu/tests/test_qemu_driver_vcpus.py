@@ -1,4 +1,5 @@
-"""vCPU counts of real QEMU guests (TCG): queries, persistent changes, live hot-plug."""
+"""vCPU counts of real QEMU guests (TCG): queries, persistent changes, live hot-plug and
+unplug (error texts as libvirt 9.0 reports them for the same guests)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import pytest
 from qemu_guests import guest_xml
 
 from virtcore.connection import Connection
-from virtcore.errors import InvalidArgError, OperationUnsupportedError
+from virtcore.errors import ConfigUnsupportedError, InternalError, InvalidArgError
 from virtcore.objects import Domain
 from virtcore_qemu.state import QemuDriver
+from virtcore_qemu.vcpus import select_removals
 
 LIVE, CONFIG, MAXIMUM = 0x1, 0x2, 0x4
 
@@ -66,9 +68,68 @@ def test_live_maximum_cannot_change(conn: Connection) -> None:
     assert "maximum vcpu count of a live domain can't be modified" in str(err.value)
 
 
-def test_unplugging_vcpus_is_refused(conn: Connection) -> None:
-    dom = _guest(conn)
-    dom.set_vcpus(2)
-    with pytest.raises(OperationUnsupportedError):
+def test_vcpus_started_by_smp_cannot_be_unplugged(conn: Connection) -> None:
+    dom = conn.domain_define_xml(guest_xml("g").replace("<vcpu>1</vcpu>", "<vcpu>2</vcpu>"))
+    dom.create()
+    with pytest.raises(ConfigUnsupportedError) as err:
         dom.set_vcpus(1)
+    assert err.value.message == (
+        "unsupported configuration: failed to find appropriate hotpluggable vcpus to reach "
+        "the desired target vcpu count"
+    )
     assert dom.vcpus_flags() == 2
+
+
+def test_unplug_qemu_refuses_is_libvirts_monitor_error(conn: Connection) -> None:
+    dom = _guest(conn)
+    dom.set_vcpus(3)
+    with pytest.raises(InternalError) as err:
+        dom.set_vcpus(1)
+    # the very text libvirt 9.0 reports for this guest (no ACPI, no guest OS)
+    assert err.value.message == (
+        "internal error: unable to execute QEMU command 'device_del': "
+        "CPU hot unplug not supported without ACPI"
+    )
+    assert dom.vcpus_flags() == 3
+
+
+def test_unplug_asks_qemu_for_the_highest_hotplugged_vcpu(
+    conn: Connection, qemu: QemuDriver
+) -> None:
+    xml = guest_xml("g").replace("<vcpu>1</vcpu>", "<vcpu current='1'>3</vcpu>")
+    dom = conn.domain_define_xml(xml.replace("</os>", "</os><features><acpi/></features>"))
+    dom.create()
+    dom.set_vcpus(3)
+    with pytest.raises(InternalError) as err:
+        dom.set_vcpus(2)
+    # QEMU was asked to remove a hot-plugged CPU (and, without a guest OS, refused)
+    assert "acpi: device unplug request for not supported device type" in err.value.message
+    obj = qemu.domains.find_by_name("g")
+    assert obj is not None and obj.monitor is not None
+    paths = [c.get("qom-path") for c in obj.monitor.execute("query-hotpluggable-cpus")]
+    assert "/machine/peripheral/vcpu2" in paths
+
+
+def _slot(socket: int, path: str | None) -> dict[str, object]:
+    slot: dict[str, object] = {"type": "qemu64-x86_64-cpu", "vcpus-count": 1}
+    slot["props"] = {"socket-id": socket, "core-id": 0, "thread-id": 0}
+    if path is not None:
+        slot["qom-path"] = path
+    return slot
+
+
+def test_removals_go_from_the_highest_device_vcpu_down() -> None:
+    slots = [
+        _slot(3, "/machine/peripheral/vcpu3"),
+        _slot(0, "/machine/unattached/device[0]"),
+        _slot(2, None),
+        _slot(1, "/machine/peripheral/vcpu1"),
+    ]
+    assert select_removals(slots, 3, 1) == ["vcpu3", "vcpu1"]
+    assert select_removals(slots, 3, 2) == ["vcpu3"]
+
+
+def test_removals_never_take_smp_vcpus() -> None:
+    slots = [_slot(0, "/machine/unattached/device[0]"), _slot(1, "/machine/unattached/device[1]")]
+    with pytest.raises(ConfigUnsupportedError):
+        select_removals(slots, 2, 1)

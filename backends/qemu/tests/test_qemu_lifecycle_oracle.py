@@ -4,7 +4,9 @@ A private libvirtd (qemu:///system in its own mount namespace, see
 qemu_libvirt_oracle.py) and ``qemu:///embed`` each run one TCG guest through
 the same steps - start, pause, resume, wrong-state calls, paused start,
 destroy, undefine; save, restore (paused or not) and managed save; internal
-snapshots taken, reverted and deleted in every state - and must agree on
+snapshots taken, reverted and deleted in every state; external disk-only
+snapshots of a running and a shut-off guest, and their deletion (overlays
+merged back into their bases, mixed with internal ones) - and must agree on
 every step's outcome (state and reason, or error code, error domain and
 message) and on the whole sequence of lifecycle events.
 """
@@ -92,7 +94,84 @@ SNAPSHOT_STEPS = [
     "current",
     "undefine",
 ]
-SCENARIOS = {"lifecycle": LIFECYCLE_STEPS, "save": SAVE_STEPS, "snapshot": SNAPSHOT_STEPS}
+DISK_ONLY_STEPS = [
+    "create",
+    "disksnap:s1",
+    "dump_disk",
+    "dump_snap:s1",
+    "disksnap:s2",
+    "dump_disk",
+    "revert:s1",
+    "quiesce:q",
+    "suspend",
+    "disksnap:s3",
+    "resume",
+    "current",
+    "destroy",
+    "disksnap:off",
+    "dump_disk",
+    "dump_snap:off",
+    "create",
+    "delete_meta:off",
+    "current",
+    "destroy",
+    "undefine",
+    "undefine_snapshots",
+]
+DISK_DELETE_STEPS = [
+    "create",
+    "disksnap:a",
+    "disksnap:b",
+    "disksnap:c",
+    "delete_children:a",
+    "delete:b",
+    "dump_disk",
+    "delete:c",
+    "dump_disk",
+    "current",
+    "destroy",
+    "disksnap:d",
+    "disksnap:e",
+    "delete:d",
+    "dump_disk",
+    "dump_snap:e",
+    "delete:e",
+    "dump_disk",
+    "create",
+    "delete:a",
+    "dump_disk",
+    "lookup:a",
+    "destroy",
+    "undefine",
+]
+DISK_MIXED_STEPS = [
+    "create",
+    "disksnap_halt:h",
+    "create",
+    "snapshot:i",
+    "disksnap:e",
+    "delete:e",
+    "delete:i",
+    "delete_meta:i",
+    "delete:h",
+    "disksnap:f",
+    "snapshot:g",
+    "delete:f",
+    "delete_children:g",
+    "current",
+    "destroy",
+    "undefine_snapshots",
+]
+SCENARIOS = {
+    "lifecycle": LIFECYCLE_STEPS,
+    "save": SAVE_STEPS,
+    "snapshot": SNAPSHOT_STEPS,
+    "disk-only": DISK_ONLY_STEPS,
+    "disk-delete": DISK_DELETE_STEPS,
+    "disk-mixed": DISK_MIXED_STEPS,
+}
+#: Scenarios whose guest has a qcow2 disk.
+DISK_SCENARIOS = ("snapshot", "disk-only", "disk-delete", "disk-mixed")
 
 LIBVIRT_RUNNER = r"""
 import json, sys, threading, time
@@ -103,6 +182,9 @@ threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(
                  daemon=True).start()
 libvirt.registerErrorHandler(lambda *a: None, None)
 conn = libvirt.open(sys.argv[1])
+def section(xml, tag):
+    text = xml[xml.index(f"<{tag}"):xml.index(f"</{tag}>") + len(tag) + 3]
+    return text.replace(spec["workdir"], "WORKDIR")
 spec = json.load(sys.stdin)
 try:
     old = conn.lookupByName(spec["name"])
@@ -127,11 +209,27 @@ calls = {
     "restore_paused": lambda: conn.restoreFlags(spec["image"], None, 4),
     "managed_save": lambda: dom.managedSave(0),
     "create_force": lambda: dom.createWithFlags(8),
+    "undefine_snapshots": lambda: dom.undefineFlags(2),
 }
 def snapshot_step(step):
     kind, _, name = step.partition(":")
+    doc = f"<domainsnapshot><name>{name}</name></domainsnapshot>"
     if kind == "snapshot":
-        dom.snapshotCreateXML(f"<domainsnapshot><name>{name}</name></domainsnapshot>")
+        dom.snapshotCreateXML(doc)
+    elif kind == "disksnap":
+        dom.snapshotCreateXML(doc, 16)
+    elif kind == "disksnap_halt":
+        dom.snapshotCreateXML(doc, 16 | 8)
+    elif kind == "quiesce":
+        dom.snapshotCreateXML(doc, 16 | 64)
+    elif kind == "delete_meta":
+        dom.snapshotLookupByName(name).delete(2)
+    elif kind == "delete_children":
+        dom.snapshotLookupByName(name).delete(1)
+    elif kind == "dump_disk":
+        return section(dom.XMLDesc(2), "disk")
+    elif kind == "dump_snap":
+        return section(dom.snapshotLookupByName(name).getXMLDesc(), "disks")
     elif kind == "revert":
         dom.revertToSnapshot(dom.snapshotLookupByName(name))
     elif kind == "delete":
@@ -143,19 +241,19 @@ def snapshot_step(step):
 
 steps = []
 for step in spec["steps"]:
-    error = None
+    error = out = None
     try:
         if step in calls:
             calls[step]()
         else:
-            snapshot_step(step)
+            out = snapshot_step(step)
     except libvirt.libvirtError as exc:
         error = [exc.get_error_code(), exc.get_error_domain(), exc.get_error_message()]
     try:
         state = list(dom.state())
     except libvirt.libvirtError:
         state = None
-    steps.append({"step": step, "error": error, "state": state})
+    steps.append({"step": step, "error": error, "state": state, "out": out})
 time.sleep(1.0)
 print(json.dumps({"steps": steps, "events": events}))
 """
@@ -163,7 +261,13 @@ print(json.dumps({"steps": steps, "events": events}))
 
 def run_libvirt(uri: str, xml: str, steps: list[str], image: Path) -> dict[str, Any]:
     """The scenario on real libvirt, through python3-libvirt."""
-    spec = {"name": NAME, "xml": xml, "steps": steps, "image": str(image)}
+    spec = {
+        "name": NAME,
+        "xml": xml,
+        "steps": steps,
+        "image": str(image),
+        "workdir": str(image.parent),
+    }
     proc = subprocess.run(
         ["/usr/bin/python3", "-c", LIBVIRT_RUNNER, uri],
         input=json.dumps(spec),
@@ -195,32 +299,56 @@ def run_virtcore(conn: Connection, xml: str, steps: list[str], image: Path) -> d
         "restore_paused": lambda d: conn.domain_restore(str(image), flags=4),
         "managed_save": lambda d: d.managed_save(),
         "create_force": lambda d: d.create(8),
+        "undefine_snapshots": lambda d: d.undefine(2),
     }
     results = []
     for step in steps:
-        error = None
+        error = out = None
         try:
             if step in calls:
                 calls[step](dom)
             else:
-                _snapshot_step(dom, step)
+                out = _snapshot_step(dom, step)
         except VirtError as exc:
             error = [int(exc.code), int(exc.domain), exc.message]
         try:
             state: list[int] | None = list(dom.state())
         except VirtError:
             state = None
-        results.append({"step": step, "error": error, "state": state})
+        if out is not None:
+            out = out.replace(str(image.parent), "WORKDIR")
+        results.append({"step": step, "error": error, "state": state, "out": out})
     deadline = time.monotonic() + 5
     while not conn.flush_events() and time.monotonic() < deadline:
         pass
     return {"steps": results, "events": events}
 
 
-def _snapshot_step(dom: Domain, step: str) -> None:
+def _section(xml: str, tag: str) -> str:
+    """The first ``<tag>`` element of *xml*, as text."""
+    return xml[xml.index(f"<{tag}") : xml.index(f"</{tag}>") + len(tag) + 3]
+
+
+def _snapshot_step(dom: Domain, step: str) -> str | None:
+    """Run one snapshot step; the dump steps return the XML they read."""
     kind, _, name = step.partition(":")
+    doc = f"<domainsnapshot><name>{name}</name></domainsnapshot>"
     if kind == "snapshot":
-        dom.snapshot_create_xml(f"<domainsnapshot><name>{name}</name></domainsnapshot>")
+        dom.snapshot_create_xml(doc)
+    elif kind == "disksnap":
+        dom.snapshot_create_xml(doc, flags=16)
+    elif kind == "disksnap_halt":
+        dom.snapshot_create_xml(doc, flags=16 | 8)
+    elif kind == "quiesce":
+        dom.snapshot_create_xml(doc, flags=16 | 64)
+    elif kind == "delete_meta":
+        dom.snapshot_lookup_by_name(name).delete(2)
+    elif kind == "delete_children":
+        dom.snapshot_lookup_by_name(name).delete(1)
+    elif kind == "dump_disk":
+        return _section(dom.xml_desc(2), "disk")
+    elif kind == "dump_snap":
+        return _section(dom.snapshot_lookup_by_name(name).xml_desc(), "disks")
     elif kind == "revert":
         dom.snapshot_lookup_by_name(name).revert()
     elif kind == "delete":
@@ -229,11 +357,12 @@ def _snapshot_step(dom: Domain, step: str) -> None:
         dom.snapshot_lookup_by_name(name)
     elif kind == "current":
         dom.snapshot_current()
+    return None
 
 
 def guest_xml(scenario: str, workdir: Path) -> str:
-    """The scenario's guest; the snapshot scenario's has a fresh qcow2 disk in *workdir*."""
-    if scenario != "snapshot":
+    """The scenario's guest; the snapshot scenarios' have a fresh qcow2 disk in *workdir*."""
+    if scenario not in DISK_SCENARIOS:
         return GUEST
     image = workdir / "disk.qcow2"
     subprocess.run([QEMU_IMG, "create", "-q", "-f", "qcow2", str(image), "16M"], check=True)

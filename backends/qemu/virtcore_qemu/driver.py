@@ -38,13 +38,15 @@ from virtcore.enums.errors import ErrorDomain
 from virtcore.errors import InternalError, InvalidArgError, OperationInvalidError, VirtError
 from virtcore.objects import Domain
 from virtcore.xml.domain import Domain as DomainDef
+from virtcore_qemu import nodeinfo
 from virtcore_qemu.domobj import DomainObj
-from virtcore_qemu.hotplug import DeviceCalls, VcpuCalls
+from virtcore_qemu.hotplug import DeviceCalls
 from virtcore_qemu.lifecycle import LifecycleCalls, check_flags
 from virtcore_qemu.saverestore import SaveRestoreCalls
 from virtcore_qemu.snapshots import SnapshotCalls
 from virtcore_qemu.stats import StatsCalls
 from virtcore_qemu.status import format_live
+from virtcore_qemu.vcpus import VcpuHotplugCalls
 
 if TYPE_CHECKING:
     from virtcore.auth import Auth
@@ -64,6 +66,8 @@ _XML_SECURE = 0x1
 _XML_MIGRATABLE = 0x8
 _XML_UPDATE_CPU = 0x4
 _ALL_LIST_FILTERS = (1 << 16) - 1
+#: ``virConnectGetLibVersion``: the libvirt release whose behaviour is reproduced.
+LIB_VERSION = 9_000_000
 
 
 class QemuConnectDriver(ConnectDriver):
@@ -122,7 +126,7 @@ def _storage_table(host: Host) -> StorageDriver | None:
 
 
 class QemuHypervisorDriver(
-    DeviceCalls, VcpuCalls, SnapshotCalls, StatsCalls, SaveRestoreCalls, LifecycleCalls
+    DeviceCalls, VcpuHotplugCalls, SnapshotCalls, StatsCalls, SaveRestoreCalls, LifecycleCalls
 ):
     """The hypervisor table of one connection, over the host's :class:`QemuDriver`."""
 
@@ -148,10 +152,10 @@ class QemuHypervisorDriver(
         return int(self.driver.caps(find_emulator("x86_64")).version)
 
     def connect_get_hostname(self, conn: Connection) -> str:
-        """This machine's host name."""
-        import socket
+        """This machine's host name, qualified as libvirt's ``virGetHostname`` does."""
+        from virtcore.drivers.test.hypervisor import host_name
 
-        return socket.gethostname()
+        return host_name()
 
     def connect_get_capabilities(self, conn: Connection) -> str:
         """The host capabilities XML (every installed emulator's guests)."""
@@ -174,6 +178,59 @@ class QemuHypervisorDriver(
         return domain_capabilities_xml(
             self.driver.caps_cache, emulatorbin, arch, machine, virttype, flags
         )
+
+    def connect_get_lib_version(self, conn: Connection) -> int:
+        """The libvirt version whose behaviour this driver follows (9.0.0)."""
+        return LIB_VERSION
+
+    def connect_get_max_vcpus(self, conn: Connection, type: str | None) -> int:
+        """``qemuConnectGetMaxVcpus``: 16 for ``qemu`` (or no type), the KVM limit for ``kvm``."""
+        if type is None or type.lower() == "qemu":
+            return 16
+        if type.lower() == "kvm":
+            return nodeinfo.kvm_max_vcpus()
+        raise InvalidArgError(f"unknown type '{type}'", domain=_QEMU)
+
+    def connect_get_sysinfo(self, conn: Connection, flags: int) -> str:
+        """The host's SMBIOS tables as ``<sysinfo>`` (``qemuConnectGetSysinfo``)."""
+        from virtcore_qemu.sysinfo import host_sysinfo_xml
+
+        check_flags(flags, 0, "qemuConnectGetSysinfo")
+        return host_sysinfo_xml()
+
+    def node_get_info(self, conn: Connection) -> tuple[str, int, int, int, int, int, int, int]:
+        """``virNodeGetInfo`` in libvirt-python's order, memory in MiB."""
+        info = nodeinfo.node_info()
+        return (
+            info.model,
+            info.memory_kib // 1024,
+            info.cpus,
+            info.mhz,
+            info.nodes,
+            info.sockets,
+            info.cores,
+            info.threads,
+        )
+
+    def node_get_cpu_stats(self, conn: Connection, cpu_num: int, flags: int) -> dict[str, int]:
+        """Host CPU times in nanoseconds, of one CPU or (-1) of all."""
+        return nodeinfo.cpu_stats(cpu_num, flags)
+
+    def node_get_memory_stats(self, conn: Connection, cell_num: int, flags: int) -> dict[str, int]:
+        """Host (or NUMA cell) memory figures in KiB."""
+        return nodeinfo.memory_stats(cell_num, flags)
+
+    def node_get_free_memory(self, conn: Connection) -> int:
+        """Free host memory in bytes."""
+        return nodeinfo.free_memory()
+
+    def node_get_cells_free_memory(self, conn: Connection, start: int, maxcells: int) -> list[int]:
+        """Free bytes of NUMA cells *start* onwards."""
+        return nodeinfo.cells_free_memory(start, maxcells)
+
+    def node_get_cpu_map(self, conn: Connection, flags: int) -> tuple[int, bytes, int]:
+        """How many CPUs the host has, which are online, and how many."""
+        return nodeinfo.cpu_map(flags)
 
     def connect_is_secure(self, conn: Connection) -> int:
         """In-process, hence secure."""
@@ -427,7 +484,7 @@ def _cpu_time(pid: int) -> int:
 
 
 def _matches(obj: DomainObj, flags: int) -> bool:
-    """``virDomainObjListFilter`` for one domain (snapshot/checkpoint filters: none exist)."""
+    """``virDomainObjListFilter`` for one domain (this driver keeps no checkpoints)."""
 
     def pair(yes: int, no: int, value: bool) -> bool:
         if not flags & (yes | no):
@@ -453,6 +510,6 @@ def _matches(obj: DomainObj, flags: int) -> bool:
         return False
     if not pair(ListFlags.AUTOSTART, ListFlags.NO_AUTOSTART, obj.autostart):
         return False
-    if not pair(ListFlags.HAS_SNAPSHOT, ListFlags.NO_SNAPSHOT, False):
+    if not pair(ListFlags.HAS_SNAPSHOT, ListFlags.NO_SNAPSHOT, bool(obj.snapshots)):
         return False
     return pair(ListFlags.HAS_CHECKPOINT, ListFlags.NO_CHECKPOINT, False)

@@ -13,27 +13,37 @@ libvirt 9.0's ``qemuDomainGetVcpusFlags``/``qemuDomainSetVcpusFlags``:
   guest needs the guest OS to release them and is refused here.
 * ``GUEST`` (8, the guest agent's view) is refused: no agent is used.
 
-Disks and NICs (``virDomainAttachDeviceFlags``/``virDomainDetachDeviceFlags``,
-``AFFECT_LIVE`` and/or ``AFFECT_CONFIG``): the device is added to a copy of
-the definition, which goes through the qemu post-parse (addresses), and the
-command-line builder's ``-blockdev``/``-netdev``/``-device`` objects for it
-are sent with ``blockdev-add``/``netdev_add``/``device_add`` under fresh QEMU
-names (``libvirt-<N>-format``, ``net<N>``); the live definition records the
-device with its ``<alias>`` and ``DEVICE_ADDED`` is emitted. A detach sends
-``device_del`` and waits up to 5 s for ``DEVICE_DELETED``; then (or whenever
-the guest finally releases the device) the backends are deleted, the device
-leaves the live definition and ``DEVICE_REMOVED`` is emitted, as libvirt does.
+Disks, NICs, character devices (serial ports, virtio channels and consoles)
+and RNGs (``virDomainAttachDeviceFlags``/``virDomainDetachDeviceFlags``,
+``AFFECT_LIVE`` and/or ``AFFECT_CONFIG``), as ``qemu_hotplug.c`` does them:
+the device is added to a copy of the live definition, which goes through the
+qemu post-parse (addresses); it is named the way ``qemuAssignDeviceAlias``
+names a new device (:func:`~virtcore_qemu.command.new_device_alias`: the
+next free ``netN``, a disk's name from its target or drive address), and
+the QMP commands that create it come from the command-line builder
+(:func:`~virtcore_qemu.command.device.device_objects`: ``blockdev-add`` of
+the image nodes numbered after every node QEMU has, ``netdev_add``,
+``chardev-add``, ``object-add``, then ``device_add``). If a command fails,
+what was already created is removed again (``blockdev-del``,
+``netdev_del``, ``chardev-remove``, ``object-del``, newest first) and the
+error is reported. Devices are found for detach the way libvirt finds them:
+a disk by target, a NIC by MAC address, a character device by kind, source
+and target (``virDomainChrEquals``), an RNG by model and back-end; the
+serial console cannot be detached on its own, as in libvirt. The live
+definition records the device with its ``<alias>`` and ``DEVICE_ADDED`` is
+emitted. A detach sends ``device_del`` and waits up to
+5 s for ``DEVICE_DELETED``; then (or whenever the guest finally releases the
+device) the back-ends are deleted, the device leaves the live definition and
+``DEVICE_REMOVED`` is emitted, as libvirt does.
 Other device kinds get libvirt's "live attach of device 'x' is not supported".
 """
 
 from __future__ import annotations
 
-import itertools
-import json
 import logging
 import random
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -53,6 +63,10 @@ from virtcore.errors import (
 )
 from virtcore.objects import Domain
 from virtcore.xml.domain import Domain as DomainDef
+from virtcore_qemu.command import CommandContext, device_aliases, new_device_alias
+from virtcore_qemu.command.aliases import alias_of, set_alias
+from virtcore_qemu.command.common import attr_int
+from virtcore_qemu.command.device import QMPCall, device_objects, undo_command
 from virtcore_qemu.domobj import DomainObj
 from virtcore_qemu.lifecycle import check_flags
 
@@ -217,14 +231,18 @@ class VcpuCalls(HypervisorDriver):
 
 _AFFECT_LIVE = 0x1
 _AFFECT_CONFIG = 0x2
-_HOTPLUG_TAGS = ("disk", "interface")
+_CHR_TAGS = ("serial", "channel", "console")
+_HOTPLUG_TAGS = ("disk", "interface", *_CHR_TAGS, "rng")
+#: ``virDomainRNGBackendTypeToString`` by RNG model index: libvirt's "not
+#: present" message names the back-end type of the model's index.
+_RNG_MESSAGE_MODEL = {"virtio": "random", "virtio-transitional": "egd"}
 #: Seconds a detach waits for QEMU's DEVICE_DELETED (libvirt: 5 s), after which
 #: the removal completes whenever the guest releases the device.
 REMOVAL_WAIT = 5.0
 
 
 def _parse_device(xml: str, *, live: bool, attach: bool) -> etree._Element:
-    """The ``<disk>`` or ``<interface>`` of *xml*; libvirt's error for other devices."""
+    """The device element of *xml*; libvirt's error for devices that cannot be plugged."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=True)
     try:
         element = etree.fromstring(xml.encode("utf-8"), parser)
@@ -265,10 +283,17 @@ def copy_element(element: etree._Element) -> etree._Element:
 
 
 def _find_device(domain: DomainDef, device: etree._Element) -> etree._Element | None:
-    """The device of *domain* that *device* names: a disk by target, an interface by MAC."""
+    """The device of *domain* that *device* names (see :func:`_same_chr`, :func:`_same_rng`).
+
+    A disk by target, an interface by MAC address.
+    """
     devices = domain.element.find("devices")
     if devices is None:
         return None
+    if device.tag in _CHR_TAGS:
+        return next((n for n in devices.findall(device.tag) if _same_chr(n, device)), None)
+    if device.tag == "rng":
+        return next((n for n in devices.findall("rng") if _same_rng(n, device)), None)
     if device.tag == "disk":
         node = device.find("target")
         dev = node.get("dev") if node is not None else None
@@ -286,7 +311,69 @@ def _find_device(domain: DomainDef, device: etree._Element) -> etree._Element | 
     return None
 
 
+def _given(wanted: str | None, actual: str | None) -> bool:
+    """A value of the device to find matches: absent in the request matches anything."""
+    return wanted is None or wanted == actual
+
+
+def _chr_source(node: etree._Element) -> tuple[str | None, ...]:
+    source = node.find("source")
+    if source is None:
+        return (None, None, None)
+    return (source.get("path"), source.get("host"), source.get("service"))
+
+
+def _same_chr(node: etree._Element, wanted: etree._Element) -> bool:
+    """``virDomainChrEquals``: same kind and source; a channel's name, a port's number.
+
+    Target values the request leaves out match any (libvirt fills them in
+    with the same post-parse before comparing).
+    """
+    if (node.get("type") or "pty") != (wanted.get("type") or "pty"):
+        return False
+    pairs = zip(_chr_source(wanted), _chr_source(node), strict=True)
+    if any(want is not None and want != have for want, have in pairs):
+        return False
+    mine, theirs = node.find("target"), wanted.find("target")
+    if theirs is None:
+        return True
+    if node.tag == "channel":
+        return mine is not None and mine.get("name") == theirs.get("name")
+    return mine is not None and all(
+        _given(theirs.get(key), mine.get(key)) for key in ("type", "port")
+    )
+
+
+def _same_rng(node: etree._Element, wanted: etree._Element) -> bool:
+    """``virDomainRNGFind``: same model and back-end (and address, when given)."""
+    if node.get("model") != wanted.get("model"):
+        return False
+    mine, theirs = node.find("backend"), wanted.find("backend")
+    if theirs is not None:
+        if mine is None or mine.get("model") != theirs.get("model"):
+            return False
+        if (theirs.text or "").strip() and (mine.text or "").strip() != (theirs.text or "").strip():
+            return False
+    address = wanted.find("address")
+    if address is not None:
+        present = node.find("address")
+        if present is None or any(
+            attr_int(present, key) != attr_int(address, key) for key in ("bus", "slot", "function")
+        ):
+            return False
+    return True
+
+
 def _missing(device: etree._Element) -> DeviceMissingError:
+    if device.tag in _CHR_TAGS:
+        return DeviceMissingError(
+            f"chr type '{device.tag}' device not present in domain configuration", domain=_QEMU
+        )
+    if device.tag == "rng":
+        model = _RNG_MESSAGE_MODEL.get(device.get("model") or "", "builtin")
+        return DeviceMissingError(
+            f"model '{model}' RNG device not present in domain configuration", domain=_QEMU
+        )
     if device.tag == "disk":
         target = device.find("target")
         dev = target.get("dev") if target is not None else ""
@@ -296,83 +383,35 @@ def _missing(device: etree._Element) -> DeviceMissingError:
     return DeviceMissingError(f"no device matching MAC address {address} found", domain=_QEMU)
 
 
-def _command_args(
-    driver: QemuDriver, obj: DomainObj, domain: DomainDef
-) -> list[tuple[str, dict[str, Any]]]:
-    """The ``-blockdev``/``-netdev``/``-device`` options (JSON) of *domain*'s command line."""
-    from virtcore_qemu.command import CommandContext, build_command
-
+def _context(driver: QemuDriver, obj: DomainObj) -> CommandContext:
+    """The command-line context of the running guest (its directories and volumes)."""
     files = driver.files(obj.name)
     lib_dir = files.lib_dir(obj.id)
-    ctx = CommandContext(
+    return CommandContext(
         monitor_path=lib_dir / "monitor.sock",
         pidfile=files.pidfile,
         lib_dir=lib_dir,
         chardev_dir=files.chardev_dir(obj.id),
         volumes=obj.volumes,
     )
-    argv = build_command(domain, driver.caps(driver.emulator_of(domain)), ctx)
-    args: list[tuple[str, dict[str, Any]]] = []
-    for option, value in itertools.pairwise(argv):
-        if option in ("-blockdev", "-netdev", "-device") and value.startswith("{"):
-            args.append((option, json.loads(value)))
-    return args
 
 
-def _new_device_args(
-    driver: QemuDriver, obj: DomainObj, copy: DomainDef, device_tag: str
-) -> list[tuple[str, dict[str, Any]]]:
-    """The QMP objects of the device added last to *copy*, renamed to free QEMU ids."""
-    args = _command_args(driver, obj, copy)
-    devices = copy.element.find("devices")
-    assert devices is not None and obj.monitor is not None
-    siblings = devices.findall(device_tag)
-    if device_tag == "disk":
-        number = 1  # the builder numbers disks from the last one: the new disk is 1
-        nodes = {f"libvirt-{number}-storage", f"libvirt-{number}-format"}
-        chosen = [
-            (opt, props)
-            for opt, props in args
-            if (opt == "-blockdev" and props.get("node-name") in nodes)
-            or (opt == "-device" and props.get("drive") == f"libvirt-{number}-format")
-        ]
-        used = [
-            int(m.group(1))
-            for entry in obj.monitor.execute("query-named-block-nodes") or []
-            if (m := re.match(r"libvirt-(\d+)-", str(entry.get("node-name", ""))))
-        ]
-        fresh = max(used, default=0) + 1
-        old, new = f"libvirt-{number}-", f"libvirt-{fresh}-"
-        return [(opt, _rename(props, old, new)) for opt, props in chosen]
-    position = len(siblings) - 1
-    chosen = [
-        (opt, props)
-        for opt, props in args
-        if (opt == "-netdev" and props.get("id") == f"hostnet{position}")
-        or (opt == "-device" and props.get("netdev") == f"hostnet{position}")
-    ]
+def _next_node_number(monitor: QMPClient) -> int:
+    """The number after every ``libvirt-N-...`` node of the running guest (never reused)."""
     used = [
         int(m.group(1))
-        for entry in obj.monitor.execute("qom-list", {"path": "/machine/peripheral"}) or []
-        if (m := re.fullmatch(r"net(\d+)", str(entry.get("name", ""))))
+        for entry in monitor.execute("query-named-block-nodes") or []
+        if (m := re.match(r"libvirt-(\d+)-", str(entry.get("node-name", ""))))
     ]
-    fresh = max([*used, position - 1], default=-1) + 1
-    renamed = []
-    for opt, props in chosen:
-        fresh_props = _rename(props, f"hostnet{position}", f"hostnet{fresh}")
-        if opt == "-device":
-            fresh_props["id"] = f"net{fresh}"
-        renamed.append((opt, fresh_props))
-    return renamed
+    return max(used, default=0) + 1
 
 
-def _rename(props: dict[str, Any], old: str, new: str) -> dict[str, Any]:
-    return {
-        key: (
-            value.replace(old, new) if isinstance(value, str) and value.startswith(old) else value
-        )
-        for key, value in props.items()
-    }
+def _live_alias(domain: DomainDef, element: etree._Element) -> str:
+    """QEMU's id of a device of the running guest: its ``<alias>``, else libvirt's name for it."""
+    alias = alias_of(element) or device_aliases(domain.element).get(element)
+    if alias is None:
+        raise InternalError(f"cannot find the QEMU id of {element.tag} device", domain=_QEMU)
+    return alias
 
 
 class DeviceCalls(HypervisorDriver):
@@ -410,7 +449,7 @@ class DeviceCalls(HypervisorDriver):
             new_config = None
             if config:
                 assert obj.config is not None
-                if _find_device(obj.config, device) is not None:
+                if _unique(device) and _find_device(obj.config, device) is not None:
                     raise _duplicate(device)
                 new_config = _with_device(self.driver, obj.config, device)
             if live:
@@ -424,7 +463,7 @@ class DeviceCalls(HypervisorDriver):
         monitor = obj.monitor
         if monitor is None or monitor.closed:
             raise OperationFailedError("domain is no longer running", domain=_QEMU)
-        if _find_device(obj.live, device) is not None:
+        if _unique(device) and _find_device(obj.live, device) is not None:
             raise _duplicate(device)
         if device.tag == "disk" and device.get("type") == "volume":
             source = device.find("source")
@@ -432,47 +471,47 @@ class DeviceCalls(HypervisorDriver):
             key = (source.get("pool") or "", source.get("volume") or "")
             obj.volumes[key] = self.driver.translate_volume(*key)
         copy = _with_device(self.driver, obj.live, device)
-        args = _new_device_args(self.driver, obj, copy, device.tag)
-        done: list[tuple[str, dict[str, Any]]] = []
-        try:
-            for option, props in args:
-                if option == "-blockdev":
-                    monitor.execute("blockdev-add", props)
-                elif option == "-netdev":
-                    monitor.execute("netdev_add", props)
-                else:
-                    monitor.execute("device_add", props)
-                done.append((option, props))
-        except VirtError:
-            for option, props in reversed(done):
-                self._undo(monitor, option, props)
-            raise
-        alias = next(str(p["id"]) for o, p in args if o == "-device")
         copy_devices = copy.element.find("devices")
         assert copy_devices is not None
-        added = copy_element(copy_devices.findall(device.tag)[-1])
-        etree.SubElement(added, "alias", name=alias)
+        added = copy_devices.findall(device.tag)[-1]
+        alias = new_device_alias(copy, added)
+        set_alias(added, alias)
+        node_number = _next_node_number(monitor) if device.tag == "disk" else None
+        calls = device_objects(
+            copy,
+            added,
+            self.driver.caps(self.driver.emulator_of(copy)),
+            _context(self.driver, obj),
+            node_number=node_number,
+        )
+        done: list[QMPCall] = []
+        try:
+            for call in calls:
+                monitor.execute(call.command, call.arguments)
+                done.append(call)
+        except VirtError:
+            # qemuDomainAttachDeviceLive's rollback: remove the back-ends
+            # already created, newest first, then report the failure.
+            for call in reversed(done):
+                self._undo(monitor, undo_command(call))
+            raise
         devices = obj.live.element.find("devices")
         assert devices is not None
         siblings = devices.findall(device.tag)
+        recorded = copy_element(added)
         if siblings:
-            siblings[-1].addnext(added)
+            siblings[-1].addnext(recorded)
         else:
-            devices.append(added)
+            devices.append(recorded)
         self.driver.save_status(obj)
         self.driver.emit(obj, DomainEventID.DEVICE_ADDED, (alias,))
 
     @staticmethod
-    def _undo(monitor: QMPClient, option: str, props: dict[str, Any]) -> None:
+    def _undo(monitor: QMPClient, call: QMPCall) -> None:
         try:
-            if option == "-blockdev":
-                monitor.execute("blockdev-del", {"node-name": props["node-name"]})
-            elif option == "-netdev":
-                monitor.execute("netdev_del", {"id": props["id"]})
-            else:
-                monitor.execute("device_del", {"id": props["id"]})
+            monitor.execute(call.command, call.arguments)
         except VirtError as exc:
-            log.warning("cannot undo %s %s: %s", option, props.get("id"), exc)
+            log.warning("cannot undo with %s %s: %s", call.command, call.arguments, exc)
 
     def domain_detach_device(self, conn: Connection, dom: Domain, xml: str) -> None:
         """``virDomainDetachDevice``: detach from the running guest."""
@@ -496,6 +535,12 @@ class DeviceCalls(HypervisorDriver):
                 found = _find_device(obj.live, device)
                 if found is None:
                     raise _missing(device)
+                if found.tag == "console" and _console_is_serial(found):
+                    raise OperationUnsupportedError(
+                        "detaching of <console/> is unsupported. Try corresponding <serial/> "
+                        "instead",
+                        domain=_QEMU,
+                    )
                 self._detach_live(obj, found)
             if config:
                 assert obj.config is not None
@@ -504,32 +549,12 @@ class DeviceCalls(HypervisorDriver):
                     found.getparent().remove(found)  # type: ignore[union-attr]
                     self.driver.save_config(obj)
 
-    def _alias_of(self, obj: DomainObj, element: etree._Element) -> str:
-        """QEMU's id of a live device: its ``<alias>``, else the one the command line gave."""
-        alias = element.find("alias")
-        if alias is not None and alias.get("name"):
-            return str(alias.get("name"))
-        assert obj.live is not None
-        args = _command_args(self.driver, obj, obj.live)
-        devices = obj.live.element.find("devices")
-        assert devices is not None
-        siblings = devices.findall(element.tag)
-        position = siblings.index(element)
-        if element.tag == "disk":
-            drive = f"libvirt-{len(siblings) - position}-format"
-            key, value = "drive", drive
-        else:
-            key, value = "netdev", f"hostnet{position}"
-        for option, props in args:
-            if option == "-device" and props.get(key) == value:
-                return str(props["id"])
-        raise InternalError(f"cannot find the QEMU id of {element.tag} device", domain=_QEMU)
-
     def _detach_live(self, obj: DomainObj, element: etree._Element) -> None:
         monitor = obj.monitor
         if monitor is None or monitor.closed:
             raise OperationFailedError("domain is no longer running", domain=_QEMU)
-        alias = self._alias_of(obj, element)
+        assert obj.live is not None
+        alias = _live_alias(obj.live, element)
         backends = _backends_of(monitor, element.tag, alias)
         with obj.lock:
             obj.pending_removals[alias] = backends
@@ -543,9 +568,13 @@ class DeviceCalls(HypervisorDriver):
 
 
 def _backends_of(monitor: QMPClient, tag: str, alias: str) -> list[tuple[str, str]]:
-    """What to delete from QEMU once device *alias* is gone."""
+    """What to delete from QEMU once device *alias* is gone (named as the builder names it)."""
     if tag == "interface":
         return [("netdev_del", f"host{alias}")]
+    if tag in _CHR_TAGS:
+        return [("chardev-remove", f"char{alias}")]
+    if tag == "rng":
+        return [("object-del", f"obj{alias}")]
     for entry in monitor.execute("query-block") or []:
         qdev = str(entry.get("qdev", ""))
         if qdev == alias or qdev.startswith(f"/machine/peripheral/{alias}/"):
@@ -592,25 +621,27 @@ def complete_removal(driver: QemuDriver, obj: DomainObj, alias: str) -> None:
 def _remove_unaliased(
     driver: QemuDriver, obj: DomainObj, devices: etree._Element, alias: str
 ) -> None:
-    """Remove the device the command line called *alias* (devices present since start)."""
+    """Remove the device libvirt's naming calls *alias* (no ``<alias>`` recorded)."""
     assert obj.live is not None
-    for option, props in _command_args(driver, obj, obj.live):
-        if option != "-device" or props.get("id") != alias:
-            continue
-        drive, netdev = props.get("drive"), props.get("netdev")
-        if isinstance(drive, str) and (m := re.fullmatch(r"libvirt-(\d+)-format", drive)):
-            disks = devices.findall("disk")
-            index = len(disks) - int(m.group(1))
-            if 0 <= index < len(disks):
-                devices.remove(disks[index])
-        elif isinstance(netdev, str) and (m := re.fullmatch(r"hostnet(\d+)", netdev)):
-            nets = devices.findall("interface")
-            if int(m.group(1)) < len(nets):
-                devices.remove(nets[int(m.group(1))])
-        return
+    for element, name in device_aliases(obj.live.element).items():
+        if name == alias and element.getparent() is devices:
+            devices.remove(element)
+            return
 
 
-def _duplicate(device: etree._Element) -> OperationFailedError:
+def _unique(device: etree._Element) -> bool:
+    """Whether a second device equal to *device* is refused (libvirt allows RNGs twice)."""
+    return device.tag != "rng"
+
+
+def _console_is_serial(console: etree._Element) -> bool:
+    target = console.find("target")
+    return (target.get("type") if target is not None else None) in (None, "serial", "none")
+
+
+def _duplicate(device: etree._Element) -> VirtError:
+    if device.tag in _CHR_TAGS:
+        return OperationInvalidError("chardev already exists", domain=_QEMU)
     if device.tag == "disk":
         target = device.find("target")
         return OperationFailedError(

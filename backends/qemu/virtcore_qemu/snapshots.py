@@ -20,6 +20,12 @@ the snapshot from the images (``snapshot-delete`` or ``qemu-img snapshot
 -d``) unless ``METADATA_ONLY``; ``CHILDREN``/``CHILDREN_ONLY`` delete
 descendants; children of a deleted snapshot move to its parent.
 
+External disk-only snapshots (``DISK_ONLY``, or external ``<disk>``s asked of
+a shut-off guest) are taken by :mod:`virtcore_qemu.snapshots_external`;
+deleting one merges its overlays back (:mod:`virtcore_qemu.snapshots_merge`);
+reverting to one is libvirt 9.0's "revert to external snapshot not supported
+yet". ``NO_METADATA`` takes a snapshot without recording it.
+
 Metadata lives in ``<data_dir>/snapshot/<domain>/<snapshot>.xml`` (libvirt's
 layout), written atomically, with ``<active>1</active>`` on the current one.
 """
@@ -59,11 +65,14 @@ from virtcore.enums.snapshot import DomainSnapshotRevertFlags as Revert
 from virtcore.errors import (
     ConfigUnsupportedError,
     InternalError,
+    InvalidArgError,
     NoDomainSnapshotError,
     OperationFailedError,
     OperationInvalidError,
     OperationTimeoutError,
+    OperationUnsupportedError,
     VirtError,
+    XMLDetailError,
 )
 from virtcore.objects import Domain, DomainSnapshot
 from virtcore.store import atomic_write, read_text, safe_object_path
@@ -87,7 +96,14 @@ _SNAP = ErrorDomain.QEMU
 QEMU_IMG = "qemu-img"
 #: Seconds a snapshot job may take.
 JOB_TIMEOUT = 600.0
-_CREATE_FLAGS = int(Create.HALT | Create.ATOMIC)
+_CREATE_FLAGS = int(
+    Create.HALT
+    | Create.NO_METADATA
+    | Create.DISK_ONLY
+    | Create.REUSE_EXT
+    | Create.QUIESCE
+    | Create.ATOMIC
+)
 _LIST_FLAGS = 0x7FF
 _DELETE_FLAGS = int(Delete.CHILDREN | Delete.METADATA_ONLY | Delete.CHILDREN_ONLY)
 _REVERT_FLAGS = int(Revert.RUNNING | Revert.PAUSED | Revert.FORCE)
@@ -141,6 +157,36 @@ def load_snapshots(driver: QemuDriver, obj: DomainObj) -> None:
         obj.snapshots[snap.name] = snap
         if active == "1":
             obj.current_snapshot = snap.name
+
+
+def _is_external(snap: SnapshotDef) -> bool:
+    from virtcore_qemu.snapshots_external import is_external
+
+    return is_external(snap)
+
+
+def _check_same_images(obj: DomainObj, snap: SnapshotDef) -> None:
+    """An internal snapshot lives in the images it was taken on: the running guest must
+    still use them (libvirt's check before deleting it)."""
+    from virtcore_qemu.snapshots_merge import saved_disk
+
+    live = obj.live
+    assert live is not None
+    for disk in snap.disks:
+        if disk.snapshot in (None, "no"):
+            continue
+        recorded = saved_disk(snap, disk.name)
+        current = next((d for d in live.devices.disks if str(d.target_dev) == disk.name), None)
+        if recorded is None or current is None:
+            continue
+        was = recorded.find("source")
+        was_path = (was.get("file") or was.get("dev")) if was is not None else None
+        if was_path != current.source_path:
+            raise OperationUnsupportedError(
+                f"disk image '{disk.name}' for internal snapshot '{snap.name}' is not the same "
+                "as disk image currently used by VM",
+                domain=_QEMU,
+            )
 
 
 # -- disks -----------------------------------------------------------------------------
@@ -242,13 +288,27 @@ class SnapshotCalls(HypervisorDriver):
     def domain_snapshot_create_xml(
         self, conn: Connection, dom: Domain, xml: str, flags: int
     ) -> DomainSnapshot:
-        """Take an internal snapshot of the guest's memory (if running) and disks."""
+        """Take a snapshot: internal (memory and disks) or, with ``DISK_ONLY`` or external
+        disks on a shut-off guest, external disk-only (:mod:`virtcore_qemu.snapshots_external`).
+        """
         check_flags(flags, _CREATE_FLAGS, "qemuDomainSnapshotCreateXML")
+        if flags & Create.QUIESCE and not flags & Create.DISK_ONLY:
+            text = (
+                "Flag 'VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY' is required by flag "
+                "'VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE'"
+            )
+            raise InvalidArgError(text, message=text, domain=_QEMU)
         obj = self._obj(dom)
+        if not obj.persistent and flags & Create.HALT:
+            raise OperationInvalidError("cannot halt after transient domain snapshot", domain=_QEMU)
         doc = SnapshotDoc.parse(xml)
         with obj.job():
             if not obj.persistent and not obj.is_active():
                 raise OperationInvalidError("domain is not running", domain=ErrorDomain.DOMAIN)
+            requested = doc.definition()
+            external_disks = any(d.snapshot == "external" for d in requested.disks)
+            if flags & Create.DISK_ONLY or (not obj.is_active() and external_disks):
+                return self._create_external(dom, obj, doc, flags)
             active = obj.is_active()
             paths = _qcow2_paths(obj)
             state = obj.state
@@ -257,25 +317,107 @@ class SnapshotCalls(HypervisorDriver):
                 snap = replace(snap, state="paused")
             name = snap.name
             assert name is not None
-            if name in obj.snapshots:
-                raise OperationInvalidError(
-                    f"domain snapshot '{name}' already exists", domain=_SNAP
-                )
+            self._check_new_name(obj, name, flags)
             snap = replace(snap, parent_name=obj.current_snapshot)
             if active:
                 self._save_active(obj, name, paths)
             else:
                 for path in paths:
                     _qemu_img("snapshot", "-c", name, path)
-            previous = obj.current_snapshot
-            obj.snapshots[name] = snap
-            obj.current_snapshot = name
-            _write(self.driver, obj, snap)
-            if previous is not None and previous in obj.snapshots:
-                _write(self.driver, obj, obj.snapshots[previous])
+            self._record(obj, snap, flags)
             if flags & Create.HALT and obj.is_active():
                 self._stop(obj)
             return DomainSnapshot(dom, name)
+
+    def _check_new_name(self, obj: DomainObj, name: str, flags: int) -> None:
+        """libvirt's rules for a new snapshot's name (it names the metadata file)."""
+        if not flags & Create.NO_METADATA:
+            if "/" in name:
+                raise XMLDetailError(
+                    f"invalid snapshot name '{name}': name can't contain '/'", domain=_QEMU
+                )
+            if name.startswith("."):
+                raise XMLDetailError(
+                    f"invalid snapshot name '{name}': name can't start with '.'", domain=_QEMU
+                )
+        if name in obj.snapshots:
+            raise OperationInvalidError(f"domain snapshot '{name}' already exists", domain=_SNAP)
+
+    def _record(self, obj: DomainObj, snap: SnapshotDef, flags: int) -> None:
+        """Keep *snap* as the current snapshot, unless ``NO_METADATA``."""
+        if flags & Create.NO_METADATA:
+            return
+        name = snap.name
+        assert name is not None
+        previous = obj.current_snapshot
+        obj.snapshots[name] = snap
+        obj.current_snapshot = name
+        _write(self.driver, obj, snap)
+        if previous is not None and previous in obj.snapshots:
+            _write(self.driver, obj, obj.snapshots[previous])
+
+    def _create_external(
+        self, dom: Domain, obj: DomainObj, doc: SnapshotDoc, flags: int
+    ) -> DomainSnapshot:
+        """An external disk-only snapshot (see :mod:`virtcore_qemu.snapshots_external`)."""
+        from virtcore_qemu import snapshots_external as ext
+
+        active = obj.is_active()
+        reuse = bool(flags & Create.REUSE_EXT)
+        base = doc.definition()
+        ext.check_offline_memory(base)
+        now = int(time.time())
+        name = base.name if base.name is not None else str(now)
+        self._check_new_name(obj, name, flags)
+        if obj.state == DomainState.PMSUSPENDED:
+            raise OperationUnsupportedError(
+                "qemu doesn't support taking snapshots of PMSUSPENDED guests", domain=_QEMU
+            )
+        domain = obj.definition
+        inactive = obj.config.format(0x2) if active and obj.config is not None else None
+        snap = replace(
+            base,
+            name=name,
+            state="disk-snapshot" if active else "shutoff",
+            creation_time=now,
+            memory="no",
+            domain=domain.format(0x2),
+            inactive_domain=inactive,
+            parent_name=obj.current_snapshot,
+        )
+        snap = replace(snap, disks=ext.align_disks(snap, domain))
+        disks = ext.prepare(obj, snap, domain, active=active, reuse=reuse)
+        snap = replace(
+            snap,
+            disks=tuple(
+                replace(d, driver_type=d.driver_type or "qcow2") if d.snapshot == "external" else d
+                for d in snap.disks
+            ),
+        )
+        if active:
+            if flags & Create.QUIESCE:
+                ext.check_quiesce(obj)
+            ext.create_active(obj, disks, reuse=reuse)
+            assert obj.live is not None
+            for disk in disks:
+                if obj.config is not None and ext.same_source(obj.config, disk.target, disk.image):
+                    ext.switch_to_overlay(obj.config, disk, keep_backing=True)
+                ext.switch_to_overlay(obj.live, disk, keep_backing=True)
+            self.driver.save_status(obj)
+        else:
+            ext.create_inactive(disks, reuse=reuse)
+            assert obj.config is not None
+            for disk in disks:
+                has_chain = obj.config.element.xpath(
+                    f"./devices/disk[target/@dev='{disk.target}']/backingStore/source"
+                )
+                ext.switch_to_overlay(obj.config, disk, keep_backing=bool(has_chain) and not reuse)
+        if obj.persistent:
+            self.driver.save_config(obj)
+        self._record(obj, snap, flags)
+        if flags & Create.HALT and obj.is_active():
+            self._stop(obj)
+        return DomainSnapshot(dom, name)
 
     def _save_active(self, obj: DomainObj, name: str, paths: list[str]) -> None:
         from virtcore_qemu.process import pause_cpus, run_cpus
@@ -343,8 +485,14 @@ class SnapshotCalls(HypervisorDriver):
             )
             if not wanted:
                 return False
-        # Every snapshot here is internal.
-        return not (flags & ListFlags.EXTERNAL and not flags & ListFlags.INTERNAL)
+        location = flags & (ListFlags.INTERNAL | ListFlags.EXTERNAL)
+        if location:
+            external = _is_external(snap)
+            return bool(
+                (flags & ListFlags.EXTERNAL and external)
+                or (flags & ListFlags.INTERNAL and not external)
+            )
+        return True
 
     def domain_snapshot_num(self, conn: Connection, dom: Domain, flags: int) -> int:
         """How many snapshots the flags select."""
@@ -456,6 +604,10 @@ class SnapshotCalls(HypervisorDriver):
         check_flags(flags, _REVERT_FLAGS, "qemuDomainRevertToSnapshot")
         obj, snap = self._snap(snapshot)
         dom = snapshot.domain
+        if _is_external(snap):
+            raise ConfigUnsupportedError(
+                "revert to external snapshot not supported yet", domain=_QEMU
+            )
         with obj.job():
             name = snap.name
             assert name is not None
@@ -519,11 +671,67 @@ class SnapshotCalls(HypervisorDriver):
                 victims.extend(reversed(descendants))
             if not flags & Delete.CHILDREN_ONLY:
                 victims.append(snap.name)
+            children = bool(flags & (Delete.CHILDREN | Delete.CHILDREN_ONLY))
             if not flags & Delete.METADATA_ONLY:
-                for name in victims:
-                    self._delete_from_images(obj, name)
+                below = [obj.snapshots[n] for n in descendants]
+                if children and (
+                    any(_is_external(s) for s in below)
+                    or (_is_external(snap) and not flags & Delete.CHILDREN_ONLY)
+                ):
+                    from virtcore_qemu.snapshots_merge import check_children
+
+                    check_children(below, own=snap, only=bool(flags & Delete.CHILDREN_ONLY))
+                if not _is_external(snap) and obj.is_active():
+                    _check_same_images(obj, snap)
+                if _is_external(snap) and not children:
+                    self._merge_external(obj, snap)
+                else:
+                    for name in victims:
+                        self._delete_from_images(obj, name)
             for name in victims:
                 self._forget(obj, name)
+
+    def _merge_external(self, obj: DomainObj, snap: SnapshotDef) -> None:
+        """Fold *snap*'s overlays into their bases (:mod:`virtcore_qemu.snapshots_merge`)."""
+        from virtcore_qemu import snapshots_merge as sm
+
+        merges = sm.plan(obj, obj.snapshots, snap)
+        sm.merge(obj, merges)
+        if not obj.is_active():
+            # libvirt merges with a paused QEMU it then stops: the reason it leaves
+            obj.set_state(DomainState.SHUTOFF, DomainShutoffReason.SHUTDOWN)
+        touched: set[str] = set()
+        for item in merges:
+            saved = sm.saved_disk(snap, item.target)
+            for domain in (obj.live, obj.config):
+                if domain is not None:
+                    sm.drop_overlay(domain, item.target, item.overlay, saved)
+            for name, other in list(obj.snapshots.items()):
+                if other is snap:
+                    continue
+                external = _is_external(other)
+                updated = replace(
+                    other,
+                    domain=sm.drop_overlay_text(
+                        other.domain, item.target, item.overlay, saved, replace_source=external
+                    ),
+                    inactive_domain=sm.drop_overlay_text(
+                        other.inactive_domain,
+                        item.target,
+                        item.overlay,
+                        saved,
+                        replace_source=external,
+                    ),
+                )
+                if updated != other:
+                    obj.snapshots[name] = updated
+                    touched.add(name)
+        if obj.is_active():
+            self.driver.save_status(obj)
+        if obj.persistent:
+            self.driver.save_config(obj)
+        for name in touched:
+            _write(self.driver, obj, obj.snapshots[name])
 
     def _delete_from_images(self, obj: DomainObj, name: str) -> None:
         paths = _qcow2_paths(obj)

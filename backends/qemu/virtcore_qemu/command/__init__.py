@@ -22,7 +22,10 @@ boot), :mod:`.cpu` (``-cpu`` and its hypervisor flags), :mod:`.memory`
 :mod:`.graphics` (inputs, audio, VNC, video, sound cards),
 :mod:`.passthrough` (host devices, USB redirection, smartcards, virtio-fs, 9p),
 :mod:`.platform` (IOMMU, TPM, panic, ivshmem, vsock), :mod:`.misc`
-(watchdog, balloon, RNG, sandbox), :mod:`.support` (what cannot be written).
+(watchdog, balloon, RNG, sandbox), :mod:`.support` (what cannot be written),
+:mod:`.aliases` (libvirt's device aliases: every ``-device`` id, and the
+``<alias>`` of the live XML through :func:`assign_aliases`) and
+:mod:`.device` (one device's objects as QMP commands, for hot-plug).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from __future__ import annotations
 import logging
 
 from virtcore.xml.domain import Domain
+from virtcore_qemu.command.aliases import assign_aliases, device_aliases, new_device_alias
 from virtcore_qemu.command.chardev import (
     build_channels,
     build_consoles,
@@ -79,10 +83,13 @@ __all__ = [
     "CapsLike",
     "CommandContext",
     "VolumeLike",
+    "assign_aliases",
     "build_command",
+    "device_aliases",
     "escape",
     "json_arg",
     "keyval",
+    "new_device_alias",
 ]
 
 logger = logging.getLogger(__name__)
@@ -99,7 +106,7 @@ def build_command(domain: Domain, caps: CapsLike, ctx: CommandContext) -> list[s
         raise unsupported(f"domain type '{root.get('type')}' is not a QEMU domain")
     check_supported(root)
     emulator = root.findtext("devices/emulator") or caps.binary
-    build = Build(root=root, caps=caps, ctx=ctx, argv=[emulator])
+    build = Build(root=root, caps=caps, ctx=ctx, argv=[emulator], aliases=device_aliases(root))
     build_head(build)
     build_iommu(build)
     build_controllers(build)

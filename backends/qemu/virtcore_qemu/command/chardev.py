@@ -22,6 +22,7 @@ from typing import Any
 from lxml import etree
 
 from virtcore_qemu.command.common import Build, attr_int, unsupported
+from virtcore_qemu.command.controllers import controller_alias
 from virtcore_qemu.command.escape import json_arg, keyval
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "build_parallels",
     "build_serials",
     "chardev_backend",
+    "chardev_objects",
 ]
 
 logger = logging.getLogger(__name__)
@@ -98,59 +100,80 @@ def chardev_backend(build: Build, node: etree._Element, chardev_id: str) -> str:
 def build_serials(build: Build) -> None:
     """Append the serial ports (``isa-serial``)."""
     for number, serial in enumerate(build.devices.findall("serial")):
-        target = serial.find("target")
-        kind = target.get("type") if target is not None else None
-        model_node = target.find("model") if target is not None else None
-        model = model_node.get("name") if model_node is not None else None
-        if kind not in (None, "isa-serial") or model not in (None, "isa-serial"):
-            raise unsupported(f"serial target type '{kind or model}' is not supported")
-        chardev = f"charserial{number}"
-        build.add("-chardev", chardev_backend(build, serial, chardev))
-        port = attr_int(target, "port", number)
-        props = {"driver": "isa-serial", "chardev": chardev, "id": f"serial{number}", "index": port}
-        build.add("-device", json_arg(props))
+        _add(build, chardev_objects(build, serial, number))
 
 
 def build_parallels(build: Build) -> None:
     """Append the parallel ports (``isa-parallel``)."""
     for number, parallel in enumerate(build.devices.findall("parallel")):
-        chardev = f"charparallel{number}"
-        build.add("-chardev", chardev_backend(build, parallel, chardev))
-        props = {"driver": "isa-parallel", "chardev": chardev, "id": f"parallel{number}"}
-        build.add("-device", json_arg(props))
+        _add(build, chardev_objects(build, parallel, number))
 
 
 def build_channels(build: Build) -> None:
     """Append the channels (``virtserialport`` on a virtio-serial controller)."""
     for number, channel in enumerate(build.devices.findall("channel")):
-        target = channel.find("target")
-        if target is None or target.get("type") != "virtio":
-            kind = target.get("type") if target is not None else None
-            raise unsupported(f"channel target type '{kind}' is not supported")
-        chardev = f"charchannel{number}"
-        build.add("-chardev", chardev_backend(build, channel, chardev))
-        address = channel.find("address")
-        props: dict[str, Any] = {
-            "driver": "virtserialport",
-            "bus": f"virtio-serial{attr_int(address, 'controller')}.{attr_int(address, 'bus')}",
-            "nr": attr_int(address, "port", number + 1),
-            "chardev": chardev,
-            "id": f"channel{number}",
-            "name": target.get("name"),
-        }
-        build.add("-device", json_arg(props))
+        _add(build, chardev_objects(build, channel, number))
 
 
 def build_consoles(build: Build) -> None:
     """Append the consoles that are not a serial port (``virtconsole``)."""
     for number, console in enumerate(build.devices.findall("console")):
-        target = console.find("target")
+        objects = chardev_objects(build, console, number)
+        if objects is not None:
+            _add(build, objects)
+
+
+def _add(build: Build, objects: tuple[str, dict[str, Any]] | None) -> None:
+    assert objects is not None
+    backend, props = objects
+    build.add("-chardev", backend)
+    build.add("-device", json_arg(props))
+
+
+def chardev_objects(
+    build: Build, node: etree._Element, number: int
+) -> tuple[str, dict[str, Any]] | None:
+    """The ``-chardev`` value and the ``-device`` properties of character device *node*.
+
+    *number* is its position among its kind (a serial port's default port
+    index, a channel's default port number). ``None`` for a console that is
+    a serial port (nothing of its own on the command line).
+    """
+    alias = build.alias(node)
+    chardev = f"char{alias}"
+    target = node.find("target")
+    props: dict[str, Any]
+    if node.tag == "serial":
+        kind = target.get("type") if target is not None else None
+        model_node = target.find("model") if target is not None else None
+        model = model_node.get("name") if model_node is not None else None
+        if kind not in (None, "isa-serial") or model not in (None, "isa-serial"):
+            raise unsupported(f"serial target type '{kind or model}' is not supported")
+        port = attr_int(target, "port", number)
+        props = {"driver": "isa-serial", "chardev": chardev, "id": alias, "index": port}
+    elif node.tag == "parallel":
+        props = {"driver": "isa-parallel", "chardev": chardev, "id": alias}
+    elif node.tag == "channel":
+        if target is None or target.get("type") != "virtio":
+            kind = target.get("type") if target is not None else None
+            raise unsupported(f"channel target type '{kind}' is not supported")
+        address = node.find("address")
+        serial_bus = controller_alias(build, "virtio-serial", attr_int(address, "controller"))
+        props = {
+            "driver": "virtserialport",
+            "bus": f"{serial_bus}.{attr_int(address, 'bus')}",
+            "nr": attr_int(address, "port", number + 1),
+            "chardev": chardev,
+            "id": alias,
+            "name": target.get("name"),
+        }
+    elif node.tag == "console":
         kind = (target.get("type") if target is not None else None) or "serial"
         if kind == "serial":
-            continue
+            return None
         if kind != "virtio":
             raise unsupported(f"console target type '{kind}' is not supported")
-        chardev = f"charconsole{number}"
-        build.add("-chardev", chardev_backend(build, console, chardev))
-        props = {"driver": "virtconsole", "chardev": chardev, "id": f"console{number}"}
-        build.add("-device", json_arg(props))
+        props = {"driver": "virtconsole", "chardev": chardev, "id": alias}
+    else:
+        raise unsupported(f"character device '{node.tag}' is not supported")
+    return chardev_backend(build, node, chardev), props

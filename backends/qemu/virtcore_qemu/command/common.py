@@ -65,6 +65,15 @@ class Build:
     argv: list[str] = field(default_factory=list)
     boot_index: dict[str, int] = field(default_factory=dict)
     """Effective boot index of devices, keyed by :meth:`key`."""
+    aliases: dict[etree._Element, str] = field(default_factory=dict)
+    """Every device's alias (:mod:`.aliases`): its QEMU id."""
+
+    def alias(self, node: etree._Element) -> str:
+        """The alias (QEMU id) of device *node*."""
+        alias = self.aliases.get(node)
+        if alias is None:
+            raise InternalError(f"<{node.tag}> device has no alias", domain=ErrorDomain.QEMU)
+        return alias
 
     @property
     def devices(self) -> etree._Element:
@@ -105,12 +114,18 @@ class Build:
 
     def pci_bus_alias(self, bus: int) -> str:
         """The QEMU id of PCI bus *bus*."""
+        node = self.controller("pci", bus)
+        if node is not None and node in self.aliases:
+            return self.aliases[node]
         if bus == 0:
             return "pcie.0" if self.is_q35 else "pci.0"
         return f"pci.{bus}"
 
     def usb_alias(self, index: int) -> str:
         """The QEMU id of USB controller *index* (``usb`` for the first)."""
+        node = self.controller("usb", index)
+        if node is not None and node in self.aliases:
+            return self.aliases[node]
         return "usb" if index == 0 else f"usb{index}"
 
 

@@ -58,6 +58,9 @@ _SCSI_DRIVERS = {
 
 def controller_alias(build: Build, kind: str, index: int) -> str:
     """The QEMU id libvirt gives controller *kind* number *index*."""
+    node = build.controller(kind, index)
+    if node is not None and node in build.aliases:
+        return build.aliases[node]
     if kind == "pci":
         return build.pci_bus_alias(index)
     if kind == "usb":
@@ -123,7 +126,7 @@ def _controller(build: Build, kind: str, node: etree._Element) -> dict[str, Any]
     if kind == "fdc":
         return None
     # virtio-serial
-    props = {"driver": "virtio-serial-pci", "id": f"virtio-serial{index}"}
+    props = {"driver": "virtio-serial-pci", "id": build.alias(node)}
     if node.get("ports"):
         props["max_ports"] = attr_int(node, "ports")
     if node.get("vectors"):
@@ -175,10 +178,10 @@ def _pci(
 
 def build_hubs(build: Build) -> None:
     """Append the USB hubs (``<hub type='usb'>``)."""
-    for number, node in enumerate(build.devices.findall("hub")):
+    for node in build.devices.findall("hub"):
         if node.get("type") != "usb":
             raise unsupported(f"hub type '{node.get('type')}' is not supported")
         build.add(
             "-device",
-            json_arg({"driver": "usb-hub", "id": f"hub{number}", **usb_props(build, node)}),
+            json_arg({"driver": "usb-hub", "id": build.alias(node), **usb_props(build, node)}),
         )

@@ -21,53 +21,37 @@ from typing import Any
 
 from lxml import etree
 
+from virtcore_qemu.command.aliases import disk_index
 from virtcore_qemu.command.blockdev import disk_cache, node_numbers, write_blockdevs
 from virtcore_qemu.command.common import Build, attr_int, pci_props, unsupported, usb_props
 from virtcore_qemu.command.controllers import controller_alias
 from virtcore_qemu.command.escape import json_arg
 
-__all__ = ["build_disks", "disk_index"]
+__all__ = ["build_disks", "disk_index", "frontend"]
 
 logger = logging.getLogger(__name__)
 
 _ERROR_POLICIES = {"stop": "stop", "report": "report", "ignore": "ignore", "enospace": "enospc"}
-
-_PREFIXES = ("vd", "hd", "sd", "fd", "xvd", "ubd")
-
-
-def disk_index(target: str) -> int:
-    """The number libvirt derives from a target name: ``vda`` -> 0, ``sdab`` -> 27."""
-    for prefix in _PREFIXES:
-        if target.startswith(prefix):
-            letters = target[len(prefix) :]
-            break
-    else:
-        raise unsupported(f"invalid disk target name '{target}'")
-    number = 0
-    for char in letters:
-        if not "a" <= char <= "z":
-            raise unsupported(f"invalid disk target name '{target}'")
-        number = number * 26 + (ord(char) - ord("a") + 1)
-    return number - 1
 
 
 def build_disks(build: Build) -> None:
     """Append the ``-blockdev`` nodes and the ``-device`` of every disk."""
     for disk, first in node_numbers(build):
         drive = write_blockdevs(build, disk, first)
-        build.add("-device", json_arg(_frontend(build, disk, drive)))
+        build.add("-device", json_arg(frontend(build, disk, drive)))
 
 
-def _frontend(build: Build, disk: etree._Element, drive: str | None) -> dict[str, Any]:
+def frontend(build: Build, disk: etree._Element, drive: str | None) -> dict[str, Any]:
+    """The ``-device`` properties of *disk*, attached to node *drive* (``None``: no media)."""
     device = disk.get("device") or "disk"
     target = disk.find("target")
     bus = target.get("bus") if target is not None else None
-    dev = (target.get("dev") if target is not None else None) or ""
     address = disk.find("address")
     controller = attr_int(address, "controller")
     drive_bus = attr_int(address, "bus")
     drive_target = attr_int(address, "target")
     unit = attr_int(address, "unit")
+    alias = build.alias(disk)
     props: dict[str, Any]
     if bus == "virtio":
         if device != "disk":
@@ -81,20 +65,17 @@ def _frontend(build: Build, disk: etree._Element, drive: str | None) -> dict[str
             "queue-size": attr_int(driver_node, "queue_size") or None,
             **pci_props(build, disk),
         }
-        alias = f"virtio-disk{disk_index(dev)}"
     elif bus == "ide":
         props = {
             "driver": "ide-cd" if device == "cdrom" else "ide-hd",
             "bus": f"{controller_alias(build, 'ide', controller)}.{drive_bus}",
             "unit": unit,
         }
-        alias = f"ide{controller}-{drive_bus}-{unit}"
     elif bus == "sata":
         props = {
             "driver": "ide-cd" if device == "cdrom" else "ide-hd",
             "bus": f"{controller_alias(build, 'sata', controller)}.{unit}",
         }
-        alias = f"sata{controller}-{drive_bus}-{unit}"
     elif bus == "scsi":
         scsi = build.controller("scsi", controller)
         driver = {"cdrom": "scsi-cd", "lun": "scsi-block"}.get(device, "scsi-hd")
@@ -102,10 +83,8 @@ def _frontend(build: Build, disk: etree._Element, drive: str | None) -> dict[str
         if scsi is not None and (scsi.get("model") or "lsilogic") == "lsilogic":
             # The LSI controller has one bus of seven units: libvirt addresses
             # its disks by unit alone.
-            alias = f"scsi{controller}-{drive_bus}-{unit}"
             props = {"driver": driver, "bus": f"{scsi_bus}.{drive_bus}", "scsi-id": unit}
         else:
-            alias = f"scsi{controller}-{drive_bus}-{drive_target}-{unit}"
             props = {
                 "driver": driver,
                 "bus": f"{scsi_bus}.0",
@@ -122,10 +101,8 @@ def _frontend(build: Build, disk: etree._Element, drive: str | None) -> dict[str
         if device != "disk":
             raise unsupported(f"disk device '{device}' is not supported on bus 'usb'")
         props = {"driver": "usb-storage", **usb_props(build, disk)}
-        alias = f"usb-disk{disk_index(dev)}"
     elif bus == "fdc":
         props = {"driver": "floppy", "unit": unit}
-        alias = f"fdc{controller}-{drive_bus}-{unit}"
     else:
         raise unsupported(f"disk bus '{bus}' is not supported")
     if disk.find("shareable") is not None:

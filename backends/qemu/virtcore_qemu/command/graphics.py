@@ -47,18 +47,18 @@ _AUDIO_DRIVERS = {"none": "none", "file": "wav", "spice": "spice", "pulseaudio":
 
 def build_inputs(build: Build) -> None:
     """Append the USB and virtio input devices."""
-    for number, node in enumerate(build.devices.findall("input")):
+    for node in build.devices.findall("input"):
         kind = node.get("type") or "mouse"
         bus = node.get("bus") or "ps2"
         props: dict[str, Any]
         if bus == "ps2":
             continue
         if bus == "usb" and kind in _USB_INPUTS:
-            props = {"driver": _USB_INPUTS[kind], "id": f"input{number}", **usb_props(build, node)}
+            props = {"driver": _USB_INPUTS[kind], "id": build.alias(node), **usb_props(build, node)}
         elif bus == "virtio" and kind in _VIRTIO_INPUTS:
             props = {
                 "driver": _VIRTIO_INPUTS[kind],
-                "id": f"input{number}",
+                "id": build.alias(node),
                 **pci_props(build, node),
             }
         else:
@@ -134,7 +134,7 @@ def build_video(build: Build) -> None:
             continue
         primary = number == 0
         props = _video(kind, model, primary)
-        props["id"] = f"video{number}"
+        props["id"] = build.alias(node)
         props.update(_video_sizes(kind, model))
         props.update(pci_props(build, node))
         build.add("-device", json_arg(props))
@@ -198,9 +198,9 @@ def _address(build: Build, sound: etree._Element) -> dict[str, Any]:
 
 def build_sounds(build: Build) -> None:
     """Append every sound card and its codecs."""
-    for number, sound in enumerate(build.devices.findall("sound")):
+    for sound in build.devices.findall("sound"):
         model = sound.get("model") or ""
-        alias = f"sound{number}"
+        alias = build.alias(sound)
         audiodev = _audiodev(build, sound)
         if model in _PLAIN:
             props = {"driver": _PLAIN[model], "id": alias, "audiodev": audiodev}

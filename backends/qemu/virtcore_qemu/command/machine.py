@@ -7,7 +7,8 @@ firmware flash nodes, ``-machine`` (with ``vmport``, ``smm``,
 memory, ``-smp``, I/O threads and NUMA cells (:mod:`.memory`), ``-uuid``,
 SMBIOS and fw_cfg tables (:mod:`.misc`), the ``vmgenid`` device, ``-display
 none`` (no graphics), ``-no-user-config -nodefaults``, the monitor chardev
-and ``-mon``, ``-rtc`` and timer globals, ``-no-hpet``, ``-no-shutdown``
+and ``-mon``, ``-pidfile`` (QEMU writes the pid; libvirt writes it itself),
+``-rtc`` and timer globals, ``-no-hpet``, ``-no-shutdown``
 (libvirt always asks QEMU not to exit on guest poweroff and applies
 ``on_poweroff`` itself), ``-no-acpi``, the power management globals,
 ``-boot`` and direct kernel boot (``-kernel``, ``-initrd``, ``-append``,
@@ -145,6 +146,10 @@ def _monitor(build: Build) -> None:
         keyval("socket", [("id", "charmonitor"), where, ("server", True), ("wait", False)]),
     )
     build.add("-mon", "chardev=charmonitor,id=monitor,mode=control")
+    # libvirt writes the pidfile itself (it forks QEMU through virCommand's
+    # daemonize); here QEMU is spawned directly and writes (and locks) its
+    # own, which is what a reconnect checks the recorded pid against.
+    build.add("-pidfile", str(ctx.pidfile))
 
 
 def _clock(build: Build) -> None:

@@ -340,7 +340,7 @@ def build_memory_devices(build: Build) -> None:
         model = mem.get("model") or ""
         if model not in ("dimm", "nvdimm"):
             raise unsupported(f"memory device model '{model}' is not supported")
-        alias = f"{model}{slot}"
+        alias = build.alias(mem)
         backend = f"mem{alias}"
         props = _backend(build, mem, model, backend)
         if props.get("prealloc") and "host-nodes" in props:

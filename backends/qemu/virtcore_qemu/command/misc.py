@@ -34,6 +34,7 @@ __all__ = [
     "build_sysinfo",
     "build_tail",
     "build_watchdogs",
+    "rng_objects",
 ]
 
 logger = logging.getLogger(__name__)
@@ -89,13 +90,13 @@ def _smbios(build: Build, sysinfo: etree._Element) -> None:
 
 def build_watchdogs(build: Build) -> None:
     """Append the watchdog device and its action."""
-    for number, node in enumerate(build.devices.findall("watchdog")):
+    for node in build.devices.findall("watchdog"):
         model = node.get("model")
         props: dict[str, Any]
         if model == "i6300esb":
-            props = {"driver": "i6300esb", "id": f"watchdog{number}", **pci_props(build, node)}
+            props = {"driver": "i6300esb", "id": build.alias(node), **pci_props(build, node)}
         elif model == "ib700":
-            props = {"driver": "ib700", "id": f"watchdog{number}"}
+            props = {"driver": "ib700", "id": build.alias(node)}
         else:
             raise unsupported(f"watchdog model '{model}' is not supported")
         build.add("-device", json_arg(props))
@@ -112,7 +113,7 @@ def build_balloon(build: Build) -> None:
         return
     if node.get("model") not in (None, "virtio"):
         raise unsupported(f"memballoon model '{node.get('model')}' is not supported")
-    props: dict[str, Any] = {"driver": "virtio-balloon-pci", "id": "balloon0"}
+    props: dict[str, Any] = {"driver": "virtio-balloon-pci", "id": build.alias(node)}
     if node.get("autodeflate") in ("on", "off"):
         props["deflate-on-oom"] = node.get("autodeflate") == "on"
     if node.get("freePageReporting") in ("on", "off"):
@@ -123,31 +124,34 @@ def build_balloon(build: Build) -> None:
 
 def build_rngs(build: Build) -> None:
     """Append each RNG back-end object and its ``virtio-rng-pci``."""
-    for number, node in enumerate(build.devices.findall("rng")):
-        if node.get("model") != "virtio":
-            raise unsupported(f"rng model '{node.get('model')}' is not supported")
-        backend = node.find("backend")
-        kind = backend.get("model") if backend is not None else None
-        obj: dict[str, Any]
-        if kind == "random":
-            path = ((backend.text if backend is not None else None) or "/dev/random").strip()
-            obj = {"qom-type": "rng-random", "id": f"objrng{number}", "filename": path}
-        elif kind == "builtin":
-            obj = {"qom-type": "rng-builtin", "id": f"objrng{number}"}
-        else:
-            raise unsupported(f"rng backend model '{kind}' is not supported")
+    for node in build.devices.findall("rng"):
+        obj, props = rng_objects(build, node)
         build.add("-object", json_arg(obj))
-        rate = node.find("rate")
-        props: dict[str, Any] = {
-            "driver": "virtio-rng-pci",
-            "rng": f"objrng{number}",
-            "id": f"rng{number}",
-        }
-        if rate is not None:
-            props["max-bytes"] = attr_int(rate, "bytes")
-            props["period"] = attr_int(rate, "period", 1000)
-        props.update(pci_props(build, node))
         build.add("-device", json_arg(props))
+
+
+def rng_objects(build: Build, node: etree._Element) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The back-end ``-object`` (``objrngN``) and the ``-device`` properties of an RNG."""
+    alias = build.alias(node)
+    if node.get("model") != "virtio":
+        raise unsupported(f"rng model '{node.get('model')}' is not supported")
+    backend = node.find("backend")
+    kind = backend.get("model") if backend is not None else None
+    obj: dict[str, Any]
+    if kind == "random":
+        path = ((backend.text if backend is not None else None) or "/dev/random").strip()
+        obj = {"qom-type": "rng-random", "id": f"obj{alias}", "filename": path}
+    elif kind == "builtin":
+        obj = {"qom-type": "rng-builtin", "id": f"obj{alias}"}
+    else:
+        raise unsupported(f"rng backend model '{kind}' is not supported")
+    rate = node.find("rate")
+    props: dict[str, Any] = {"driver": "virtio-rng-pci", "rng": f"obj{alias}", "id": alias}
+    if rate is not None:
+        props["max-bytes"] = attr_int(rate, "bytes")
+        props["period"] = attr_int(rate, "period", 1000)
+    props.update(pci_props(build, node))
+    return obj, props
 
 
 def build_sandbox(build: Build) -> None:

@@ -12,7 +12,8 @@ cannot be written without descriptors, the network driver decides its tap.
 Front-ends: ``virtio`` -> ``virtio-net-pci``, ``e1000``, ``e1000e``,
 ``rtl8139`` (libvirt's default model), ... with ``netdev``, ``id``
 (``net0``...), ``mac``, ``bootindex``, the PCI address and the ``<rom>``
-(``rombar``, ``romfile``). A virtio NIC first gets its ``<driver>`` options:
+(``rombar``, ``romfile``). The NIC's id is its alias (``net0``...), the
+back-end's ``host`` + alias (``hostnet0``). A virtio NIC first gets its ``<driver>`` options:
 ``mq`` and ``vectors`` (2 per queue + 2) with several queues (one tap
 descriptor each), ``rx_queue_size``/``tx_queue_size``, and ``host_mtu``
 from ``<mtu>``.
@@ -28,7 +29,7 @@ from lxml import etree
 from virtcore_qemu.command.common import Build, attr_int, pci_props, unsupported
 from virtcore_qemu.command.escape import json_arg
 
-__all__ = ["build_interfaces", "rom_props"]
+__all__ = ["build_interfaces", "interface_objects", "rom_props"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +47,17 @@ _MODELS = {
 
 def build_interfaces(build: Build) -> None:
     """Append ``-netdev`` and ``-device`` for every interface."""
-    for number, net in enumerate(build.devices.findall("interface")):
-        netdev = f"hostnet{number}"
-        build.add("-netdev", json_arg(_backend(build, net, netdev)))
-        build.add("-device", json_arg(_frontend(build, net, netdev, number)))
+    for net in build.devices.findall("interface"):
+        netdev_props, device_props = interface_objects(build, net)
+        build.add("-netdev", json_arg(netdev_props))
+        build.add("-device", json_arg(device_props))
+
+
+def interface_objects(build: Build, net: etree._Element) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``-netdev`` and ``-device`` properties of *net* (``hostNET-ALIAS``, ``NET-ALIAS``)."""
+    alias = build.alias(net)
+    netdev = f"host{alias}"
+    return _backend(build, net, netdev), _frontend(build, net, netdev, alias)
 
 
 def _backend(build: Build, net: etree._Element, netdev: str) -> dict[str, Any]:
@@ -86,7 +94,7 @@ def _backend(build: Build, net: etree._Element, netdev: str) -> dict[str, Any]:
     raise unsupported("an interface of type 'network' needs a tap device from the network driver")
 
 
-def _frontend(build: Build, net: etree._Element, netdev: str, number: int) -> dict[str, Any]:
+def _frontend(build: Build, net: etree._Element, netdev: str, alias: str) -> dict[str, Any]:
     model_node = net.find("model")
     model = (model_node.get("type") if model_node is not None else None) or "rtl8139"
     driver = _MODELS.get(model)
@@ -99,9 +107,7 @@ def _frontend(build: Build, net: etree._Element, netdev: str, number: int) -> di
         props.update(_virtio_options(build, net, netdev))
     elif net.find("mtu") is not None:
         raise unsupported(f"setting MTU is not supported for interface model '{model}'")
-    props.update(
-        {"netdev": netdev, "id": f"net{number}", "mac": mac, "bootindex": build.bootindex(net)}
-    )
+    props.update({"netdev": netdev, "id": alias, "mac": mac, "bootindex": build.bootindex(net)})
     props.update(pci_props(build, net))
     props.update(rom_props(net))
     return props

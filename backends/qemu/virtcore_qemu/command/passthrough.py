@@ -60,11 +60,11 @@ def build_ccid_controllers(build: Build) -> None:
 
 def build_smartcards(build: Build) -> None:
     """Append each passthrough smartcard: its chardev and ``ccid-card-passthru``."""
-    for number, card in enumerate(build.devices.findall("smartcard")):
+    for card in build.devices.findall("smartcard"):
         mode = card.get("mode")
         address = card.find("address")
         bus = f"ccid{attr_int(address, 'controller')}.0"
-        alias = f"smartcard{number}"
+        alias = build.alias(card)
         if mode == "host":
             props = {
                 "driver": "ccid-card-emulated",
@@ -73,7 +73,7 @@ def build_smartcards(build: Build) -> None:
                 "bus": bus,
             }
         elif mode == "passthrough":
-            chardev = f"charsmartcard{number}"
+            chardev = f"char{alias}"
             build.add("-chardev", chardev_backend(build, card, chardev))
             props = {"driver": "ccid-card-passthru", "chardev": chardev, "id": alias, "bus": bus}
         else:
@@ -86,12 +86,12 @@ _SECURITY_MODELS = {"passthrough": "passthrough", "mapped": "mapped", "squash": 
 
 def build_filesystems(build: Build) -> None:
     """Append each shared directory: virtio-fs, or 9p (``-fsdev`` + ``virtio-9p-pci``)."""
-    for number, fs in enumerate(build.devices.findall("filesystem")):
+    for fs in build.devices.findall("filesystem"):
         if (fs.get("type") or "mount") != "mount":
             raise unsupported(f"filesystem type '{fs.get('type')}' is not supported")
         driver = fs.find("driver")
         kind = (driver.get("type") if driver is not None else None) or "path"
-        alias = f"fs{number}"
+        alias = build.alias(fs)
         target = fs.find("target")
         tag = target.get("dir") if target is not None else None
         if kind == "virtiofs":
@@ -157,15 +157,16 @@ def _ninep(build: Build, fs: etree._Element, alias: str, tag: str | None) -> Non
 
 def build_redirdevs(build: Build) -> None:
     """Append each USB redirection channel: its chardev and ``usb-redir``."""
-    for number, redir in enumerate(build.devices.findall("redirdev")):
+    for redir in build.devices.findall("redirdev"):
+        alias = build.alias(redir)
         if redir.get("bus") not in (None, "usb"):
             raise unsupported(f"redirected device bus '{redir.get('bus')}' is not supported")
-        chardev = f"charredir{number}"
+        chardev = f"char{alias}"
         build.add("-chardev", chardev_backend(build, redir, chardev))
         props: dict[str, Any] = {
             "driver": "usb-redir",
             "chardev": chardev,
-            "id": f"redir{number}",
+            "id": alias,
             "filter": _redir_filter(build),
             "bootindex": build.bootindex(redir),
             **usb_props(build, redir),
@@ -203,11 +204,11 @@ def _filter_rules(build: Build) -> str | None:
 
 def build_hostdevs(build: Build) -> None:
     """Append each PCI (``vfio-pci``) and USB (``usb-host``) host device."""
-    for number, hostdev in enumerate(build.devices.findall("hostdev")):
+    for hostdev in build.devices.findall("hostdev"):
         if hostdev.get("mode") not in (None, "subsystem"):
             raise unsupported(f"hostdev mode '{hostdev.get('mode')}' is not supported")
         kind = hostdev.get("type")
-        alias = f"hostdev{number}"
+        alias = build.alias(hostdev)
         if kind == "pci":
             props = _pci_hostdev(build, hostdev, alias)
         elif kind == "usb":

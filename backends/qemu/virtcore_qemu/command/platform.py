@@ -49,7 +49,7 @@ def build_iommu(build: Build) -> None:
     if model != "intel":
         raise unsupported(f"IOMMU model '{model}' is not supported")
     driver = iommu.find("driver")
-    props: dict[str, Any] = {"driver": "intel-iommu", "id": "iommu0"}
+    props: dict[str, Any] = {"driver": "intel-iommu", "id": build.alias(iommu)}
     if driver is not None:
         props.update(
             {
@@ -65,7 +65,7 @@ def build_iommu(build: Build) -> None:
 
 def build_tpms(build: Build) -> None:
     """Append each emulated TPM: chardev, ``-tpmdev emulator`` and the front-end."""
-    for number, tpm in enumerate(build.devices.findall("tpm")):
+    for tpm in build.devices.findall("tpm"):
         backend = tpm.find("backend")
         kind = backend.get("type") if backend is not None else None
         if kind != "emulator":
@@ -77,7 +77,7 @@ def build_tpms(build: Build) -> None:
         if socket is None:
             raise unsupported("an emulated TPM needs the socket of a running swtpm")
         build.add("-chardev", f"socket,id=chrtpm,path={escape(socket)}")
-        alias = f"tpm{number}"
+        alias = build.alias(tpm)
         build.add("-tpmdev", keyval("emulator", [("id", f"tpm-{alias}"), ("chardev", "chrtpm")]))
         build.add("-device", json_arg({"driver": model, "tpmdev": f"tpm-{alias}", "id": alias}))
 
@@ -97,11 +97,11 @@ def build_panic(build: Build) -> None:
 
 def build_shmems(build: Build) -> None:
     """Append each ivshmem device (and the back-end it needs)."""
-    for number, shmem in enumerate(build.devices.findall("shmem")):
+    for shmem in build.devices.findall("shmem"):
         name = shmem.get("name") or ""
         model_node = shmem.find("model")
         model = model_node.get("type") if model_node is not None else "ivshmem-plain"
-        alias = f"shmem{number}"
+        alias = build.alias(shmem)
         if model == "ivshmem-plain":
             size = shmem.find("size")
             if size is None:
@@ -157,7 +157,7 @@ def build_vsock(build: Build) -> None:
         raise unsupported("vsock needs an open /dev/vhost-vsock descriptor")
     props = {
         "driver": "vhost-vsock-pci",
-        "id": "vsock0",
+        "id": build.alias(vsock),
         "guest-cid": attr_int(cid, "address"),
         "vhostfd": str(build.ctx.vsock_fd),
         **pci_props(build, vsock),
