@@ -1,7 +1,7 @@
 """The qemu driver's define-time post-parse: virtcore against libvirt's recorded output.
 
 Every case of ``data/define`` (see ``qemu_define_cases``) is parsed,
-given to :func:`virtcore_qemu.postparse.prepare_definition` with this
+given to :func:`virtcore_qemu.postparse.define_domain` with this
 machine's probed QEMU capabilities and printed inactive; the text must equal
 what libvirt 9.0 printed after ``virsh define``, or the error must be
 libvirt's (code, domain, message). ``test_qemu_postparse_oracle`` checks the
@@ -26,7 +26,7 @@ from virtcore.errors import ConfigUnsupportedError, VirtError, XMLError
 from virtcore.xml.domain import Domain
 from virtcore_qemu.caps import find_emulator, probe
 from virtcore_qemu.caps_model import QemuCaps
-from virtcore_qemu.postparse import prepare_definition
+from virtcore_qemu.postparse import define_domain, prepare_definition
 
 QEMU = "/usr/bin/qemu-system-x86_64"
 CASES = define_cases()
@@ -61,9 +61,7 @@ def caps_for(caps: QemuCaps) -> Callable[[str], QemuCaps]:
 
 
 def prepared(text: str, caps: QemuCaps) -> Domain:
-    domain = Domain.parse(text)
-    prepare_definition(domain, caps)
-    return domain
+    return define_domain(text, caps)
 
 
 def dumped(text: str, caps: QemuCaps) -> str:
@@ -221,3 +219,62 @@ def test_a_pci_address_used_twice_is_refused(caps: QemuCaps) -> None:
     )
     with pytest.raises(XMLError, match=r"Attempted double use of PCI Address 0000:00:05\.0"):
         prepared(domain_xml(devices), caps)
+
+
+def test_redirdev_is_validated_after_the_default_usb_controller_is_added(caps: QemuCaps) -> None:
+    redirdev = "<redirdev bus='usb' type='tcp'><source host='h' service='4000'/></redirdev>"
+
+    domain = define_domain(domain_xml(redirdev), caps)
+
+    assert domain.element.find("./devices/controller[@type='usb']") is not None
+    assert domain.element.find("./devices/redirdev/address[@type='usb']") is not None
+
+
+def test_vnc_audio_reference_is_validated_after_the_default_audio_backend(
+    caps: QemuCaps,
+) -> None:
+    graphics = "<graphics type='vnc' port='-1'><audio id='1'/></graphics>"
+
+    text = define_domain(domain_xml(graphics), caps).format(DomainXMLFlags.INACTIVE)
+
+    assert "<audio id='1' type='none'/>" in text
+
+
+def test_usb_devices_without_a_usb_bus_are_refused_by_the_qemu_driver(caps: QemuCaps) -> None:
+    devices = (
+        "<controller type='usb' model='none'/>"
+        "<redirdev bus='usb' type='tcp'><source host='h' service='4000'/></redirdev>"
+    )
+
+    with pytest.raises(ConfigUnsupportedError) as raised:
+        define_domain(domain_xml(devices, machine="q35"), caps)
+    assert raised.value.message == (
+        "unsupported configuration: USB is disabled for this domain, "
+        "but USB devices are present in the domain XML"
+    )
+
+
+def test_virtio_consoles_keep_their_ports_beside_the_serial_console(caps: QemuCaps) -> None:
+    devices = (
+        "<serial type='pty'/>"
+        "<console type='pty'><target type='virtio'/></console>"
+        "<console type='pty'><target type='virtio'/></console>"
+    )
+
+    text = dumped(domain_xml(devices), caps)
+
+    assert "<target type='virtio' port='0'/>" in text
+    assert "<target type='virtio' port='1'/>" in text
+    assert "<target type='virtio' port='2'/>" not in text
+
+
+def test_zero_rate_bandwidth_stays_printed_empty(caps: QemuCaps) -> None:
+    interface = (
+        "<interface type='bridge'><source bridge='ovsbr0'/>"
+        "<virtualport type='openvswitch'/>"
+        "<bandwidth><inbound average='0'/></bandwidth></interface>"
+    )
+
+    text = dumped(domain_xml(interface), caps)
+
+    assert "<bandwidth>\n      </bandwidth>" in text

@@ -20,10 +20,9 @@ from qemu_libvirt_oracle import QemuOracle, shared_qemu_oracle
 
 from virtcore.enums.domain import DomainXMLFlags
 from virtcore.errors import VirtError
-from virtcore.xml.domain import Domain
 from virtcore_qemu.caps import find_emulator, probe
 from virtcore_qemu.caps_model import QemuCaps
-from virtcore_qemu.postparse import prepare_definition
+from virtcore_qemu.postparse import define_domain
 
 QEMU = "/usr/bin/qemu-system-x86_64"
 CASES = define_cases()
@@ -63,9 +62,7 @@ def caps_for(caps: QemuCaps) -> Callable[[str], QemuCaps]:
 
 def outcome(text: str, caps: QemuCaps) -> tuple[str | None, tuple[int, int, str] | None]:
     try:
-        domain = Domain.parse(text)
-        prepare_definition(domain, caps)
-        return domain.format(DomainXMLFlags.INACTIVE), None
+        return define_domain(text, caps).format(DomainXMLFlags.INACTIVE), None
     except VirtError as error:
         return None, (int(error.code), int(error.domain), error.message)
 

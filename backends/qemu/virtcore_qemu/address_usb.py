@@ -7,7 +7,9 @@ attribute, or the model's count: 2 for UHCI, 6 for EHCI, 4 for NEC XHCI,
 USB devices without an address take the first free port of the first
 controller, by index, in libvirt's device order (hubs, host devices,
 disks, smartcard readers, inputs, serial ports, redirected devices, sound
-cards). A USB hub is added when there are more USB devices than ports.
+cards). A USB hub is added when there are more USB devices than ports;
+USB devices in a domain whose only USB controller is ``model='none'`` are
+refused.
 
 :func:`assign_virtio_serial_addresses` is
 ``qemuDomainAssignVirtioSerialAddresses``: virtio channels without a port
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from virtcore.enums.errors import ErrorDomain
-from virtcore.errors import XMLError
+from virtcore.errors import ConfigUnsupportedError, XMLError
 from virtcore_qemu.postparse_tree import set_address, sub
 
 __all__ = ["assign_usb_addresses", "assign_virtio_serial_addresses"]
@@ -123,9 +125,10 @@ def assign_usb_addresses(devices: etree._Element) -> None:
             continue
         count = int(cont.get("ports") or _USB_PORTS.get(model, 0))
         buses[_index(cont)] = _Hub([False] * count)
-    if not buses:
-        return
     usb_devices = list(_usb_devices(devices))
+    if not buses:
+        _check_usb_enabled(devices, usb_devices)
+        return
     hubs = [h for h in devices.findall("./hub") if h.get("type") == "usb"]
     if not hubs and len(usb_devices) > sum(hub.count() for hub in buses.values()):
         hubs.append(sub(devices, "hub", {"type": "usb"}))
@@ -155,6 +158,19 @@ def assign_usb_addresses(devices: etree._Element) -> None:
         if device.find("./address") is None and _assign(buses, device) is None:
             logger.debug("no free USB port for %s", device.tag)
             return
+
+
+def _check_usb_enabled(devices: etree._Element, usb_devices: list[etree._Element]) -> None:
+    """``qemuDomainUSBAddressAddHubs``: USB devices need a USB controller that is not ``none``."""
+    has_usb = any(
+        cont.get("model") != "none" for cont in devices.findall("./controller[@type='usb']")
+    )
+    hubs = [h for h in devices.findall("./hub") if h.get("type") == "usb"]
+    if (usb_devices or hubs) and not has_usb:
+        raise ConfigUnsupportedError(
+            "USB is disabled for this domain, but USB devices are present in the domain XML",
+            domain=ErrorDomain.QEMU,
+        )
 
 
 def _check_hub_path(bus: _Hub, address: etree._Element) -> None:

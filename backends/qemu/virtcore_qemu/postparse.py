@@ -1,8 +1,10 @@
 """The qemu driver's define-time post-parse: what ``virsh define`` adds to a QEMU domain.
 
-:func:`prepare_definition` turns a parsed :class:`~virtcore.xml.domain.Domain`
-(libvirt's generic checks already passed) into what libvirt 9.0's qemu
-driver holds after ``virDomainDefineXML`` on x86_64, following
+:func:`define_domain` parses a document as libvirt 9.0's qemu driver
+defines it on x86_64: :meth:`~virtcore.xml.domain.Domain.parse` without
+validation, then :func:`prepare_definition`, which turns the parsed
+:class:`~virtcore.xml.domain.Domain` into what the driver holds after
+``virDomainDefineXML``, following
 ``qemuDomainDefPostParse``, ``qemuDomainDefAddDefaultDevices``,
 ``qemuDomainDeviceDefPostParse`` and ``qemuDomainAssignAddresses``:
 
@@ -16,9 +18,11 @@ driver holds after ``virDomainDefineXML`` on x86_64, following
   default NIC model, ISA serial targets, controller models, video memory,
   and the default devices (USB controller, SATA on q35, the PCI root,
   PS/2 mouse and keyboard, the memory balloon, the audio backend);
-* the qemu-specific validation errors (:mod:`.validate`);
 * every address (:func:`virtcore_qemu.address.assign_addresses`): PCI
-  slots, auto-added PCI controllers, USB ports, virtio-serial ports.
+  slots, auto-added PCI controllers, USB ports, virtio-serial ports;
+* then, as ``virDomainDefValidate`` runs after every post-parse, the
+  qemu-specific validation errors (:mod:`.validate`) and libvirt's own
+  (:meth:`~virtcore.xml.domain.Domain.validate`).
 
 The model is changed in place. Afterwards ``domain.format(INACTIVE)`` is
 what ``virsh dumpxml --inactive`` prints after the define, including the
@@ -31,13 +35,15 @@ nothing in the document.
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 
 from lxml import etree
 
 from virtcore.enums.domain import DomainXMLFlags
-from virtcore.xml.domain import Domain
+from virtcore.xml.domain import Definition, Domain
+from virtcore.xml.domain.formatter import format_definition
 from virtcore_qemu.address import assign_addresses
 from virtcore_qemu.caps_model import QemuCaps
 from virtcore_qemu.postparse_devices import add_default_devices, device_post_parse
@@ -52,22 +58,47 @@ from virtcore_qemu.postparse_tree import (
 )
 from virtcore_qemu.validate import check_emulator, validate_definition, validate_domain
 
-__all__ = ["DefinePaths", "is_i440fx", "is_q35", "prepare_definition"]
+__all__ = ["DefinePaths", "define_domain", "is_i440fx", "is_q35", "prepare_definition"]
 
 logger = logging.getLogger(__name__)
 
 _CPU_TYPE_SUFFIX = re.compile(r"-[a-z0-9_]+-cpu$")
 
 
+def define_domain(
+    text: str | bytes,
+    caps: QemuCaps,
+    paths: DefinePaths | None = None,
+    *,
+    validate_schema: bool = False,
+) -> Domain:
+    """What ``virDomainDefineXML`` makes of *text* on the qemu driver, in libvirt's order.
+
+    The document is parsed with libvirt's generic post-parse but not yet
+    validated, completed by :func:`prepare_definition` (the driver's
+    post-parse, then the validation), so a document relying on what the
+    driver adds - a redirected USB device without a USB controller - is
+    accepted as libvirt accepts it. *validate_schema* checks *text*
+    against libvirt's RelaxNG schema first (``VIR_DOMAIN_DEFINE_VALIDATE``).
+    """
+    domain = Domain.parse(text, validate_schema=validate_schema, validate=False)
+    prepare_definition(domain, caps, paths)
+    return domain
+
+
 def prepare_definition(domain: Domain, caps: QemuCaps, paths: DefinePaths | None = None) -> None:
-    """Apply the qemu driver's define-time post-parse, validation and addresses to *domain*.
+    """Apply the qemu driver's define-time post-parse, addresses and validation to *domain*.
 
     *caps* are the capabilities of the emulator for the guest's architecture;
     *paths* the driver's directories (``qemu:///system``'s by default).
+    *domain* comes from ``Domain.parse(..., validate=False)`` (see
+    :func:`define_domain`); a document that was already validated works
+    too but refuses what libvirt would only accept once the driver's
+    defaults are in. Validation comes last, as in ``virDomainDefParseNode``:
+    the driver's domain checks, its device checks, then libvirt's own.
     """
     paths = paths if paths is not None else DefinePaths()
-    domain.check()
-    original = domain.definition()
+    original = domain.definition(validate=False)
     tree_count = len(domain.element.findall("./devices/controller"))
     before = (
         [(c.type, c.index) for c in original.devices_def.controllers]
@@ -78,15 +109,15 @@ def prepare_definition(domain: Domain, caps: QemuCaps, paths: DefinePaths | None
     disk_order = [d.dst for d in original.devices_def.disks] if original.devices_def else []
 
     _domain_post_parse(domain, caps, paths)
-    validate_domain(domain, caps)
     _materialize(domain)
     device_post_parse(domain, caps, paths)
     added = add_default_devices(domain, caps, set(explicit))
     order = [*explicit, *added, *generic_implicit]
     # libvirt assigns addresses in the post-parse, before it validates.
     added_pci = assign_addresses(domain, caps, order)
+    validate_domain(domain, caps)
     validate_definition(domain, caps)
-    _keep_order(domain, [*order, *added_pci], disk_order)
+    _keep_order(domain, domain.validate(), [*order, *added_pci], disk_order)
 
 
 def _domain_post_parse(domain: Domain, caps: QemuCaps, paths: DefinePaths) -> None:
@@ -196,8 +227,11 @@ def _materialize(domain: Domain) -> None:
     addresses, so they must exist in the document.
     """
     flags = DomainXMLFlags.SECURE | DomainXMLFlags.INACTIVE
-    fresh = Domain.from_xml(domain.format(flags)).element
+    text = format_definition(domain.definition(validate=False), flags)
+    fresh = Domain.from_xml(text).element
     root = domain.element
+    _drop_compat_console(root, fresh)
+    _keep_empty_bandwidth(root, fresh)
     running_id = root.get("id")
     root.attrib.clear()
     for name, value in fresh.attrib.items():
@@ -210,16 +244,53 @@ def _materialize(domain: Domain) -> None:
         root.append(child)
 
 
-def _keep_order(domain: Domain, order: list[ControllerKey], disk_order: list[str | None]) -> None:
+def _drop_compat_console(original: etree._Element, fresh: etree._Element) -> None:
+    """Leave out the console libvirt's output shows for the first serial port.
+
+    ``virDomainDefAddConsoleCompat`` puts a console standing for the serial
+    port before the document's own consoles, which keep the ports they
+    were numbered with (``<target type='virtio' port='0'/>``). Read back,
+    every console is numbered by its position, so the document's consoles
+    would move up by one; without the stand-in, reading the document adds
+    it again and the numbering stays libvirt's.
+    """
+    devices = fresh.find("./devices")
+    consoles = fresh.findall("./devices/console")
+    if devices is not None and len(consoles) > len(original.findall("./devices/console")):
+        devices.remove(consoles[0])
+
+
+def _keep_empty_bandwidth(original: etree._Element, fresh: etree._Element) -> None:
+    """Keep the rates of a ``<bandwidth>`` that libvirt prints empty.
+
+    A rate with a zero average (``<inbound average='0'/>``) is kept by
+    libvirt but not printed, so it writes ``<bandwidth>`` without children;
+    read back, such a ``<bandwidth>`` means none at all. The document's own
+    element (interfaces keep their order) still reads as libvirt read it.
+    """
+    sources = original.findall("./devices/interface")
+    written = fresh.findall("./devices/interface")
+    for source, output in zip(sources, written, strict=False):
+        empty = output.find("./bandwidth")
+        kept = source.find("./bandwidth")
+        if empty is not None and len(empty) == 0 and kept is not None:
+            output.replace(empty, copy.deepcopy(kept))
+
+
+def _keep_order(
+    domain: Domain,
+    definition: Definition,
+    order: list[ControllerKey],
+    disk_order: list[str | None],
+) -> None:
     """Hold controllers and disks in the order libvirt keeps them after the define.
 
     libvirt sorts the controllers a document gives as it reads them and
     appends those it adds itself; it sorts disks by name within a bus, and
     a disk that had no bus was sorted before it got one. Reading the
-    document back would sort them all again, so the checked definition is
-    reordered and kept with the document.
+    document back would sort them all again, so the checked *definition*
+    is reordered and kept with the document.
     """
-    definition = domain.definition()
     devices_def = definition.devices_def
     if devices_def is None:
         return
@@ -236,4 +307,4 @@ def _keep_order(domain: Domain, order: list[ControllerKey], disk_order: list[str
         devices_def.by_tag["disk"],
         key=lambda d: disk_rank.get(getattr(d, "dst", None), len(disk_rank)),
     )
-    domain._remember(definition)
+    domain.keep_definition(definition)

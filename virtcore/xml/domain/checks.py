@@ -63,6 +63,7 @@ from virtcore.xml.domain.devices import (
     DevicesDef,
     DomainDeviceContext,
     context_for,
+    finish_devices,
     parse_devices,
     post_parse_devices,
     validate_devices,
@@ -279,6 +280,7 @@ def read_definition(
     uuid_factory: UUIDFactory = new_uuid,
     inactive: bool = True,
     device_options: dict[str, Any] | None = None,
+    validate: bool = True,
 ) -> Definition:
     """Read and check *root* (a ``<domain>`` element) as libvirt 9.0's define does.
 
@@ -286,10 +288,17 @@ def read_definition(
     generation id of an empty ``<genid/>``). With *inactive* (what
     ``virDomainDefineXML`` uses) the ``id`` attribute is ignored.
     *device_options* set fields of the devices' processing context
-    (``mac_generator``, ``test_ifnames``).
+    (``mac_generator``, ``test_ifnames``, ``inactive``: False reads the
+    devices as a running domain's status, keeping pty paths and aliases).
+
+    Without *validate* only the parse and the post-parse run (libvirt's
+    ``VIR_DOMAIN_DEF_PARSE_SKIP_VALIDATE``): a driver's own post-parse can
+    then complete the definition before ``virDomainDefValidate`` checks it
+    (read it again with *validate*). The defaults the validation step fills
+    in as it goes (the primary video card) are still applied.
     """
     with indexed_reading():
-        return _read_definition(root, uuid_factory, inactive, device_options)
+        return _read_definition(root, uuid_factory, inactive, device_options, validate)
 
 
 def _read_definition(
@@ -297,6 +306,7 @@ def _read_definition(
     uuid_factory: UUIDFactory,
     inactive: bool,
     device_options: dict[str, Any] | None,
+    validate: bool,
 ) -> Definition:
     virt_type, ident, name, raw_uuid, genid, generated = _read_ids(root, uuid_factory, inactive)
     definition = Definition(virt_type, ident, name, raw_uuid, genid)
@@ -338,6 +348,10 @@ def _read_definition(
     definition.test = read_test_namespace(root)
     devices.post_parse()
     _post_parse(definition)
+    if not validate:
+        devices.finish()
+        definition.devices_def = devices.defs
+        return definition
     devices.validate(definition)
     definition.devices_def = devices.defs
     _validate(definition)
@@ -379,6 +393,10 @@ class _DeviceSteps:
     def post_parse(self) -> None:
         """The devices' post-parse (defaults, implicit controllers, addresses)."""
         post_parse_devices(self.defs, self.ctx)
+
+    def finish(self) -> None:
+        """The defaults of the validation step, without its checks."""
+        finish_devices(self.defs, self.ctx)
 
     def validate(self, definition: Definition) -> None:
         """The devices' validation, with the domain's final memory size."""

@@ -67,6 +67,7 @@ from virtcore.xml.domain.misc import (
 from virtcore.xml.domain.os import OS, IDMap
 from virtcore.xml.domain.tuning import BlkioTune, CPUTune, NumaTune, Resource
 from virtcore.xml.domain.vcpu import DefaultIOThread, IOThreadID, VcpuInfo
+from virtcore.xml.paths import insert_element
 
 __all__ = ["TOP_ORDER", "Domain"]
 
@@ -81,6 +82,10 @@ TOP_ORDER = (
     "seclabel", "keywrap", "launchSecurity",
 )  # fmt: skip
 """The order libvirt writes the children of ``<domain>`` in."""
+
+
+_LIVE_DEVICES = {"inactive": False}
+"""Device options reading a running domain's devices (libvirt's status parse)."""
 
 
 def _macs_missing(root: etree._Element) -> bool:
@@ -175,6 +180,7 @@ class Domain(XMLNode):
         validate_schema: bool = False,
         inactive: bool = True,
         test_ifnames: bool = False,
+        validate: bool = True,
     ) -> Self:
         """Parse and check *text* as libvirt 9.0's ``virDomainDefineXML`` does.
 
@@ -187,6 +193,13 @@ class Domain(XMLNode):
         default) and, with *test_ifnames*, the ``testnet<N>`` names libvirt's
         test driver gives interfaces without a target. With *inactive* the
         ``id`` attribute is dropped, as libvirt ignores it.
+
+        libvirt parses, then runs the post-parse (its own and the driver's
+        callbacks), then validates (``virDomainDefValidate``). A driver with
+        a post-parse of its own passes ``validate=False``, completes the
+        document and then calls :meth:`validate`: a definition that relies
+        on the driver's defaults (a USB controller the driver adds) is then
+        accepted as libvirt accepts it, and errors come in libvirt's order.
         """
         domain = cls.from_xml(text, validate_schema=validate_schema)
         if _macs_missing(domain.element):
@@ -199,6 +212,7 @@ class Domain(XMLNode):
             uuid_factory=uuid_factory,
             inactive=inactive,
             device_options={"test_ifnames": test_ifnames},
+            validate=validate,
         )
         if domain.uuid is None or domain.uuid.strip() == "":
             domain.uuid = format_uuid(definition.uuid)
@@ -208,20 +222,51 @@ class Domain(XMLNode):
             del domain.id
         if test_ifnames:
             domain._store_ifnames(definition)
-        domain._remember(definition)
+        domain.keep_definition(definition, validated=validate)
         return domain
 
-    def _remember(self, definition: Definition) -> None:
-        """Keep *definition* for formatting as long as the tree does not change."""
-        self._definition_cache = (etree.tostring(self.element), definition)
+    def validate(self) -> Definition:
+        """Validate the document as it is now (libvirt's ``virDomainDefValidate``).
 
-    def _checked(self) -> Definition:
-        """The definition of the current tree, read again only when the tree changed."""
-        cached: tuple[bytes, Definition] | None = getattr(self, "_definition_cache", None)
-        if cached is not None and cached[0] == etree.tostring(self.element):
-            return cached[1]
+        The step after a driver's post-parse of a document parsed with
+        ``validate=False``. Raises libvirt's error for the first problem;
+        otherwise returns the checked definition and keeps it (see
+        :meth:`keep_definition`).
+        """
         definition = self.definition()
-        self._remember(definition)
+        self.keep_definition(definition)
+        return definition
+
+    def keep_definition(
+        self, definition: Definition, *, validated: bool = True, live: bool = False
+    ) -> None:
+        """Keep *definition* as what this document defines, until the tree changes.
+
+        :meth:`format` and :meth:`check` use the kept definition instead of
+        reading the tree again. A driver whose processing holds more than
+        the tree can say keeps its result this way: libvirt's qemu driver,
+        for one, appends the controllers it adds after those of the
+        document, an order that reading the document back would sort away.
+        Any change to the tree discards the kept definition. *validated*
+        says whether *definition* went through validation (an unvalidated
+        one is validated again before it is formatted); *live* whether it
+        was read as a running domain's definition (:meth:`definition`).
+        """
+        kept: dict[bool, tuple[bytes, Definition, bool]] = self.__dict__.setdefault(
+            "_kept_definitions", {}
+        )
+        kept[live] = (etree.tostring(self.element), definition, validated)
+
+    def _checked(self, *, live: bool = False) -> Definition:
+        """The validated definition of the current tree, read again only when it changed."""
+        kept: dict[bool, tuple[bytes, Definition, bool]] = self.__dict__.get(
+            "_kept_definitions", {}
+        )
+        cached = kept.get(live)
+        if cached is not None and cached[2] and cached[0] == etree.tostring(self.element):
+            return cached[1]
+        definition = self.definition(live=live)
+        self.keep_definition(definition, live=live)
         return definition
 
     def _store_ifnames(self, definition: Definition) -> None:
@@ -234,29 +279,63 @@ class Domain(XMLNode):
         devices = next(self.element.iterchildren("devices"), None)
         if devices is None:
             return
-        # The elements of Devices.interfaces, looked at directly; a view only to write.
+        # The elements of Devices.interfaces, looked at directly; the new <target> goes
+        # where the Interface model would put it, without building a view per interface.
         for node, net in zip(devices.iterchildren("interface"), parsed, strict=False):
-            if net.ifname and all(t.get("dev") is None for t in node.iterchildren("target")):
-                Interface(node).target_dev = net.ifname
+            if not net.ifname or any(t.get("dev") is not None for t in node.iterchildren("target")):
+                continue
+            target = next(node.iterchildren("target"), None)
+            if target is None:
+                target = etree.Element("target")
+                insert_element(node, target, Interface._order(()))
+            target.set("dev", net.ifname)
 
-    def definition(self, *, uuid_factory: UUIDFactory = new_uuid) -> Definition:
-        """The checked definition libvirt would hold for this document."""
-        return read_definition(self.element, uuid_factory=uuid_factory, inactive=False)
+    def definition(
+        self, *, uuid_factory: UUIDFactory = new_uuid, live: bool = False, validate: bool = True
+    ) -> Definition:
+        """The checked definition libvirt would hold for this document.
+
+        With *live* the document is read as libvirt reads a running
+        domain's status (no ``VIR_DOMAIN_DEF_PARSE_INACTIVE``): what exists
+        only while the guest runs - the ``<source path>`` of a pty
+        serial port or console, device ``<alias>`` names, the ports of
+        autoport graphics, generated interface names (``vnet0``) - is
+        kept instead of dropped as on define. Without *validate* the
+        validation step is skipped (see :meth:`parse`).
+        """
+        return read_definition(
+            self.element,
+            uuid_factory=uuid_factory,
+            inactive=False,
+            device_options=_LIVE_DEVICES if live else None,
+            validate=validate,
+        )
 
     def check(self) -> None:
         """Raise libvirt's error if libvirt would refuse this document."""
         self._checked()
 
-    def format(self, flags: int = 0, *, devices_formatter: DevicesFormatter | None = None) -> str:
+    def format(
+        self,
+        flags: int = 0,
+        *,
+        devices_formatter: DevicesFormatter | None = None,
+        live: bool = False,
+    ) -> str:
         """What ``virDomainGetXMLDesc(flags)`` prints for this definition.
 
         *flags* are ``VIR_DOMAIN_XML_*`` values
         (:class:`~virtcore.enums.domain.DomainXMLFlags`); the ``id``
         attribute is written for a running domain (one whose tree has an
-        ``id``) unless ``INACTIVE`` is given. Raises libvirt's error when
-        the document is not a valid definition.
+        ``id``) unless ``INACTIVE`` is given. With *live* the document is a
+        running domain's definition (see :meth:`definition`): without
+        ``INACTIVE`` its runtime data (pty paths, aliases, graphics ports)
+        is printed as libvirt prints ``vm->def``. Raises libvirt's error
+        when the document is not a valid definition.
         """
-        return format_definition(self._checked(), flags, devices_formatter=devices_formatter)
+        return format_definition(
+            self._checked(live=live), flags, devices_formatter=devices_formatter
+        )
 
     def to_libvirt_xml(self, flags: int = 0) -> str:
         """Alias of :meth:`format`."""

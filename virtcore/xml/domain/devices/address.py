@@ -329,10 +329,14 @@ class DeviceInfo(support.DeviceInfo):
 
 
 def check_unique_aliases(infos: Iterable[support.DeviceInfo]) -> None:
-    """libvirt's ``non unique alias detected`` check across all devices of a domain."""
+    """libvirt's ``non unique alias detected`` check across all devices of a domain.
+
+    Only user aliases (``ua-``) must be unique (``virDomainDefValidateAliases``):
+    the aliases of a running domain's status are the driver's own.
+    """
     seen: set[str] = set()
     for info in infos:
-        if info.alias is None:
+        if info.alias is None or not info.alias.startswith("ua-"):
             continue
         if info.alias in seen:
             fail(ErrorNumber.CONFIG_UNSUPPORTED, f"non unique alias detected: {info.alias}")

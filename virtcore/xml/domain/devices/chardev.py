@@ -440,9 +440,15 @@ class ChrDef(DeviceDef):
 
     def to_element(self, flags: int = 0) -> etree._Element:
         """``virDomainChrDefFormat``."""
+        # A running domain's pty console also names its terminal on the element itself.
+        tty = (
+            self.source.path
+            if self.device_type == "console" and self.source.type == "pty" and not flags & INACTIVE
+            else None
+        )
         return element(
             self.device_type,
-            [("type", self.source.type)],
+            [("type", self.source.type), ("tty", tty)],
             [*self.source.elements(flags), self._target(flags), *self.info.elements()],
         )
 

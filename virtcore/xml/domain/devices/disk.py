@@ -33,6 +33,7 @@ duplicate targets (``target 'vda' duplicated for disk sources '/a' and
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 
@@ -120,8 +121,12 @@ _BUS_BY_PREFIX = (("hd", "ide"), ("sd", "scsi"), ("vd", "virtio"), ("xvd", "xen"
 _DRIVE_BUSES = ("ide", "fdc", "scsi", "sata")
 
 
+@functools.lru_cache(maxsize=1024)
 def disk_name_index(name: str) -> int | None:
-    """``virDiskNameToIndex``: ``vda`` -> 0, ``sdb`` -> 1, ``hdaa`` -> 26; None if unknown."""
+    """``virDiskNameToIndex``: ``vda`` -> 0, ``sdb`` -> 1, ``hdaa`` -> 26; None if unknown.
+
+    Cached: disks are ordered by it while a domain is read, several times each.
+    """
     rest = next((name[len(p) :] for p in _DISK_PREFIXES if name.startswith(p)), None)
     if rest is None:
         return None

@@ -89,6 +89,7 @@ __all__ = [
     "DevicesDef",
     "DomainDeviceContext",
     "define_devices",
+    "finish_devices",
     "parse_devices",
     "post_parse_devices",
     "validate_devices",
@@ -177,7 +178,12 @@ class DevicesDef:
             out.append(element("emulator", text=self.emulator))
         if not any(self.by_tag.values()) and (self.chardevs is None or not self.chardevs.all()):
             return out
+        chardevs = self.chardevs
+        by_tag = self.by_tag
         for tag in FORMAT_ORDER:
+            # Most kinds are absent: only character devices are not kept in by_tag.
+            if not by_tag[tag] and (chardevs is None or tag not in _CHARDEVS):
+                continue
             for device in self._output(tag):
                 if device.hidden(flags):
                     continue
@@ -206,7 +212,11 @@ def parse_devices(node: etree._Element, ctx: DeviceContext) -> DevicesDef:
         ctx.usb_disabled = False  # as after parsing no controller
         return defs
     for tag in PARSE_ORDER:
-        items = nodes.get(tag, [])
+        items = nodes.get(tag)
+        if items is None:
+            if tag == "controller":
+                ctx.usb_disabled = False  # no <controller>: none of them is USB 'none'
+            continue
         single = SINGLE.get(tag)
         if single is not None and len(items) > 1:
             fail(*single)
@@ -467,15 +477,46 @@ def validate_devices(defs: DevicesDef, ctx: DeviceContext) -> None:
     check_duplicate_hostdevs(
         defs.hostdevs, (n.hostdev for n in defs.interfaces if n.hostdev is not None)
     )
-    check_unique_aliases(d.info for d in defs.all())
+    check_unique_aliases(d.info for d in _alias_holders(defs))
     check_filesystems(_typed(defs.by_tag["filesystem"], FilesystemDef))
     check_audio_ids(_typed(defs.by_tag["audio"], AudioDef))
 
 
-def _resolve_videos(defs: DevicesDef, graphics: bool, ctx: DeviceContext) -> None:
+def _alias_holders(defs: DevicesDef) -> Iterable[DeviceDef]:
+    """The devices whose aliases must differ, as ``virDomainDefValidateAliases`` visits them.
+
+    The console that stands for the first serial port shares that port's
+    alias, so the port itself is skipped when the first console is one.
+    """
+    chardevs = defs.chardevs
+    for tag in FORMAT_ORDER:
+        if chardevs is None or tag not in _CHARDEVS:
+            yield from defs.by_tag[tag]
+        elif tag == "serial":
+            compat = bool(chardevs.consoles) and chardevs.consoles[0].target_type == "serial"
+            yield from chardevs.serials[1:] if compat else chardevs.serials
+        elif tag == "console":
+            yield from chardevs.consoles
+        elif tag == "parallel":
+            yield from chardevs.parallels
+        else:
+            yield from chardevs.channels
+
+
+def finish_devices(defs: DevicesDef, ctx: DeviceContext) -> None:
+    """What :func:`validate_devices` fills in (the video cards), without its checks."""
+    if any(defs.by_tag.values()):
+        _resolve_videos(defs, bool(defs.by_tag["graphics"]), ctx, validate=False)
+
+
+def _resolve_videos(
+    defs: DevicesDef, graphics: bool, ctx: DeviceContext, *, validate: bool = True
+) -> None:
     """Defaults, the implicit video card and the primary video (``resolve_videos``)."""
     videos = _typed(defs.by_tag["video"], VideoDef)
-    defs.by_tag["video"] = list(resolve_videos(videos, graphics=graphics, ctx=ctx))
+    defs.by_tag["video"] = list(
+        resolve_videos(videos, graphics=graphics, ctx=ctx, validate=validate)
+    )
 
 
 def define_devices(node: etree._Element, ctx: DeviceContext | None = None) -> DevicesDef:

@@ -252,6 +252,9 @@ def text_of(node: etree._Element | None) -> str | None:
     """An element's text content as ``virXPathString`` reads it (None when empty)."""
     if node is None:
         return None
+    if len(node) == 0:
+        # No child nodes at all (comments count): the text is the whole string value.
+        return node.text or None
     text = str(node.xpath("string()"))
     return text or None
 
