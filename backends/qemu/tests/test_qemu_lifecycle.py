@@ -199,6 +199,15 @@ def test_status_file_records_the_running_guest(
     assert record.live.id == 1
 
 
+def test_status_file_is_private_and_replaced_whole(conn: Connection, embed_root: Path) -> None:
+    dom = _running(conn)
+    dom.suspend()
+    dom.resume()
+    state_dir = embed_root / "run" / "qemu"
+    assert (state_dir / "g.xml").stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in state_dir.iterdir() if p.name.endswith(".tmp")] == []
+
+
 def test_guest_with_a_long_root_gets_its_monitor(tmp_path: Path) -> None:
     root = tmp_path / ("r" * 60) / ("o" * 60)
     root.mkdir(parents=True)

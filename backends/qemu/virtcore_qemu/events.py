@@ -206,7 +206,10 @@ def _on_shutdown(driver: QemuDriver, obj: DomainObj, event: QMPEvent) -> None:
         else:
             detail = DomainEventShutdownDetailType.FINISHED
         driver.emit_lifecycle(obj, DomainEventType.SHUTDOWN, detail)
-        driver.save_status(obj)
+        if not obj.being_destroyed:
+            # A destroy removes the status file right after: writing it would
+            # only delay the monitor's EOF the destroy waits for.
+            driver.save_status(obj)
     else:
         obj.got_shutdown = True
     _shutdown_or_reboot(driver, obj)

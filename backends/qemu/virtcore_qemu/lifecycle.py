@@ -133,7 +133,12 @@ class LifecycleCalls(HypervisorDriver):
             if obj.is_active():
                 raise OperationInvalidError("domain is already running", domain=_QEMU)
             if not managed_restore(self.driver, obj, flags):
-                process.start(self.driver, obj, paused=bool(flags & _START_PAUSED))
+                process.start(
+                    self.driver,
+                    obj,
+                    paused=bool(flags & _START_PAUSED),
+                    reset_nvram=bool(flags & _START_RESET_NVRAM),
+                )
                 self._emit_started(obj, bool(flags & _START_PAUSED))
             dom.set_id(obj.id)
 

@@ -12,7 +12,8 @@
   :class:`subprocess.Popen` of a child (which also reaps it), or a ``pidfd``
   of a process started by an earlier owner of the state directory.
 * :func:`kill_painfully` is libvirt's ``virProcessKillPainfully``: SIGTERM,
-  wait, then SIGKILL if *force*.
+  wait (on a ``pidfd`` of its own: woken the moment QEMU exits), then
+  SIGKILL if *force*.
 * :func:`connect_monitor` opens the QMP session on such a socket.
 """
 
@@ -289,14 +290,21 @@ def kill_painfully(pid: int, watch: ProcessWatch | None, *, force: bool) -> None
     """
 
     def gone(timeout: float) -> bool:
-        if watch is not None:
-            return watch.wait(timeout)
-        deadline = time.monotonic() + timeout
-        while pid_alive(pid):
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.01)
-        return True
+        if watch is not None and watch.exited:
+            return True
+        # The caller's own pidfd wakes it the moment QEMU exits, in parallel
+        # with the watch thread that reaps it (no hand-off between threads).
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            return True
+        except OSError:
+            return _poll_gone(pid, timeout)
+        try:
+            ready, _, _ = select.select([fd], [], [], timeout)
+        finally:
+            os.close(fd)
+        return bool(ready)
 
     for signum, wait in ((signal.SIGTERM, TERM_WAIT), (signal.SIGKILL, KILL_WAIT)):
         if signum == signal.SIGKILL and not force:
@@ -314,6 +322,15 @@ def kill_painfully(pid: int, watch: ProcessWatch | None, *, force: bool) -> None
     name = "SIGKILL" if force else "SIGTERM"
     busy = OSError(errno.EBUSY, os.strerror(errno.EBUSY))
     raise SystemCallError.from_os_error(f"Failed to terminate process {pid} with {name}", busy)
+
+
+def _poll_gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while pid_alive(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def read_pidfile(path: Path) -> int | None:

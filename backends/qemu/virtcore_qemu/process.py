@@ -5,15 +5,20 @@ Every function here expects the caller to hold the domain's job
 themselves. Contract:
 
 * :func:`start` translates volume disks through the storage driver (libvirt's
-  error for an inactive pool), builds the command line with
+  error for an inactive pool), selects the firmware and prepares the UEFI
+  variable store (:mod:`virtcore_qemu.firmware`), opens ``/dev/vhost-vsock``
+  (:mod:`virtcore_qemu.startup`), starts the helper daemons - swtpm,
+  virtiofsd (:mod:`virtcore_qemu.helpers`) - builds the command line with
   :func:`virtcore_qemu.command.build_command`, binds the monitor socket,
   spawns QEMU with ``-S`` in its own session, connects QMP, records pty paths
-  from ``query-chardev``, and runs the CPUs (``cont``) unless asked to start
-  paused. Any failure kills QEMU and leaves the domain shut off (reason
-  ``failed``); the error raised is libvirt's.
+  from ``query-chardev``, hot-plugs online hot-pluggable vCPUs, sets up the
+  balloon and disk I/O limits, and runs the CPUs (``cont``) unless asked to
+  start paused. Any failure kills QEMU, stops the helpers and leaves the
+  domain shut off (reason ``failed``); the error raised is libvirt's.
 * :func:`stop` is ``qemuProcessStop``: monitor closed, QEMU killed if still
-  there and reaped, status file, pid file and private directory removed, the
-  domain marked shut off with the given reason; a transient domain disappears.
+  there and reaped, helpers stopped, status file, pid file and private
+  directory removed, the domain marked shut off with the given reason; a
+  transient domain disappears.
 * :func:`reconnect_all` re-attaches to guests a previous owner of the state
   directory started (see :mod:`virtcore_qemu.state`).
 """
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +50,7 @@ from virtcore.errors import InternalError, OperationInvalidError, VirtError
 from virtcore.xml.domain import Domain as DomainDef
 from virtcore_qemu.domobj import DomainObj, VolumeInfo
 from virtcore_qemu.monitor import (
+    MONITOR_SOCKET,
     MonitorSocket,
     ProcessWatch,
     connect_monitor,
@@ -310,13 +317,18 @@ def start(
     reason: DomainRunningReason = DomainRunningReason.BOOTED,
     live: DomainDef | None = None,
     incoming_fd: int | None = None,
+    reset_nvram: bool = False,
 ) -> None:
     """``qemuProcessStart``: see the module documentation. Caller holds the job.
 
     With *incoming_fd*, QEMU loads its state from that descriptor (a save
     image positioned at its migration stream) before the CPUs may run.
+    *reset_nvram* copies the UEFI variable store from its template again.
     """
     from virtcore_qemu.command import CommandContext, build_command
+    from virtcore_qemu.firmware import fill_firmware, prepare_nvram
+    from virtcore_qemu.helpers import start_helpers
+    from virtcore_qemu.startup import apply_after_start, open_vsock
 
     if obj.is_active():
         raise OperationInvalidError("domain is already running", domain=_QEMU)
@@ -326,6 +338,10 @@ def start(
     emulator = driver.emulator_of(live)
     caps = driver.caps(emulator)
     volumes = translate_volumes(driver, live)
+    if incoming_fd is None:
+        # A restored guest keeps the firmware its image was saved with.
+        fill_firmware(live, driver.nvram_dir, reset_nvram=reset_nvram)
+    prepare_nvram(live, reset_nvram=reset_nvram)
     files = driver.files(str(live.name))
     dom_id = driver.domains.allocate_id()
     lib_dir = files.lib_dir(dom_id)
@@ -341,7 +357,12 @@ def start(
         obj.live, obj.id, obj.volumes = live, dom_id, dict(volumes)
         obj.set_state(DomainState.PAUSED, DomainPausedReason.STARTING_UP)
         obj.control, obj.messages = DomainControlState.OK, []
+    vsock_fd: int | None = None
     try:
+        vsock_fd = open_vsock(live)
+        helpers = start_helpers(
+            driver.paths, live, dom_id, lib_dir, embedded=driver.embedded_root is not None
+        )
         sock = MonitorSocket(lib_dir)
         try:
             accel = "kvm" if live.virt_type == "kvm" else "tcg"
@@ -353,17 +374,26 @@ def start(
                 accel=accel,
                 volumes=volumes,
                 chardev_dir=files.chardev_dir(dom_id),
+                vsock_fd=vsock_fd,
+                tpm_socket=helpers.tpm_socket,
             )
             argv = build_command(live, caps, ctx)
+            helpers.record(live)
             if incoming_fd is not None:
                 argv += ["-incoming", "defer"]
-            popen = spawn(argv, log_path=files.log, pass_fds=(sock.fileno(),))
+            pass_fds = (sock.fileno(),) if vsock_fd is None else (sock.fileno(), vsock_fd)
+            popen = spawn(argv, log_path=files.log, pass_fds=pass_fds)
         finally:
             sock.close()
+            if vsock_fd is not None:
+                os.close(vsock_fd)
+                vsock_fd = None
         obj.pid = popen.pid
         obj.watch = ProcessWatch(popen.pid, lambda: _process_exited(obj), popen=popen)
         _connect_new(driver, obj, sock.path, files.log, lambda: popen.poll() is None)
         _fill_live_data(obj)
+        assert obj.monitor is not None
+        apply_after_start(obj.monitor, live, argv)
         if incoming_fd is not None:
             _migrate_incoming(obj, incoming_fd)
         if paused:
@@ -372,6 +402,8 @@ def start(
             run_cpus(driver, obj, reason)
         driver.save_status(obj)
     except BaseException:
+        if vsock_fd is not None:
+            os.close(vsock_fd)
         with contextlib.suppress(VirtError):
             stop(driver, obj, DomainShutoffReason.FAILED)
         raise
@@ -505,12 +537,16 @@ def stop(driver: QemuDriver, obj: DomainObj, reason: DomainShutoffReason) -> Non
 def _forget_running(
     driver: QemuDriver, obj: DomainObj, reason: DomainShutoffReason, *, lib_dir: Path | None
 ) -> None:
+    from virtcore_qemu.helpers import stop_helpers
+
     files = driver.files(obj.name)
+    if obj.live is not None and obj.id != -1:
+        stop_helpers(driver.paths, obj.live, obj.id, lib_dir)
     for path in (files.status, files.pidfile):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
     if lib_dir is not None:
-        shutil.rmtree(lib_dir, ignore_errors=True)
+        _remove_lib_dir(lib_dir)
     with obj.lock:
         obj.set_state(DomainState.SHUTOFF, reason)
         obj.id, obj.pid, obj.watch, obj.monitor = -1, 0, None, None
@@ -523,6 +559,21 @@ def _forget_running(
         else:
             driver.domains.remove(obj)
         obj.changed.notify_all()
+
+
+def _remove_lib_dir(lib_dir: Path) -> None:
+    """Remove a guest's private directory; its usual content without a tree walk."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(lib_dir / MONITOR_SOCKET)
+    with contextlib.suppress(FileNotFoundError):
+        os.rmdir(lib_dir / "channel")
+    try:
+        os.rmdir(lib_dir)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        # Something else was left there (channel sockets, helper sockets).
+        shutil.rmtree(lib_dir, ignore_errors=True)
 
 
 def status_record(driver: QemuDriver, obj: DomainObj) -> StatusRecord:

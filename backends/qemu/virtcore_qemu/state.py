@@ -36,7 +36,7 @@ from virtcore.enums.domain_events import DomainEventID, DomainEventType
 from virtcore.errors import VirtError
 from virtcore.events import Event, EventKind, EventSource, ObjectIdentity
 from virtcore.state import InitResult, StateContext, StateDriver
-from virtcore.store import ConfigStore, DirectoryLock, StatePaths, atomic_write
+from virtcore.store import ConfigStore, DirectoryLock, StatePaths
 from virtcore.xml.domain import Domain as DomainDef
 from virtcore_qemu.domobj import DomainList, DomainObj, VolumeInfo
 from virtcore_qemu.paths import DRIVER_NAME, DomainPaths
@@ -110,11 +110,17 @@ class QemuDriver:
             return str(emulator)
         return find_emulator(str(domain.os.arch or "x86_64"))
 
+    @property
+    def nvram_dir(self) -> Path:
+        """Where UEFI variable stores live (libvirt: ``/var/lib/libvirt/qemu/nvram``)."""
+        return self.paths.data_dir / "nvram"
+
     def prepare(self, domain: DomainDef) -> None:
         """The qemu driver's define-time post-parse and validation (in place)."""
-        from virtcore_qemu.postparse import prepare_definition
+        from virtcore_qemu.postparse import DefinePaths, prepare_definition
 
-        prepare_definition(domain, self.caps(self.emulator_of(domain)))
+        paths = DefinePaths(nvram_dir=str(self.nvram_dir))
+        prepare_definition(domain, self.caps(self.emulator_of(domain)), paths)
 
     # -- storage ------------------------------------------------------------
 
@@ -142,13 +148,14 @@ class QemuDriver:
         self.configs.save(obj.name, obj.config.format(_INACTIVE | _SECURE))
 
     def save_status(self, obj: DomainObj) -> None:
-        """Write the live status of a running guest atomically."""
+        """Write the live status of a running guest atomically (not fsync'ed: it
+        describes processes that cannot survive the host)."""
         from virtcore_qemu.process import status_record
-        from virtcore_qemu.status import format_status
+        from virtcore_qemu.status import write_status
 
         if not obj.is_active() or obj.live is None:
             return
-        atomic_write(self.files(obj.name).status, format_status(status_record(self, obj)))
+        write_status(self.files(obj.name).status, status_record(self, obj))
 
 
 _INACTIVE = 0x2
