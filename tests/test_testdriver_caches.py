@@ -20,7 +20,9 @@ from virtcore import errors
 from virtcore.connection import Connection
 from virtcore.drivers.test import driver as test_driver
 from virtcore.drivers.test.determinism import resolve_state
+from virtcore.drivers.test.domainxml import DomainDef
 from virtcore.drivers.test.faults import injector
+from virtcore.drivers.test.xmlutil import parse_xml
 from virtcore.enums.domain import DomainMetadataType
 from virtcore.events import Event, EventDispatcher, EventKind
 from virtcore.objects import Domain, Handle
@@ -170,3 +172,58 @@ def test_concurrent_readers_never_keep_a_stale_description(conn: Connection) -> 
         for thread in readers:
             thread.join(SAFETY_TIMEOUT)
     assert "<title>t199</title>" in dom.xml_desc()
+
+
+# -- definition copies ------------------------------------------------------------------------
+
+# Disks whose bus is implied by their names: the first format+parse reorders them by bus,
+# so a definition and its first copy differ, and only later copies are fixed points.
+DISKS = (
+    "<domain type='test'><name>disks</name><memory>4096</memory><os><type>hvm</type></os>"
+    "<devices><disk type='file'><source file='/b.img'/><target dev='vdb'/></disk>"
+    "<disk type='file'><source file='/h.img'/><target dev='hda'/></disk>"
+    "<disk type='file'><source file='/s.img'/><target dev='sda' bus='virtio'/></disk>"
+    "<interface type='user'/></devices></domain>"
+)
+
+
+def _reparsed(definition: DomainDef) -> DomainDef:
+    """What libvirt's copy gives: the definition formatted and parsed again."""
+    return DomainDef.from_element(parse_xml(definition.format(), "(test)", root="domain"))
+
+
+def test_every_copy_formats_like_a_parse_of_its_original() -> None:
+    original = DomainDef.parse(DISKS)
+    first = original.copy()
+    second = first.copy()
+    third = second.copy()
+    assert first.format() != original.format()
+    assert first.format() == _reparsed(original).format()
+    assert second.format() == _reparsed(first).format() == third.format()
+
+
+def test_a_copy_shares_no_element_with_its_original() -> None:
+    first = DomainDef.parse(DISKS).copy()
+    second = first.copy()
+    second.devices[0].set("device", "cdrom")
+    assert second.os_elem is not first.os_elem
+    assert first.format() != second.format()
+    assert first.copy().format() == _reparsed(first).format()
+
+
+def test_a_changed_definition_is_copied_through_its_document() -> None:
+    first = DomainDef.parse(DISKS).copy()
+    first.memory_kib = 8192
+    assert first.copy().format() == _reparsed(first).format()
+    assert "<memory unit='KiB'>8192</memory>" in first.copy().format()
+
+
+def test_restarting_a_domain_keeps_its_inactive_document(conn: Connection) -> None:
+    dom = conn.domain_define_xml(DISKS)
+    documents = []
+    for _ in range(3):
+        dom.create()
+        documents.append(dom.xml_desc(2))
+        dom.destroy()
+        documents.append(dom.xml_desc(0))
+    assert len(set(documents)) == 1

@@ -21,7 +21,7 @@ were given, plain values, or raise :class:`~virtcore.errors.VirtError`.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from virtcore.enums.errors import ErrorDomain
@@ -151,11 +151,11 @@ class DriverTables:
 
     def present(self) -> Iterator[DriverTable]:
         """Every table that is set, each object once (a table may fill two slots)."""
-        seen: set[int] = set()
-        for f in fields(self):
-            table = getattr(self, f.name)
-            if table is not None and id(table) not in seen:
-                seen.add(id(table))
+        seen: list[DriverTable] = []
+        for kind in TABLE_KINDS:
+            table: DriverTable | None = getattr(self, kind)
+            if table is not None and not any(table is known for known in seen):
+                seen.append(table)
                 yield table
 
 

@@ -11,7 +11,9 @@ from typing import NamedTuple
 __all__ = [
     "DomainInfo",
     "DomainStateInfo",
+    "HostCPUMap",
     "NodeInfo",
+    "SecurityModel",
     "StoragePoolInfo",
     "StorageVolInfo",
 ]
@@ -32,6 +34,21 @@ class DomainStateInfo(NamedTuple):
 
     state: int
     reason: int
+
+
+class HostCPUMap(NamedTuple):
+    """``virNodeGetCPUMap``: host CPUs, which of them are online, how many are online."""
+
+    cpus: int
+    online_map: tuple[bool, ...]
+    online: int
+
+
+class SecurityModel(NamedTuple):
+    """``virNodeGetSecurityModel``: the model name and its DOI (both empty when none is active)."""
+
+    model: str
+    doi: str
 
 
 class NodeInfo(NamedTuple):

@@ -216,6 +216,7 @@ class World:
             "nkeycodes": 1,
             "memory": 1024,
             "nvcpus": 1,
+            "maxCells": 1,  # libvirt-python refuses 0 before calling libvirt
             "total": True,
             "pages": [4],
             "xmlCPUs": ["<cpu/>"],

@@ -67,7 +67,7 @@ def run_console(ctx: Ctx, dom: Domain, dev_name: str | None = None, flags: int =
     ctx.extra("\n")
     ctx.out.flush()
     stream = ctx.conn.new_stream(0)
-    ctx.conn.domain_open_console(dom, dev_name, stream, flags)
+    dom.open_console(dev_name, stream, flags)
     _copy_both_ways(stream, ctx.stdin.fileno(), _terminal_writer(ctx), escape_byte(ctx.escape))
 
 

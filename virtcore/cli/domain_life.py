@@ -79,7 +79,7 @@ def _c_int(text: str) -> int | None:
 def _create_domain(ctx: Ctx, dom: Domain, fds: list[int], flags: int) -> None:
     """virsh's choice of API: with descriptors the files variant, else the plain create."""
     if fds:
-        ctx.conn.domain_create_with_files(dom, fds, flags)
+        dom.create_with_files(fds, flags)
     else:
         dom.create(flags)
 

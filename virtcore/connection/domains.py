@@ -1,18 +1,32 @@
-"""Connection calls that list, look up, define and create domains."""
+"""Connection calls that list, look up, define and create domains.
+
+The calls that start a domain or open its console with host resources (file
+descriptors handed to the guest, a stream) live here too: libvirt checks the
+connection state, read-only access and that the stream belongs to the same
+connection before the driver is asked, with the same codes and wording.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from virtcore.connection.base import CallsBase
-from virtcore.objects import Domain
+from virtcore.connection.base import CallsBase, invalid_arg
+from virtcore.enums.errors import ErrorDomain
+from virtcore.errors import OperationDeniedError
+from virtcore.objects import Domain, Stream
 
 __all__ = ["DomainCalls"]
 
 
 class DomainCalls(CallsBase):
-    """Connection calls that list, look up, define and create domains."""
+    """Connection calls that list, look up, define and create domains.
+
+    The calls that start a domain or open its console with host resources (file
+    descriptors handed to the guest, a stream) live here too: libvirt checks the
+    connection state, read-only access and that the stream belongs to the same
+    connection before the driver is asked, with the same codes and wording.
+    """
 
     __slots__ = ()
 
@@ -68,6 +82,55 @@ class DomainCalls(CallsBase):
         """Start a transient domain (``virDomainCreateXML``)."""
         result: Domain = self._hv("domain_create_xml", "virDomainCreateXML", xml, flags, write=True)
         return result
+
+    def domain_create_xml_with_files(
+        self, xml: str, files: Sequence[int], flags: int = 0
+    ) -> Domain:
+        """Start a transient domain, handing it the open file descriptors *files*
+        (``virDomainCreateXMLWithFiles``); drivers whose guests take no descriptors
+        ignore them, as libvirt's test driver does.
+        """
+        result: Domain = self._hv(
+            "domain_create_xml_with_files",
+            "virDomainCreateXMLWithFiles",
+            xml,
+            list(files),
+            flags,
+            write=True,
+        )
+        return result
+
+    def domain_create_with_files(self, dom: Domain, files: Sequence[int], flags: int = 0) -> None:
+        """Start the defined domain *dom*, handing it the open file descriptors *files*
+        (``virDomainCreateWithFiles``); :meth:`Domain.create_with_files` is the same call.
+        """
+        self._hv(
+            "domain_create_with_files",
+            "virDomainCreateWithFiles",
+            dom,
+            list(files),
+            flags,
+            write=True,
+        )
+
+    def domain_open_console(
+        self, dom: Domain, dev_name: str | None, stream: Stream, flags: int = 0
+    ) -> None:
+        """Bind *stream* to the console, serial or parallel port *dev_name* of *dom*, the
+        first console when ``None`` (``virDomainOpenConsole``); :meth:`Domain.open_console`
+        is the same call.
+        """
+        api = "virDomainOpenConsole"
+        self._check_open(api, ErrorDomain.DOMAIN)
+        # libvirt refuses a read-only connection before comparing connections.
+        if self.read_only:
+            raise OperationDeniedError(
+                f"read only access prevents {api}", domain=ErrorDomain.DOMAIN
+            )
+        if stream.connection is not self:
+            text = f"stream must match connection of domain '{dom.name}'"
+            raise invalid_arg(api, "st", text, ErrorDomain.DOMAIN)
+        self._hv("domain_open_console", api, dom, dev_name, stream, flags, write=True)
 
     def domain_restore(self, path: str, dxml: str | None = None, flags: int = 0) -> None:
         """Restore a domain saved to *path* (``virDomainRestoreFlags``)."""

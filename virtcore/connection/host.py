@@ -1,5 +1,5 @@
-"""Connection calls about the host: node figures, host resources handed to guests (file
-descriptors, consoles), node devices, secrets, network filters and interfaces.
+"""Connection calls about the host: node figures, node devices, secrets, network filters
+and interfaces.
 
 Node figures (free memory, CPU and memory counters, CPU map, security model,
 domain capabilities) check their arguments the way libvirt's public entry
@@ -11,22 +11,12 @@ without the call raises NO_SUPPORT naming the libvirt API.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import NamedTuple
-
-from virtcore.connection.base import CallsBase
+from virtcore.connection.base import CallsBase, invalid_arg
 from virtcore.enums.errors import ErrorDomain
-from virtcore.errors import InvalidArgError, OperationDeniedError
-from virtcore.objects import (
-    Domain,
-    Interface,
-    NodeDevice,
-    NWFilter,
-    NWFilterBinding,
-    Secret,
-    Stream,
-)
+from virtcore.objects import Interface, NodeDevice, NWFilter, NWFilterBinding, Secret
+from virtcore.results import HostCPUMap, SecurityModel
 
+# HostCPUMap and SecurityModel live in virtcore.results; re-exported for existing imports.
 __all__ = ["ALL_CELLS", "ALL_CPUS", "HostCPUMap", "HostObjectCalls", "SecurityModel"]
 
 ALL_CPUS = -1
@@ -34,26 +24,6 @@ ALL_CPUS = -1
 
 ALL_CELLS = -1
 """``VIR_NODE_MEMORY_STATS_ALL_CELLS``: :meth:`HostObjectCalls.get_memory_stats` for all cells."""
-
-
-class HostCPUMap(NamedTuple):
-    """``virNodeGetCPUMap``: host CPUs, which of them are online, how many are online."""
-
-    cpus: int
-    online_map: tuple[bool, ...]
-    online: int
-
-
-class SecurityModel(NamedTuple):
-    """``virNodeGetSecurityModel``: the model name and its DOI (both empty when none is active)."""
-
-    model: str
-    doi: str
-
-
-def _invalid_arg(api: str, argname: str, text: str, domain: ErrorDomain) -> InvalidArgError:
-    """An error like libvirt's ``virReportInvalidArg``: *text* is the whole message."""
-    return InvalidArgError(text, message=text, domain=domain, str1=api, str2=argname)
 
 
 def _cpumap_bools(cpumap: bytes, cpus: int) -> tuple[bool, ...]:
@@ -66,19 +36,6 @@ class HostObjectCalls(CallsBase):
     """Connection calls about the host and its devices, secrets, filters and interfaces."""
 
     __slots__ = ()
-
-    def _check_open(self, api: str, domain: int) -> None:
-        """Raise if the connection is closed; :class:`Connection` implements it.
-
-        libvirt refuses a closed connection before it looks at the arguments,
-        so calls that check arguments here call this first.
-        """
-        raise NotImplementedError
-
-    @property
-    def read_only(self) -> bool:
-        """Whether the connection is read-only; :class:`Connection` implements it."""
-        raise NotImplementedError
 
     # -- node figures -------------------------------------------------------------------
 
@@ -95,10 +52,10 @@ class HostObjectCalls(CallsBase):
         self._check_open(api, ErrorDomain.DOMAIN)
         if max_cells <= 0:
             text = f"maxCells in {api} must be greater than zero"
-            raise _invalid_arg(api, "maxCells", text, ErrorDomain.DOMAIN)
+            raise invalid_arg(api, "maxCells", text, ErrorDomain.DOMAIN)
         if start_cell < 0:
             text = f"startCell in {api} must be zero or greater"
-            raise _invalid_arg(api, "startCell", text, ErrorDomain.DOMAIN)
+            raise invalid_arg(api, "startCell", text, ErrorDomain.DOMAIN)
         result = self._hv("node_get_cells_free_memory", api, start_cell, max_cells)
         return [int(value) for value in result]
 
@@ -111,7 +68,7 @@ class HostObjectCalls(CallsBase):
         self._check_open(api, ErrorDomain.DOMAIN)
         if cpu_num < 0 and cpu_num != ALL_CPUS:
             text = f"cpuNum in {api} only accepts {ALL_CPUS} as a negative value"
-            raise _invalid_arg(api, "cpuNum", text, ErrorDomain.DOMAIN)
+            raise invalid_arg(api, "cpuNum", text, ErrorDomain.DOMAIN)
         result = self._hv("node_get_cpu_stats", api, cpu_num, flags)
         return {str(name): int(value) for name, value in dict(result).items()}
 
@@ -124,7 +81,7 @@ class HostObjectCalls(CallsBase):
         if cell_num < 0 and cell_num != ALL_CELLS:
             text = f"cellNum in {api} only accepts {ALL_CELLS} as a negative value"
             # libvirt names the wrong argument in this report; kept for fidelity.
-            raise _invalid_arg(api, "cpuNum", text, ErrorDomain.DOMAIN)
+            raise invalid_arg(api, "cpuNum", text, ErrorDomain.DOMAIN)
         result = self._hv("node_get_memory_stats", api, cell_num, flags)
         return {str(name): int(value) for name, value in dict(result).items()}
 
@@ -162,56 +119,6 @@ class HostObjectCalls(CallsBase):
         """The host's security model and DOI (``virNodeGetSecurityModel``)."""
         model, doi = self._hv("node_get_security_model", "virNodeGetSecurityModel")
         return SecurityModel(str(model or ""), str(doi or ""))
-
-    # -- host resources handed to guests -----------------------------------------------
-
-    def domain_create_xml_with_files(
-        self, xml: str, files: Sequence[int], flags: int = 0
-    ) -> Domain:
-        """Start a transient domain, handing it the open file descriptors *files*
-        (``virDomainCreateXMLWithFiles``); drivers whose guests take no descriptors
-        ignore them, as libvirt's test driver does.
-        """
-        result: Domain = self._hv(
-            "domain_create_xml_with_files",
-            "virDomainCreateXMLWithFiles",
-            xml,
-            list(files),
-            flags,
-            write=True,
-        )
-        return result
-
-    def domain_create_with_files(self, dom: Domain, files: Sequence[int], flags: int = 0) -> None:
-        """Start the defined domain *dom*, handing it the open file descriptors *files*
-        (``virDomainCreateWithFiles``).
-        """
-        self._hv(
-            "domain_create_with_files",
-            "virDomainCreateWithFiles",
-            dom,
-            list(files),
-            flags,
-            write=True,
-        )
-
-    def domain_open_console(
-        self, dom: Domain, dev_name: str | None, stream: Stream, flags: int = 0
-    ) -> None:
-        """Bind *stream* to the console, serial or parallel port *dev_name* of *dom*, the
-        first console when ``None`` (``virDomainOpenConsole``).
-        """
-        api = "virDomainOpenConsole"
-        self._check_open(api, ErrorDomain.DOMAIN)
-        # libvirt refuses a read-only connection before comparing connections.
-        if self.read_only:
-            raise OperationDeniedError(
-                f"read only access prevents {api}", domain=ErrorDomain.DOMAIN
-            )
-        if stream.connection is not self:
-            text = f"stream must match connection of domain '{dom.name}'"
-            raise _invalid_arg(api, "st", text, ErrorDomain.DOMAIN)
-        self._hv("domain_open_console", api, dom, dev_name, stream, flags, write=True)
 
     # -- node devices -------------------------------------------------------------------
 

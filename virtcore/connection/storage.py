@@ -13,6 +13,18 @@ class StorageCalls(CallsBase):
 
     __slots__ = ()
 
+    def get_storage_pool_capabilities(self, flags: int = 0) -> str:
+        """The storage pool types the storage driver supports, as the
+        ``<storagepoolCapabilities>`` document (``virConnectGetStoragePoolCapabilities``).
+        """
+        result: str = self._invoke(
+            "storage",
+            "connect_get_storage_pool_capabilities",
+            "virConnectGetStoragePoolCapabilities",
+            flags,
+        )
+        return result
+
     def list_all_storage_pools(self, flags: int = 0) -> list[StoragePool]:
         """Pools matching the filter flags (``virConnectListAllStoragePools``)."""
         return list(

@@ -24,6 +24,7 @@ success. tests/compat/test_driver_alignment.py holds every call to this.
 from __future__ import annotations
 
 import uuid as _uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from virtcore.errors import VirtError
@@ -43,6 +44,7 @@ __all__ = [
     "offers",
     "route",
     "status",
+    "through",
     "uuid_str",
 ]
 
@@ -164,6 +166,29 @@ class Wrapped:
 
     def __repr__(self) -> str:
         return f"<virtcore.libvirt.{type(self).__name__} object wrapping {self._o!r}>"
+
+
+def through(
+    conn: ConnectionLike, api: str, func: Callable[..., Any], *args: Any, write: bool = False
+) -> Any:
+    """``func(*args)``, a public native method, with *api*'s failures as ``libvirtError``.
+
+    Calls whose C entry point checks arguments before the driver is asked
+    (``virNodeGetCPUStats``'s ``cpuNum``, ``virDomainOpenConsole``'s stream)
+    go through the native method that makes those checks instead of straight
+    to the driver table.
+    """
+    reset_last_error()
+    pump = conn._pump if write else None
+    if pump is not None:
+        pump.enter_call()
+    try:
+        return func(*args)
+    except VirtError as exc:
+        raise raise_from(exc, api, conn) from None
+    finally:
+        if pump is not None:
+            pump.leave_call()
 
 
 def offers(conn: Connection, kind: str, method: str) -> bool:

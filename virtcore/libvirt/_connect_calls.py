@@ -13,16 +13,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from virtcore.errors import VirtError
-from virtcore.libvirt._base import route, status, uuid_str
-from virtcore.libvirt._convert import unpack_cpumap
+from virtcore.libvirt._base import route, status, through, uuid_str
 from virtcore.libvirt._domain import virDomain
-from virtcore.libvirt._errors import ErrorTuple, _last, raise_from, reset_last_error
+from virtcore.libvirt._errors import ErrorTuple, _last, libvirtError, raise_from, reset_last_error
 
 if TYPE_CHECKING:
     from virtcore.connection import Connection
     from virtcore.libvirt._callbacks import EventPump
 
 __all__ = ["ConnectCalls"]
+
+# libvirt-python's own bound on startCell + maxCells for getCellsFreeMemory.
+_MAX_CELLS_QUERY = 10000
 
 
 class ConnectCalls:
@@ -214,8 +216,8 @@ class ConnectCalls:
 
     def getCPUMap(self, flags: int = 0) -> tuple[int, list[bool], int]:
         """``(host CPUs, [online? per CPU], online CPUs)`` (``virNodeGetCPUMap``)."""
-        cpus, data, online = self._call("node_get_cpu_map", "virNodeGetCPUMap", flags)
-        return int(cpus), list(unpack_cpumap(data, int(cpus))), int(online)
+        cpus, online_map, online = through(self, "virNodeGetCPUMap", self._c.get_cpu_map, flags)
+        return cpus, list(online_map), online
 
     def getCPUModelNames(self, arch: str | None, flags: int = 0) -> list[Any]:
         """Get the list of supported CPU models (``virConnectGetCPUModelNames``)."""
@@ -225,7 +227,7 @@ class ConnectCalls:
 
     def getCPUStats(self, cpuNum: int, flags: int = 0) -> dict[str, Any]:
         """Extract node's CPU statistics (``virNodeGetCPUStats``)."""
-        return dict(self._call("node_get_cpu_stats", "virNodeGetCPUStats", cpuNum, flags))
+        return dict(through(self, "virNodeGetCPUStats", self._c.get_cpu_stats, cpuNum, flags))
 
     def getCapabilities(self) -> str:
         """Provides capabilities of the hypervisor / driver (``virConnectGetCapabilities``)."""
@@ -234,11 +236,12 @@ class ConnectCalls:
 
     def getCellsFreeMemory(self, startCell: int, maxCells: int) -> list[Any]:
         """Returns the available memory for a list of cells (``virNodeGetCellsFreeMemory``)."""
-        return list(
-            self._call(
-                "node_get_cells_free_memory", "virNodeGetCellsFreeMemory", startCell, maxCells
-            )
-        )
+        if startCell < 0 or maxCells <= 0 or startCell + maxCells > _MAX_CELLS_QUERY:
+            # libvirt-python refuses these itself, without calling libvirt: the
+            # exception carries whatever error the thread recorded last, if any.
+            raise libvirtError("virNodeGetCellsFreeMemory() failed")
+        api = "virNodeGetCellsFreeMemory"
+        return list(through(self, api, self._c.get_cells_free_memory, startCell, maxCells))
 
     def getDomainCapabilities(
         self,
@@ -249,9 +252,10 @@ class ConnectCalls:
         flags: int = 0,
     ) -> str:
         """Query domain capabilities (``virConnectGetDomainCapabilities``)."""
-        result: str = self._call(
-            "connect_get_domain_capabilities",
+        result: str = through(
+            self,
             "virConnectGetDomainCapabilities",
+            self._c.get_domain_capabilities,
             emulatorbin,
             arch,
             machine,
@@ -260,9 +264,16 @@ class ConnectCalls:
         )
         return result
 
-    def getFreeMemory(self) -> Any:
-        """``virNodeGetFreeMemory``."""
-        return self._call("node_get_free_memory", "virNodeGetFreeMemory")
+    def getFreeMemory(self) -> int:
+        """Free host memory in bytes (``virNodeGetFreeMemory``).
+
+        Like libvirt-python, a failure is reported (recorded and dispatched to
+        the error handler) but not raised: the call answers 0.
+        """
+        try:
+            return int(through(self, "virNodeGetFreeMemory", self._c.get_free_memory))
+        except libvirtError:
+            return 0
 
     def getFreePages(
         self, pages: list[int], startCell: int, maxCells: int, flags: int = 0
@@ -293,7 +304,9 @@ class ConnectCalls:
 
     def getMemoryStats(self, cellNum: int, flags: int = 0) -> dict[str, Any]:
         """Extract node's memory statistics (``virNodeGetMemoryStats``)."""
-        return dict(self._call("node_get_memory_stats", "virNodeGetMemoryStats", cellNum, flags))
+        return dict(
+            through(self, "virNodeGetMemoryStats", self._c.get_memory_stats, cellNum, flags)
+        )
 
     def getSEVInfo(self, flags: int = 0) -> dict[str, Any]:
         """Get platform specific information from the SEV firmware (``virNodeGetSEVInfo``)."""
@@ -301,7 +314,7 @@ class ConnectCalls:
 
     def getSecurityModel(self) -> list[Any]:
         """Extract information about the hypervisor security model (``virNodeGetSecurityModel``)."""
-        return list(self._call("node_get_security_model", "virNodeGetSecurityModel"))
+        return list(through(self, "virNodeGetSecurityModel", self._c.get_security_model))
 
     def getSysinfo(self, flags: int = 0) -> str:
         """``virConnectGetSysinfo``."""

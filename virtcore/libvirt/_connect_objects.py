@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from virtcore.libvirt._base import status, uuid_str
+from virtcore.libvirt._base import status, through, uuid_str
 from virtcore.libvirt._connect_calls import ConnectCalls
 from virtcore.libvirt._host import virNodeDevice, virNWFilter, virNWFilterBinding, virSecret
 from virtcore.libvirt._network import virInterface, virNetwork
@@ -78,12 +78,8 @@ class ConnectObjectCalls(ConnectCalls):
 
     def getStoragePoolCapabilities(self, flags: int = 0) -> str:
         """``virConnectGetStoragePoolCapabilities``."""
-        result: str = self._call_in(
-            "storage",
-            "connect_get_storage_pool_capabilities",
-            "virConnectGetStoragePoolCapabilities",
-            flags,
-        )
+        api = "virConnectGetStoragePoolCapabilities"
+        result: str = through(self, api, self._c.get_storage_pool_capabilities, flags)
         return result
 
     def interfaceDefineXML(self, xml: str, flags: int = 0) -> virInterface:

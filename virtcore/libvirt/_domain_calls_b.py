@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from virtcore.libvirt._base import Wrapped, native, route, status
+from virtcore.libvirt._base import Wrapped, native, route, status, through
 from virtcore.libvirt._children import virDomainCheckpoint, virDomainSnapshot
 from virtcore.libvirt._errors import plain_error
 
 if TYPE_CHECKING:
     from virtcore.libvirt._stream import virStream
+    from virtcore.objects import Domain
 
 __all__ = ["DomainCallsB"]
 
@@ -120,15 +121,10 @@ class DomainCallsB(Wrapped):
         """This opens the backend associated with a console, serial or parallel port device on a
         guest, if the backend is supported (``virDomainOpenConsole``).
         """
+        dom: Domain = self._o
+        api = "virDomainOpenConsole"
         return status(
-            self._call(
-                "domain_open_console",
-                "virDomainOpenConsole",
-                dev_name,
-                native(st),
-                flags,
-                write=True,
-            )
+            through(self._conn, api, dom.open_console, dev_name, native(st), flags, write=True)
         )
 
     def openGraphics(self, idx: int, fd: int, flags: int = 0) -> int:
@@ -530,11 +526,9 @@ class DomainCallsB(Wrapped):
 
     def createWithFiles(self, files: list[int], flags: int = 0) -> int:
         """Launch a defined domain (``virDomainCreateWithFiles``)."""
-        return status(
-            self._call(
-                "domain_create_with_files", "virDomainCreateWithFiles", files, flags, write=True
-            )
-        )
+        dom: Domain = self._o
+        api = "virDomainCreateWithFiles"
+        return status(through(self._conn, api, dom.create_with_files, files, flags, write=True))
 
     def fsFreeze(self, mountpoints: list[str] | None = None, flags: int = 0) -> int:
         """Freeze specified filesystems within the guest (``virDomainFSFreeze``)."""

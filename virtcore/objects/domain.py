@@ -7,6 +7,7 @@ configuration calls of :mod:`.domain_config` and the runtime calls of
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from virtcore.objects.base import Handle, api_for_flags
@@ -16,8 +17,12 @@ from virtcore.results import DomainInfo, DomainStateInfo
 
 if TYPE_CHECKING:
     from virtcore.connection import Connection
+    from virtcore.objects.base import Stream
 
 __all__ = ["Domain", "DomainCheckpoint", "DomainSnapshot"]
+
+# NamedTuple._make without its length check: the hot query calls build results with it.
+_new_tuple = tuple.__new__
 
 
 class Domain(DomainConfigCalls, DomainRuntimeCalls):
@@ -63,6 +68,12 @@ class Domain(DomainConfigCalls, DomainRuntimeCalls):
         """Start a defined domain (``virDomainCreateWithFlags``)."""
         api = "virDomainCreateWithFlags" if flags else "virDomainCreate"
         self._conn._invoke("hypervisor", "domain_create_with_flags", api, self, flags, write=True)
+
+    def create_with_files(self, files: Sequence[int], flags: int = 0) -> None:
+        """Start a defined domain, handing it the open file descriptors *files*
+        (``virDomainCreateWithFiles``); drivers whose guests take none ignore them.
+        """
+        self._conn.domain_create_with_files(self, files, flags)
 
     def destroy(self, flags: int = 0) -> None:
         """Stop the domain immediately (``virDomainDestroyFlags``)."""
@@ -124,14 +135,16 @@ class Domain(DomainConfigCalls, DomainRuntimeCalls):
 
     def info(self) -> DomainInfo:
         """State, memory, vCPUs and CPU time (``virDomainGetInfo``)."""
-        return DomainInfo._make(
-            self._conn._invoke("hypervisor", "domain_get_info", "virDomainGetInfo", self)
+        return _new_tuple(
+            DomainInfo,
+            self._conn._invoke("hypervisor", "domain_get_info", "virDomainGetInfo", self),
         )
 
     def state(self, flags: int = 0) -> DomainStateInfo:
         """State and reason (``virDomainGetState``)."""
-        return DomainStateInfo._make(
-            self._conn._invoke("hypervisor", "domain_get_state", "virDomainGetState", self, flags)
+        return _new_tuple(
+            DomainStateInfo,
+            self._conn._invoke("hypervisor", "domain_get_state", "virDomainGetState", self, flags),
         )
 
     def is_active(self) -> bool:
@@ -171,6 +184,12 @@ class Domain(DomainConfigCalls, DomainRuntimeCalls):
     def set_vcpus(self, nvcpus: int, flags: int = 0) -> None:
         """Set the vCPU count (``virDomainSetVcpusFlags``)."""
         self._call("domain_set_vcpus_flags", "virDomainSetVcpusFlags", nvcpus, flags, write=True)
+
+    def open_console(self, dev_name: str | None, stream: Stream, flags: int = 0) -> None:
+        """Bind *stream*, made by this domain's connection, to the console, serial or
+        parallel port *dev_name*, the first console when ``None`` (``virDomainOpenConsole``).
+        """
+        self._conn.domain_open_console(self, dev_name, stream, flags)
 
     def attach_device(self, xml: str, flags: int = 0) -> None:
         """Attach a device (``virDomainAttachDeviceFlags``)."""

@@ -46,8 +46,7 @@ class DomainConfigCalls(Handle):
 
     def _host_cpus(self) -> int:
         """How many CPUs maps cover: ``virNodeGetCPUMap``'s count, like libvirt-python."""
-        result = self._conn._invoke("hypervisor", "node_get_cpu_map", "virNodeGetCPUMap", 0)
-        return int(result[0])
+        return self._conn.get_cpu_map().cpus
 
     # -- metadata and name --------------------------------------------------------------
 

@@ -49,6 +49,28 @@ class NodeDevice(Handle):
         result: int = self._call("node_device_num_of_caps", "virNodeDeviceNumOfCaps")
         return result
 
+    def is_active(self) -> bool:
+        """Whether the device is active (``virNodeDeviceIsActive``)."""
+        return bool(self._call("node_device_is_active", "virNodeDeviceIsActive"))
+
+    def is_persistent(self) -> bool:
+        """Whether the device has a persistent definition that survives its
+        removal (``virNodeDeviceIsPersistent``).
+        """
+        return bool(self._call("node_device_is_persistent", "virNodeDeviceIsPersistent"))
+
+    def get_autostart(self) -> bool:
+        """Whether the device is started with the host or its parent
+        (``virNodeDeviceGetAutostart``).
+        """
+        return bool(self._call("node_device_get_autostart", "virNodeDeviceGetAutostart"))
+
+    def set_autostart(self, autostart: bool) -> None:
+        """Mark or unmark the device for autostart (``virNodeDeviceSetAutostart``)."""
+        self._call(
+            "node_device_set_autostart", "virNodeDeviceSetAutostart", bool(autostart), write=True
+        )
+
     def destroy(self) -> None:
         """Destroy the device, e.g. a vHBA (``virNodeDeviceDestroy``)."""
         self._call("node_device_destroy", "virNodeDeviceDestroy", write=True)

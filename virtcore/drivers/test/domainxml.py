@@ -29,7 +29,8 @@ from __future__ import annotations
 import copy
 import uuid as _uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, is_dataclass
+from typing import Any
 
 from lxml import etree
 
@@ -98,6 +99,36 @@ FEATURE_ORDER = words(
 # Top-level elements DomainDef models itself (the rest is carried through).
 MODELLED = words("name uuid title description memory currentMemory vcpu os clock features devices")
 KEEP_OPEN = ("devices", "bandwidth")
+# Top-level elements the parser models itself (the rest are kept as they are).
+_MODELLED = frozenset((*MODELLED, "on_poweroff", "on_reboot", "on_crash", *DomainTuning.MODELLED))
+
+
+_IMMUTABLE = (str, int, float, frozenset, bytes, type(None))
+_SHARED = frozenset({str, int, bool, float, frozenset, bytes, type(None)})
+
+
+def _duplicate(value: Any) -> Any:
+    """A deep copy of parsed definition data (containers, dataclasses, elements).
+
+    Much cheaper than :func:`copy.deepcopy` for the shapes a definition holds:
+    immutable values are shared and dataclasses are rebuilt field by field.
+    """
+    kind = type(value)
+    if kind in _SHARED:
+        return value
+    if kind is list:
+        return [_duplicate(item) for item in value]
+    if kind is dict:
+        return {key: _duplicate(item) for key, item in value.items()}
+    if isinstance(value, etree._Element):
+        return copy.deepcopy(value)
+    if isinstance(value, _IMMUTABLE):  # enumerations
+        return value
+    if is_dataclass(value) and hasattr(value, "__dict__"):
+        dup = object.__new__(kind)
+        vars(dup).update({name: _duplicate(item) for name, item in vars(value).items()})
+        return dup
+    return copy.deepcopy(value)
 
 
 @dataclass
@@ -142,6 +173,8 @@ class DomainDef:
     tuning: DomainTuning = field(default_factory=DomainTuning)
     formatted: tuple[int, int | None, str] | None = field(default=None, repr=False, compare=False)
     """``(host generation, live id, text)`` of the last :meth:`format` a host cached."""
+    copied_from: str | None = field(default=None, repr=False, compare=False)
+    """For a definition :meth:`copy` made: the document it was parsed from."""
 
     # -- parsing -------------------------------------------------------------
 
@@ -186,7 +219,7 @@ class DomainDef:
                 ("on_crash", "destroy", CRASH_ACTIONS),
             )
         }
-        modelled = set(MODELLED) | set(actions) | set(DomainTuning.MODELLED)
+        modelled = _MODELLED
         tuning = DomainTuning.parse(root, vcpu_attrs.get("cpuset"))
         passthrough: dict[str, list[etree._Element]] = {}
         unknown: list[etree._Element] = []
@@ -244,12 +277,27 @@ class DomainDef:
         the copy is normalised once more: disks whose bus was implied by
         their name are now ordered by their explicit bus, for instance.
         """
-        clone = DomainDef.from_element(
-            parse_xml(self.format(), "(domain_definition)", domain=_DOM, root="domain")
-        )
+        text = self.format()
+        if self.copied_from == text:
+            # This definition was parsed from the very document it formats to now, and
+            # everything in it but the test namespace (taken from self below) and caches
+            # is written by format(): parsing the document again would rebuild it as is.
+            clone = self.duplicate()
+        else:
+            root = parse_xml(text, "(domain_definition)", domain=_DOM, root="domain")
+            clone = DomainDef.from_element(root)
+            clone.copied_from = text
         clone.unknown = copy.deepcopy(self.unknown)
         clone.namespace = copy.deepcopy(self.namespace)
         return clone
+
+    def duplicate(self) -> DomainDef:
+        """A structural deep copy: equal to this definition, sharing nothing mutable."""
+        dup = object.__new__(DomainDef)
+        fields = {name: _duplicate(value) for name, value in vars(self).items()}
+        fields["formatted"] = None
+        vars(dup).update(fields)
+        return dup
 
     def replace_devices(self, devices: list[etree._Element]) -> None:
         """Install *devices*, normalised as the parser would (addresses, controllers, names)."""
@@ -439,6 +487,10 @@ def _parse_vcpu(root: etree._Element) -> tuple[int, int, dict[str, str]]:
     return vcpus, current, attrs
 
 
+_OS_RANK = {tag: i for i, tag in enumerate(OS_ORDER)}
+_FEATURE_RANK = {tag: i for i, tag in enumerate(FEATURE_ORDER)}
+
+
 def _parse_os(root: etree._Element) -> tuple[etree._Element, str, str]:
     src = child(root, "os")
     type_elem = child(src, "type") if src is not None else None
@@ -465,8 +517,8 @@ def _parse_os(root: etree._Element) -> tuple[etree._Element, str, str]:
     new_type = etree.SubElement(out, "type", type_attrs)
     new_type.text = os_type
     rest = [copy.deepcopy(sub) for sub in children(src) if sub.tag != "type"]
-    rank = {tag: i for i, tag in enumerate(OS_ORDER)}
-    rest.sort(key=lambda e: rank.get(e.tag, len(OS_ORDER)))
+    if len(rest) > 1:
+        rest.sort(key=lambda e: _OS_RANK.get(e.tag, len(OS_ORDER)))
     out.extend(rest)
     return out, os_type, arch
 
@@ -503,7 +555,7 @@ def _parse_features(root: etree._Element) -> etree._Element | None:
     src = child(root, "features")
     if src is None:
         return None
-    rank = {tag: i for i, tag in enumerate(FEATURE_ORDER)}
+    rank = _FEATURE_RANK
     feats = children(src)
     for feat in feats:
         if feat.tag not in rank:

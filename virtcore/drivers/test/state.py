@@ -146,16 +146,17 @@ class DomainObj:
     index: TestState | None = field(default=None, repr=False, compare=False)
     """The host whose name index lists this domain (set when it is added)."""
 
-    def __setattr__(self, key: str, value: object) -> None:
-        # A new definition may carry a new name (a snapshot revert): keep the index true.
-        if key == "def_":
-            index = self.__dict__.get("index")
-            old = self.__dict__.get("def_")
-            object.__setattr__(self, key, value)
-            if index is not None and old is not None and old.name != self.def_.name:
-                index.renamed(self, old.name)
-            return
-        object.__setattr__(self, key, value)
+    def replace_def(self, new: DomainDef) -> None:
+        """Make *new* the live definition, keeping the host's name index true.
+
+        A new definition may carry a new name (a snapshot revert); every
+        replacement of ``def_`` goes through here, so that plain attribute
+        writes (state, id, ...) stay cheap.
+        """
+        old = self.def_
+        self.def_ = new
+        if self.index is not None and old.name != new.name:
+            self.index.renamed(self, old.name)
 
     @property
     def name(self) -> str:
@@ -193,10 +194,10 @@ class DomainObj:
         if live:
             if self.new_def is None:
                 self.new_def = self.def_
-            self.def_ = new
+            self.replace_def(new)
             return None
         old = self.def_
-        self.def_ = new
+        self.replace_def(new)
         return old
 
 
@@ -414,7 +415,7 @@ class TestState:
     def stop_domain(self, obj: DomainObj, reason: int) -> None:
         """Mark *obj* shut off; the persistent definition becomes live again."""
         if obj.new_def is not None:
-            obj.def_ = obj.new_def
+            obj.replace_def(obj.new_def)
             obj.new_def = None
         obj.set_state(DomainState.SHUTOFF, reason)
         obj.id = -1

@@ -38,6 +38,7 @@ from virtcore.drivers.test.secondary import SecondaryTable, emit, state_filter, 
 from virtcore.drivers.test.state import PoolObj, TestState, check_flags
 from virtcore.drivers.test.volstream import VolumeDownload, VolumeUpload, cut_holes
 from virtcore.drivers.test.xmlutil import XMLWriter, attributes, child, parse_xml, words
+from virtcore.drivers.volrules import resize_target
 from virtcore.enums.connect import ConnectListAllStoragePoolsFlags as PoolFlags
 from virtcore.enums.errors import ErrorDomain
 from virtcore.enums.storage import StoragePoolEventLifecycleType as PoolEvent
@@ -589,26 +590,14 @@ class TestStorageDriver(SecondaryTable, StorageDriver):
         )
         with self.state.lock:
             pool, found = self._vol(vol)
-            if flags & Resize.DELTA:
-                if flags & Resize.SHRINK:
-                    wanted = found.capacity - min(capacity, found.capacity)
-                else:
-                    wanted = found.capacity + capacity
-            else:
-                wanted = capacity
-            if wanted < found.allocation:
-                raise InvalidArgError(
-                    "can't shrink capacity below existing allocation", domain=_STORAGE
-                )
-            if wanted < found.capacity and not flags & Resize.SHRINK:
-                raise InvalidArgError(
-                    "Can't shrink capacity below current capacity unless shrink flag explicitly "
-                    "specified",
-                    domain=_STORAGE,
-                )
+            wanted = resize_target(
+                capacity,
+                flags,
+                current=found.capacity,
+                allocation=found.allocation,
+                available=pool.def_.available,
+            )
             delta = wanted - found.allocation if flags & Resize.ALLOCATE else 0
-            if delta > pool.def_.available:
-                raise OperationFailedError("Not enough space left in storage pool", domain=_STORAGE)
             found.capacity = wanted
             del found.content[wanted:]
             cut_holes(found, len(found.content))
