@@ -76,6 +76,11 @@ PHASES = (
     "stats",
 )
 
+# Domain calls both implementations spell alike.
+_SAME_NAMED: dict[str, Any] = {
+    name: methodcaller(name)
+    for name in ("info", "state", "create", "suspend", "resume", "destroy", "undefine")
+}
 # Per implementation: how each call of the workload is spelled. Connection calls are
 # (method name, extra args); domain calls are methodcallers applied to a domain handle.
 LIBVIRT_CALLS: dict[str, Any] = {
@@ -88,14 +93,8 @@ LIBVIRT_CALLS: dict[str, Any] = {
     "lookup_uuid": "lookupByUUIDString",
     "uuid_of": methodcaller("UUIDString"),
     "xml": methodcaller("XMLDesc", 0),
-    "info": methodcaller("info"),
-    "state": methodcaller("state"),
     "is_active": methodcaller("isActive"),
-    "create": methodcaller("create"),
-    "suspend": methodcaller("suspend"),
-    "resume": methodcaller("resume"),
-    "destroy": methodcaller("destroy"),
-    "undefine": methodcaller("undefine"),
+    **_SAME_NAMED,
     "stats": (
         methodcaller("vcpus"),
         methodcaller("memoryStats"),
@@ -113,14 +112,8 @@ NATIVE_CALLS: dict[str, Any] = {
     "lookup_uuid": "domain_lookup_by_uuid",
     "uuid_of": lambda dom: dom.uuid,
     "xml": methodcaller("xml_desc", 0),
-    "info": methodcaller("info"),
-    "state": methodcaller("state"),
     "is_active": methodcaller("is_active"),
-    "create": methodcaller("create"),
-    "suspend": methodcaller("suspend"),
-    "resume": methodcaller("resume"),
-    "destroy": methodcaller("destroy"),
-    "undefine": methodcaller("undefine"),
+    **_SAME_NAMED,
     "stats": (
         methodcaller("vcpus"),
         methodcaller("memory_stats"),

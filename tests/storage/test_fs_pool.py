@@ -19,6 +19,7 @@ from tests.storage.conftest import StorageHost, vol_xml
 from virtcore.enums.errors import ErrorNumber
 from virtcore.enums.storage import StoragePoolBuildFlags as Build
 from virtcore.errors import InternalError, VirtError
+from virtcore.objects import StoragePool
 
 
 def _mounted(target: Path) -> bool:
@@ -63,6 +64,13 @@ def _host(new_host: Any) -> StorageHost:
     return host
 
 
+def _formatted_pool(host: StorageHost, device: str, target: Path) -> StoragePool:
+    """The pool "fs" on *device*, defined and built (formatted) on *host*, not started."""
+    pool = host.open().storage_pool_define_xml(_fs_pool_xml(device, target))
+    pool.build(Build.OVERWRITE)
+    return pool
+
+
 def test_build_with_overwrite_formats_and_start_mounts(
     new_host: Any, loop_device: str, tmp_path: Path
 ) -> None:
@@ -78,9 +86,7 @@ def test_build_with_overwrite_formats_and_start_mounts(
 
 
 def test_destroy_unmounts(new_host: Any, loop_device: str, tmp_path: Path) -> None:
-    conn = _host(new_host).open()
-    pool = conn.storage_pool_define_xml(_fs_pool_xml(loop_device, tmp_path / "mnt"))
-    pool.build(Build.OVERWRITE)
+    pool = _formatted_pool(_host(new_host), loop_device, tmp_path / "mnt")
     pool.create()
     pool.destroy()
     assert not _mounted(tmp_path / "mnt")
@@ -113,9 +119,7 @@ def test_mounted_pool_is_running_after_a_process_restart(
     new_host: Any, loop_device: str, tmp_path: Path
 ) -> None:
     first = _host(new_host)
-    pool = first.open().storage_pool_define_xml(_fs_pool_xml(loop_device, tmp_path / "mnt"))
-    pool.build(Build.OVERWRITE)
-    pool.create()
+    _formatted_pool(first, loop_device, tmp_path / "mnt").create()
     first.exit()
     again = _host(new_host).open().storage_pool_lookup_by_name("fs")
     assert again.is_active()
@@ -126,9 +130,7 @@ def test_pool_unmounted_behind_its_back_is_inactive_after_restart(
     new_host: Any, loop_device: str, tmp_path: Path
 ) -> None:
     first = _host(new_host)
-    pool = first.open().storage_pool_define_xml(_fs_pool_xml(loop_device, tmp_path / "mnt"))
-    pool.build(Build.OVERWRITE)
-    pool.create()
+    _formatted_pool(first, loop_device, tmp_path / "mnt").create()
     first.exit()
     subprocess.run(["umount", str(tmp_path / "mnt")], check=True)
     assert not _host(new_host).open().storage_pool_lookup_by_name("fs").is_active()
@@ -136,9 +138,7 @@ def test_pool_unmounted_behind_its_back_is_inactive_after_restart(
 
 def test_autostart_mounts_at_boot(new_host: Any, loop_device: str, tmp_path: Path) -> None:
     first = _host(new_host)
-    pool = first.open().storage_pool_define_xml(_fs_pool_xml(loop_device, tmp_path / "mnt"))
-    pool.build(Build.OVERWRITE)
-    pool.set_autostart(True)
+    _formatted_pool(first, loop_device, tmp_path / "mnt").set_autostart(True)
     first.exit()
     first.reboot()
     conn = _host(new_host).open()

@@ -10,6 +10,7 @@ import pytest
 
 from tests.storage.conftest import StorageHost, dir_pool_xml, vol_xml
 from virtcore.errors import ResourceBusyError
+from virtcore.objects import StoragePool
 
 
 def _define(host: StorageHost, name: str, path: Path, *, autostart: bool) -> None:
@@ -17,6 +18,25 @@ def _define(host: StorageHost, name: str, path: Path, *, autostart: bool) -> Non
     pool = conn.storage_pool_define_xml(dir_pool_xml(name, path))
     pool.build()
     pool.set_autostart(autostart)
+
+
+def _autostarted_then_stopped(new_host: Any, tmp_path: Path) -> StorageHost:
+    """Pool "auto" autostarted at a boot, then destroyed by a second process (returned, exited)."""
+    first: StorageHost = new_host()
+    _define(first, "auto", tmp_path / "a", autostart=True)
+    first.exit()
+    first.reboot()
+    second: StorageHost = new_host()
+    second.open().storage_pool_lookup_by_name("auto").destroy()
+    second.exit()
+    return second
+
+
+def _running_pool(host: StorageHost, name: str, path: Path) -> StoragePool:
+    pool = host.open().storage_pool_define_xml(dir_pool_xml(name, path))
+    pool.build()
+    pool.create()
+    return pool
 
 
 def test_layout_is_libvirts(new_host: Any, tmp_path: Path) -> None:
@@ -54,11 +74,7 @@ def test_running_pool_is_still_running_after_a_process_restart(
     new_host: Any, tmp_path: Path
 ) -> None:
     first: StorageHost = new_host()
-    conn = first.open()
-    pool = conn.storage_pool_define_xml(dir_pool_xml("p", tmp_path / "p"))
-    pool.build()
-    pool.create()
-    pool.vol_create_xml(vol_xml("disk.img"))
+    _running_pool(first, "p", tmp_path / "p").vol_create_xml(vol_xml("disk.img"))
     first.exit()
     again = new_host().open().storage_pool_lookup_by_name("p")
     assert again.is_active()
@@ -77,26 +93,13 @@ def test_transient_running_pool_survives_a_process_restart(new_host: Any, tmp_pa
 def test_pool_stopped_on_purpose_is_not_restarted_by_a_new_process(
     new_host: Any, tmp_path: Path
 ) -> None:
-    first: StorageHost = new_host()
-    _define(first, "auto", tmp_path / "a", autostart=True)
-    first.exit()
-    first.reboot()
-    second: StorageHost = new_host()
-    second.open().storage_pool_lookup_by_name("auto").destroy()
-    second.exit()
+    _autostarted_then_stopped(new_host, tmp_path)
     third = new_host().open()
     assert not third.storage_pool_lookup_by_name("auto").is_active()
 
 
 def test_autostart_runs_again_after_a_reboot(new_host: Any, tmp_path: Path) -> None:
-    first: StorageHost = new_host()
-    _define(first, "auto", tmp_path / "a", autostart=True)
-    first.exit()
-    first.reboot()
-    second: StorageHost = new_host()
-    second.open().storage_pool_lookup_by_name("auto").destroy()
-    second.exit()
-    second.reboot()
+    _autostarted_then_stopped(new_host, tmp_path).reboot()
     assert new_host().open().storage_pool_lookup_by_name("auto").is_active()
 
 
@@ -118,10 +121,7 @@ def test_running_pool_whose_directory_vanished_is_inactive_after_restart(
     new_host: Any, tmp_path: Path
 ) -> None:
     first: StorageHost = new_host()
-    conn = first.open()
-    pool = conn.storage_pool_define_xml(dir_pool_xml("p", tmp_path / "p"))
-    pool.build()
-    pool.create()
+    _running_pool(first, "p", tmp_path / "p")
     first.exit()
     (tmp_path / "p").rmdir()
     again = new_host().open().storage_pool_lookup_by_name("p")
@@ -152,9 +152,7 @@ def test_after_a_restart_the_inactive_xml_of_a_running_pool_is_its_config(
     new_host: Any, tmp_path: Path
 ) -> None:
     first: StorageHost = new_host()
-    pool = first.open().storage_pool_define_xml(dir_pool_xml("p", tmp_path / "p"))
-    pool.build()
-    pool.create()
+    _running_pool(first, "p", tmp_path / "p")
     first.exit()
     again = new_host().open().storage_pool_lookup_by_name("p")
     assert again.xml_desc(1) == again.xml_desc()

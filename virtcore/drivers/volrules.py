@@ -1,17 +1,21 @@
 """Storage-volume rules libvirt's storage driver applies before any backend runs.
 
-libvirt's ``storageVolResize`` checks the requested capacity the same way for
-every pool type; virtcore's host storage driver and its test driver both
-follow it, through this module, so the two cannot drift apart.
+libvirt's ``storageVolResize`` checks the requested capacity, and
+``storageVolWipePattern`` the algorithm, the same way for every pool type;
+virtcore's host storage driver and its test driver both follow them, through
+this module, so the two cannot drift apart.
 """
 
 from __future__ import annotations
 
 from virtcore.enums.errors import ErrorDomain
 from virtcore.enums.storage import StorageVolResizeFlags as Resize
+from virtcore.enums.storage import StorageVolWipeAlgorithm
 from virtcore.errors import InvalidArgError, OperationFailedError
 
-__all__ = ["resize_target"]
+__all__ = ["RESIZE_FLAGS", "check_wipe_algorithm", "resize_target"]
+
+RESIZE_FLAGS = int(Resize.ALLOCATE | Resize.DELTA | Resize.SHRINK)
 
 
 def resize_target(
@@ -43,3 +47,11 @@ def resize_target(
             "Not enough space left in storage pool", domain=ErrorDomain.STORAGE
         )
     return wanted
+
+
+def check_wipe_algorithm(algorithm: int) -> None:
+    """Refuse an *algorithm* libvirt does not know, before the volume is looked up."""
+    if not 0 <= algorithm < len(StorageVolWipeAlgorithm):
+        raise InvalidArgError(
+            f"wiping algorithm {algorithm} not supported", domain=ErrorDomain.STORAGE
+        )

@@ -2,21 +2,14 @@
 """Checkpoints for incremental backup: a chain, its walk, XML, deletion and refusals."""
 
 import libvirt
-
-
-def attempt(label, call):
-    try:
-        print(f"{label}: ok {call()!r}")
-    except libvirt.libvirtError as e:
-        print(f"{label}: error {e.get_error_code()} {e.get_error_domain()} {e.get_error_message()}")
+from scriptlib import attempt, open_quiet
 
 
 def cp_xml(name):
     return f"<domaincheckpoint><name>{name}</name></domaincheckpoint>"
 
 
-libvirt.registerErrorHandler(lambda ctx, err: None, None)
-conn = libvirt.open("test:///default")
+conn = open_quiet()
 dom = conn.lookupByName("test")
 print("none", dom.listAllCheckpoints())
 full = dom.checkpointCreateXML(cp_xml("full"))

@@ -2,6 +2,7 @@
 """Host interfaces: listing, defining, starting and the change transaction."""
 
 import libvirt
+from scriptlib import attempt, open_quiet
 
 IFACE = """<interface type='ethernet' name='eth7'>
   <mac address='aa:bb:cc:dd:ee:07'/>
@@ -9,15 +10,7 @@ IFACE = """<interface type='ethernet' name='eth7'>
 </interface>"""
 
 
-def attempt(label, call):
-    try:
-        print(f"{label}: ok {call()!r}")
-    except libvirt.libvirtError as e:
-        print(f"{label}: error {e.get_error_code()} {e.get_error_domain()} {e.get_error_message()}")
-
-
-libvirt.registerErrorHandler(lambda ctx, err: None, None)
-conn = libvirt.open("test:///default")
+conn = open_quiet()
 print("running", conn.listInterfaces(), conn.numOfInterfaces())
 print("defined", conn.listDefinedInterfaces(), conn.numOfDefinedInterfaces())
 print("all", sorted((i.name(), i.MACString(), i.isActive()) for i in conn.listAllInterfaces(0)))

@@ -2,6 +2,7 @@
 """Titles, descriptions, namespaced metadata and renaming, as inventory tools use them."""
 
 import libvirt
+from scriptlib import attempt, open_quiet
 
 NS = "http://example.org/inventory/1"
 TITLE = libvirt.VIR_DOMAIN_METADATA_TITLE
@@ -11,15 +12,7 @@ CONFIG = libvirt.VIR_DOMAIN_AFFECT_CONFIG
 LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
 
 
-def attempt(label, call):
-    try:
-        print(f"{label}: ok {call()!r}")
-    except libvirt.libvirtError as e:
-        print(f"{label}: error {e.get_error_code()} {e.get_error_domain()} {e.get_error_message()}")
-
-
-libvirt.registerErrorHandler(lambda ctx, err: None, None)
-conn = libvirt.open("test:///default")
+conn = open_quiet()
 dom = conn.lookupByName("test")
 attempt("no title", lambda: dom.metadata(TITLE, None))
 print("set title", dom.setMetadata(TITLE, "Web server", None, None, LIVE))

@@ -2,6 +2,7 @@
 """Virtual networks, write side: define, start, update, autostart, stop, undefine."""
 
 import libvirt
+from scriptlib import attempt, open_quiet
 
 NET = """<network>
   <name>lab</name>
@@ -15,15 +16,7 @@ NET = """<network>
 HOST = "<host mac='52:54:00:aa:bb:cc' name='printer' ip='10.9.0.50'/>"
 
 
-def attempt(label, call):
-    try:
-        print(f"{label}: ok {call()!r}")
-    except libvirt.libvirtError as e:
-        print(f"{label}: error {e.get_error_code()} {e.get_error_domain()} {e.get_error_message()}")
-
-
-libvirt.registerErrorHandler(lambda ctx, err: None, None)
-conn = libvirt.open("test:///default")
+conn = open_quiet()
 net = conn.networkDefineXML(NET)
 print("defined", net.name(), net.UUIDString(), net.isActive(), net.isPersistent())
 print("lists", conn.listNetworks(), conn.listDefinedNetworks())

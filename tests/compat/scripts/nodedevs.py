@@ -2,6 +2,7 @@
 """Node devices: the tree, capabilities, and creating and destroying a vHBA."""
 
 import libvirt
+from scriptlib import attempt, open_quiet
 
 VHBA = """<device>
   <parent>scsi_host1</parent>
@@ -14,15 +15,7 @@ VHBA = """<device>
 </device>"""
 
 
-def attempt(label, call):
-    try:
-        print(f"{label}: ok {call()!r}")
-    except libvirt.libvirtError as e:
-        print(f"{label}: error {e.get_error_code()} {e.get_error_domain()} {e.get_error_message()}")
-
-
-libvirt.registerErrorHandler(lambda ctx, err: None, None)
-conn = libvirt.open("test:///default")
+conn = open_quiet()
 print("count", conn.numOfDevices(None, 0), conn.numOfDevices("scsi_host", 0))
 print("names", sorted(conn.listDevices(None, 0)), sorted(conn.listDevices("scsi_host", 0)))
 attempt("unknown cap", lambda: conn.listDevices("nonsense", 0))

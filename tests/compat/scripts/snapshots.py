@@ -2,13 +2,7 @@
 """Snapshots: create a tree, walk it, revert, delete, and the errors a backup tool sees."""
 
 import libvirt
-
-
-def attempt(label, call):
-    try:
-        print(f"{label}: ok {call()!r}")
-    except libvirt.libvirtError as e:
-        print(f"{label}: error {e.get_error_code()} {e.get_error_domain()} {e.get_error_message()}")
+from scriptlib import attempt, open_quiet
 
 
 def snap_xml(name, description=""):
@@ -18,8 +12,7 @@ def snap_xml(name, description=""):
     )
 
 
-libvirt.registerErrorHandler(lambda ctx, err: None, None)
-conn = libvirt.open("test:///default")
+conn = open_quiet()
 dom = conn.lookupByName("test")
 print("none yet", dom.snapshotNum(), dom.snapshotListNames(), dom.hasCurrentSnapshot())
 attempt("current without any", dom.snapshotCurrent)

@@ -1,7 +1,7 @@
 # mypy: ignore-errors
 """Storage pools and volumes, write side: the provisioning path of a cloud agent."""
 
-import libvirt
+from scriptlib import attempt, open_quiet
 
 POOL = """<pool type='dir'>
   <name>images</name>
@@ -15,20 +15,12 @@ VOL = """<volume>
 </volume>"""
 
 
-def attempt(label, call):
-    try:
-        print(f"{label}: ok {call()!r}")
-    except libvirt.libvirtError as e:
-        print(f"{label}: error {e.get_error_code()} {e.get_error_domain()} {e.get_error_message()}")
-
-
 def show(pool):
     state, capacity, allocation, available = pool.info()
     print(f"  {pool.name()} state={state} cap={capacity} alloc={allocation} avail={available}")
 
 
-libvirt.registerErrorHandler(lambda ctx, err: None, None)
-conn = libvirt.open("test:///default")
+conn = open_quiet()
 pool = conn.storagePoolDefineXML(POOL, 0)
 print("defined", pool.name(), pool.isActive(), pool.isPersistent(), pool.autostart())
 print("lists", conn.listStoragePools(), conn.listDefinedStoragePools())

@@ -2,17 +2,9 @@
 """Streams: a console screenshot received with recvAll and recv, and what a file stream lacks."""
 
 import libvirt
+from scriptlib import attempt, open_quiet
 
-
-def attempt(label, call):
-    try:
-        print(f"{label}: ok {call()!r}")
-    except libvirt.libvirtError as e:
-        print(f"{label}: error {e.get_error_code()} {e.get_error_domain()} {e.get_error_message()}")
-
-
-libvirt.registerErrorHandler(lambda ctx, err: None, None)
-conn = libvirt.open("test:///default")
+conn = open_quiet()
 dom = conn.lookupByName("test")
 
 stream = conn.newStream(0)

@@ -1,4 +1,4 @@
-"""Small helpers the host storage driver's modules share: flag checks and error texts.
+"""Small helpers the host storage driver's modules share: flag checks, error texts, opening.
 
 Errors follow libvirt 9.0's storage driver (``storage_driver.c``): lookups
 report ``VIR_ERR_NO_STORAGE_POOL``/``VIR_ERR_NO_STORAGE_VOL`` with the
@@ -8,7 +8,10 @@ driver's exact detail, state checks ``VIR_ERR_OPERATION_INVALID``, all in the
 
 from __future__ import annotations
 
+import os
 import uuid as _uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from virtcore.enums.errors import ErrorDomain
 from virtcore.errors import (
@@ -16,7 +19,11 @@ from virtcore.errors import (
     NoStoragePoolError,
     NoStorageVolError,
     OperationInvalidError,
+    SystemCallError,
 )
+
+if TYPE_CHECKING:
+    from virtcore.xml.storage_pool import PermissionsDef
 
 __all__ = [
     "STORAGE",
@@ -25,12 +32,18 @@ __all__ = [
     "exclusive_flags",
     "no_pool_name",
     "no_volume_name",
+    "open_fd",
+    "os_call",
     "pool_active",
     "pool_not_active",
+    "set_mode",
+    "set_owner",
     "volume_building",
 ]
 
 STORAGE = ErrorDomain.STORAGE
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 def check_flags(flags: int, supported: int, function: str) -> None:
@@ -81,3 +94,43 @@ def pool_active(name: str, what: str = "already active") -> OperationInvalidErro
 def volume_building(name: str) -> OperationInvalidError:
     """``volume 'NAME' is still being allocated.``"""
     return OperationInvalidError(f"volume '{name}' is still being allocated.", domain=STORAGE)
+
+
+def open_fd(path: str, flags: int, what: str, *, mode: int = 0o777, domain: int = STORAGE) -> int:
+    """``os.open`` of *path* (close-on-exec); a failure reports ``<what>: <strerror>``."""
+    try:
+        return os.open(path, flags | os.O_CLOEXEC, mode)
+    except OSError as exc:
+        raise SystemCallError.from_os_error(what, exc, domain=domain) from exc
+
+
+def os_call(what: str, func: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+    """``func(*args, **kwargs)``; an ``OSError`` reports ``<what>: <strerror>`` (storage)."""
+    try:
+        return func(*args, **kwargs)
+    except OSError as exc:
+        raise SystemCallError.from_os_error(what, exc, domain=STORAGE) from exc
+
+
+def set_owner(path: str, perms: PermissionsDef, *, domain: int = STORAGE) -> None:
+    """Give *path* the owner and group of *perms* (unset ones stay as they are)."""
+    uid = -1 if perms.owner is None else perms.owner
+    gid = -1 if perms.group is None else perms.group
+    if uid == -1 and gid == -1:
+        return
+    try:
+        os.chown(path, uid, gid)
+    except OSError as exc:
+        raise SystemCallError.from_os_error(
+            f"cannot chown '{path}' to ({uid}, {gid})", exc, domain=domain
+        ) from exc
+
+
+def set_mode(path: str, mode: int, *, domain: int = STORAGE) -> None:
+    """``chmod`` *path* to *mode*."""
+    try:
+        os.chmod(path, mode)
+    except OSError as exc:
+        raise SystemCallError.from_os_error(
+            f"cannot set mode of '{path}' to {mode:04o}", exc, domain=domain
+        ) from exc

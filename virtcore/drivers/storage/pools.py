@@ -33,7 +33,14 @@ import stat
 from dataclasses import dataclass, field
 
 from virtcore.drivers.storage import fsbackend
-from virtcore.drivers.storage.common import STORAGE, check_flags, exclusive_flags
+from virtcore.drivers.storage.common import (
+    STORAGE,
+    check_flags,
+    exclusive_flags,
+    os_call,
+    set_mode,
+    set_owner,
+)
 from virtcore.drivers.storage.volumes import Volume, probe_volume
 from virtcore.enums.errors import ErrorDomain
 from virtcore.enums.storage import StoragePoolBuildFlags as Build
@@ -159,22 +166,10 @@ def _make_dir(path: str, mode: int | None, perms: PermissionsDef) -> None:
             ) from None
     except OSError as exc:
         raise SystemCallError.from_os_error(f"cannot create directory '{path}'", exc) from exc
-    uid = -1 if perms.owner is None else perms.owner
-    gid = -1 if perms.group is None else perms.group
-    if uid != -1 or gid != -1:
-        try:
-            os.chown(path, uid, gid)
-        except OSError as exc:
-            raise SystemCallError.from_os_error(
-                f"cannot chown '{path}' to ({uid}, {gid})", exc
-            ) from exc
+    # virDirCreate reports these without a domain.
+    set_owner(path, perms, domain=ErrorDomain.NONE)
     if mode is not None:
-        try:
-            os.chmod(path, mode)
-        except OSError as exc:
-            raise SystemCallError.from_os_error(
-                f"cannot set mode of '{path}' to {mode:04o}", exc
-            ) from exc
+        set_mode(path, mode, domain=ErrorDomain.NONE)
 
 
 def scan_dir(pool: StoragePoolDef) -> tuple[StoragePoolDef, dict[str, Volume]]:
@@ -198,18 +193,8 @@ def scan_dir(pool: StoragePoolDef) -> tuple[StoragePoolDef, dict[str, Volume]]:
 def measure(pool: StoragePoolDef) -> StoragePoolDef:
     """*pool* with capacity, allocation, available and permissions of its target now."""
     path = pool.target_path or ""
-    try:
-        st = os.stat(path)
-    except OSError as exc:
-        raise SystemCallError.from_os_error(
-            f"cannot stat path '{path}'", exc, domain=STORAGE
-        ) from exc
-    try:
-        fs = os.statvfs(path)
-    except OSError as exc:
-        raise SystemCallError.from_os_error(
-            f"cannot statvfs path '{path}'", exc, domain=STORAGE
-        ) from exc
+    st = os_call(f"cannot stat path '{path}'", os.stat, path)
+    fs = os_call(f"cannot statvfs path '{path}'", os.statvfs, path)
     capacity = fs.f_frsize * fs.f_blocks
     available = fs.f_bfree * fs.f_frsize
     perms = dataclasses.replace(
@@ -231,9 +216,4 @@ def delete_dir(pool: StoragePoolDef, flags: int) -> None:
     """Remove the pool's (empty) target directory."""
     check_flags(flags, 0, "virStorageBackendDeleteLocal")
     path = pool.target_path or ""
-    try:
-        os.rmdir(path)
-    except OSError as exc:
-        raise SystemCallError.from_os_error(
-            f"failed to remove pool '{path}'", exc, domain=STORAGE
-        ) from exc
+    os_call(f"failed to remove pool '{path}'", os.rmdir, path)

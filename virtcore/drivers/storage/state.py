@@ -39,6 +39,7 @@ from lxml import etree
 
 from virtcore.drivers.storage.common import STORAGE, no_pool_name, no_volume_name, pool_not_active
 from virtcore.drivers.storage.pools import PoolObj, check_pool, scan_dir, start_pool, stop_pool
+from virtcore.drivers.storagecommon import PoolIdentity, check_pool_clash
 from virtcore.enums.storage import StoragePoolEventID
 from virtcore.errors import (
     ConfigUnsupportedError,
@@ -87,6 +88,10 @@ def _same_config(config: StoragePoolDef, live: StoragePoolDef) -> bool:
         live, capacity=0, allocation=0, available=0, permissions=config.permissions
     )
     return measured == dataclasses.replace(config, capacity=0, allocation=0, available=0)
+
+
+def _identity(obj: PoolObj | None) -> PoolIdentity | None:
+    return None if obj is None else PoolIdentity(obj.name, obj.uuid, obj.active)
 
 
 def parse_pool(xml: str, *, validate: bool = False) -> StoragePoolDef:
@@ -337,23 +342,13 @@ class StorageStateDriver(StateDriver):
                     f"Storage source conflict with pool: '{other.name}'", domain=STORAGE
                 )
         existing = self.find_uuid(new.uuid or "")
-        if existing is not None:
-            if existing.name != new.name:
-                raise OperationFailedError(
-                    f"pool '{existing.name}' is already defined with uuid {existing.uuid}",
-                    domain=STORAGE,
-                )
-            if check_live and existing.active:
-                raise OperationInvalidError(
-                    f"pool is already active as '{existing.name}'", domain=STORAGE
-                )
-            return existing
-        clash = self.pools.get(new.name)
-        if clash is not None:
-            raise OperationFailedError(
-                f"pool '{new.name}' already exists with uuid {clash.uuid}", domain=STORAGE
-            )
-        return None
+        check_pool_clash(
+            new.name,
+            same_uuid=_identity(existing),
+            same_name=_identity(self.pools.get(new.name)),
+            check_live=check_live,
+        )
+        return existing
 
     # -- hypervisor drivers -------------------------------------------------------------------
 

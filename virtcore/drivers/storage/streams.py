@@ -34,10 +34,10 @@ import os
 import threading
 from collections.abc import Callable
 
+from virtcore.drivers.storagecommon import OneWayStream, window_room
 from virtcore.enums.errors import ErrorDomain, ErrorNumber
 from virtcore.enums.stream import StreamRecvFlags
 from virtcore.errors import InvalidArgError, OperationInvalidError, SystemCallError, VirtError
-from virtcore.objects import StreamBackend
 
 __all__ = ["FileDownload", "FileUpload"]
 
@@ -71,16 +71,13 @@ def _open(path: str, flags: int) -> int:
         raise SystemCallError.from_os_error(f"Unable to open stream for '{path}'", exc) from exc
 
 
-class _FileStream(StreamBackend):
-    """What both directions share: the open file, the position, the limit, closing."""
+class _FileStream(OneWayStream):
+    """What both directions share: the open file and closing it."""
 
     def __init__(self, path: str, offset: int, length: int, sparse: bool, flags: int) -> None:
+        super().__init__(offset, length, sparse)
         self.path = path
-        self.sparse = sparse
         self.fd = _open(path, flags)
-        self.position = offset
-        self.end: int | None = offset + length if length else None
-        self.closed = False
         self._lock = threading.Lock()
 
     def _check(self) -> None:
@@ -92,22 +89,6 @@ class _FileStream(StreamBackend):
             self._check()
             self.closed = True
             os.close(self.fd)
-
-    def send(self, data: bytes) -> int:
-        """A download stream accepts no data."""
-        raise OperationInvalidError("cannot send data to a download stream", domain=_STREAMS)
-
-    def recv(self, nbytes: int) -> bytes:
-        """An upload stream produces no data."""
-        raise OperationInvalidError("cannot receive data from an upload stream", domain=_STREAMS)
-
-    def finish(self) -> None:
-        """Complete the transfer."""
-        self._close()
-
-    def abort(self) -> None:
-        """Abandon the transfer."""
-        self._close()
 
 
 class FileDownload(_FileStream):
@@ -204,24 +185,11 @@ class FileUpload(_FileStream):
         super().__init__(path, offset, length, sparse, os.O_WRONLY)
         self._on_close = on_close
 
-    def _room(self, wanted: int) -> int:
-        if self.end is None:
-            return wanted
-        room = self.end - self.position
-        if room <= 0 and wanted:
-            raise VirtError(
-                f"cannot write to stream: {os.strerror(errno.ENOSPC)}",
-                code=ErrorNumber.SYSTEM_ERROR,
-                domain=_STREAMS,
-                int1=errno.ENOSPC,
-            )
-        return min(room, wanted)
-
     def send(self, data: bytes) -> int:
         """Write *data* at the position; returns how much was accepted."""
         with self._lock:
             self._check()
-            count = self._room(len(data))
+            count = window_room(self.end, self.position, len(data))
             view = memoryview(data)[:count]
             try:
                 while view:
@@ -242,7 +210,7 @@ class FileUpload(_FileStream):
             raise InvalidArgError("Invalid hole length", domain=_STREAMS)
         with self._lock:
             self._check()
-            length = self._room(length)
+            length = window_room(self.end, self.position, length)
             start, stop = self.position, self.position + length
             try:
                 size = os.fstat(self.fd).st_size

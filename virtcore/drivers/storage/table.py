@@ -34,7 +34,12 @@ from virtcore.drivers.storage.common import (
 from virtcore.drivers.storage.pools import PoolObj, build_pool, delete_dir, scan_dir
 from virtcore.drivers.storage.state import SUPPORTED_POOL_TYPES, StorageStateDriver, parse_pool
 from virtcore.drivers.storage.volops import VolumeCalls
-from virtcore.enums.connect import ConnectListAllStoragePoolsFlags as ListFlags
+from virtcore.drivers.storagecommon import (
+    LIST_ALL_POOLS_FLAGS,
+    POOL_LIST_TYPES,
+    PoolNameCalls,
+    pool_listed,
+)
 from virtcore.enums.storage import StoragePoolBuildFlags as Build
 from virtcore.enums.storage import StoragePoolCreateFlags as Create
 from virtcore.enums.storage import StoragePoolEventLifecycleType as PoolEvent
@@ -56,13 +61,6 @@ logger = logging.getLogger(__name__)
 _CREATE_FLAGS = int(
     Create.WITH_BUILD | Create.WITH_BUILD_OVERWRITE | Create.WITH_BUILD_NO_OVERWRITE
 )
-_POOL_TYPE_BITS = list(POOL_TYPES)
-
-
-def _filter(flags: int, yes: int, no: int, value: bool) -> bool:
-    if not flags & (yes | no):
-        return True
-    return bool((flags & yes and value) or (flags & no and not value))
 
 
 def _build_flags(flags: int) -> int | None:
@@ -79,7 +77,7 @@ def _build_flags(flags: int) -> int | None:
     return 0 if flags & Create.WITH_BUILD else None
 
 
-class StorageTable(VolumeCalls, StorageDriver):
+class StorageTable(VolumeCalls, PoolNameCalls, StorageDriver):
     """Pools and volumes of one host's :class:`~.state.StorageStateDriver`."""
 
     def __init__(self, driver: StorageStateDriver) -> None:
@@ -105,41 +103,23 @@ class StorageTable(VolumeCalls, StorageDriver):
 
     def connect_list_all_storage_pools(self, conn: Connection, flags: int) -> list[StoragePool]:
         """Pools matching the filter flags (state, persistence, autostart, type), by name."""
-        check_flags(flags, (1 << 20) - 1, "storageConnectListAllStoragePools")
-        type_bits = int(flags) >> 6
+        check_flags(flags, LIST_ALL_POOLS_FLAGS, "storageConnectListAllStoragePools")
         with self.driver.lock:
-            out = []
-            for _, obj in sorted(self.driver.pools.items()):
-                if not (
-                    _filter(flags, ListFlags.ACTIVE, ListFlags.INACTIVE, obj.active)
-                    and _filter(flags, ListFlags.PERSISTENT, ListFlags.TRANSIENT, obj.persistent)
-                    and _filter(flags, ListFlags.AUTOSTART, ListFlags.NO_AUTOSTART, obj.autostart)
-                ):
-                    continue
-                if type_bits and not type_bits & (1 << _POOL_TYPE_BITS.index(obj.def_.type)):
-                    continue
-                out.append(self._handle(conn, obj))
-            return out
+            return [
+                self._handle(conn, obj)
+                for _, obj in sorted(self.driver.pools.items())
+                if pool_listed(
+                    flags,
+                    active=obj.active,
+                    persistent=obj.persistent,
+                    autostart=obj.autostart,
+                    pool_type=obj.def_.type,
+                )
+            ]
 
-    def _names(self, active: bool) -> list[str]:
+    def _pool_names(self, active: bool) -> list[str]:
         with self.driver.lock:
             return sorted(n for n, o in self.driver.pools.items() if o.active == active)
-
-    def connect_num_of_storage_pools(self, conn: Connection) -> int:
-        """Number of running pools."""
-        return len(self._names(True))
-
-    def connect_list_storage_pools(self, conn: Connection) -> list[str]:
-        """Names of running pools."""
-        return self._names(True)
-
-    def connect_num_of_defined_storage_pools(self, conn: Connection) -> int:
-        """Number of inactive pools."""
-        return len(self._names(False))
-
-    def connect_list_defined_storage_pools(self, conn: Connection) -> list[str]:
-        """Names of inactive pools."""
-        return self._names(False)
 
     def connect_find_storage_pool_sources(
         self, conn: Connection, pool_type: str, src_spec: str | None, flags: int
@@ -148,7 +128,7 @@ class StorageTable(VolumeCalls, StorageDriver):
         if pool_type not in POOL_TYPES:
             raise InternalError(f"unknown storage pool type {pool_type}", domain=STORAGE)
         if pool_type not in SUPPORTED_POOL_TYPES:
-            index = _POOL_TYPE_BITS.index(pool_type)
+            index = POOL_LIST_TYPES.index(pool_type)
             raise InternalError(
                 f"missing backend for pool type {index} ({pool_type})", domain=STORAGE
             )

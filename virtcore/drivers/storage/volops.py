@@ -40,7 +40,7 @@ from virtcore.drivers.storage.volumes import (
     resize_volume,
 )
 from virtcore.drivers.storage.wipe import wipe_file
-from virtcore.drivers.volrules import resize_target
+from virtcore.drivers.volrules import RESIZE_FLAGS, check_wipe_algorithm, resize_target
 from virtcore.enums.errors import ErrorNumber
 from virtcore.enums.storage import StorageVolCreateFlags as CreateFlags
 from virtcore.enums.storage import StorageVolInfoFlags, StorageVolWipeAlgorithm
@@ -48,7 +48,6 @@ from virtcore.enums.storage import StorageVolResizeFlags as Resize
 from virtcore.errors import (
     AlreadyExistsError,
     InternalError,
-    InvalidArgError,
     NoStorageVolError,
     OperationInvalidError,
     VirtError,
@@ -338,8 +337,7 @@ class VolumeCalls:
 
     def _wipe(self, vol: StorageVol, algorithm: int, flags: int, function: str) -> None:
         check_flags(flags, 0, function)
-        if not 0 <= algorithm < len(StorageVolWipeAlgorithm):
-            raise InvalidArgError(f"wiping algorithm {algorithm} not supported", domain=STORAGE)
+        check_wipe_algorithm(algorithm)
         drv = self.driver
         with drv.lock:
             obj, found = self._usable(vol)
@@ -360,7 +358,7 @@ class VolumeCalls:
         self, conn: Connection, vol: StorageVol, capacity: int, flags: int
     ) -> None:
         """Change the capacity (grow, ``SHRINK``, ``DELTA``, ``ALLOCATE``)."""
-        check_flags(flags, int(Resize.ALLOCATE | Resize.DELTA | Resize.SHRINK), "storageVolResize")
+        check_flags(flags, RESIZE_FLAGS, "storageVolResize")
         drv = self.driver
         with drv.lock:
             obj, found = self._usable(vol)

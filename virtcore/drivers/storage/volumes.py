@@ -32,6 +32,7 @@ import os
 import stat
 from dataclasses import dataclass, field, replace
 
+from virtcore.drivers.storage.common import open_fd, os_call, set_mode, set_owner
 from virtcore.drivers.storage.qemuimg import ImageInfo, image_info, run_qemu_img
 from virtcore.enums.errors import ErrorDomain
 from virtcore.enums.storage import StorageVolCreateFlags as CreateFlags
@@ -275,28 +276,6 @@ def _unsupported_flags(flags: int, allowed: int, function: str) -> None:
     check_flags(flags, allowed, function)
 
 
-def _apply_owner(path: str, perms: PermissionsDef) -> None:
-    uid = -1 if perms.owner is None else perms.owner
-    gid = -1 if perms.group is None else perms.group
-    if uid == -1 and gid == -1:
-        return
-    try:
-        os.chown(path, uid, gid)
-    except OSError as exc:
-        raise SystemCallError.from_os_error(
-            f"cannot chown '{path}' to ({uid}, {gid})", exc, domain=_STORAGE
-        ) from exc
-
-
-def _set_mode(path: str, mode: int) -> None:
-    try:
-        os.chmod(path, mode)
-    except OSError as exc:
-        raise SystemCallError.from_os_error(
-            f"cannot set mode of '{path}' to {mode:04o}", exc, domain=_STORAGE
-        ) from exc
-
-
 def _allocate(fd: int, path: str, length: int) -> None:
     try:
         os.posix_fallocate(fd, 0, length)
@@ -328,21 +307,13 @@ def _create_raw(vol: StorageVolumeDef, path: str, flags: int, source: Volume | N
         raise NoSupportError("backing storage not supported for raw volumes", domain=_STORAGE)
     mode = vol.target.permissions.mode
     mode = _DEFAULT_VOL_MODE if mode is None else mode
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
-    except OSError as exc:
-        raise SystemCallError.from_os_error(
-            f"Failed to create file '{path}'", exc, domain=_STORAGE
-        ) from exc
+    fd = open_fd(
+        path, os.O_RDWR | os.O_CREAT | os.O_EXCL, f"Failed to create file '{path}'", mode=mode
+    )
     try:
         os.fchmod(fd, mode)
         capacity = vol.capacity
-        try:
-            os.ftruncate(fd, capacity)
-        except OSError as exc:
-            raise SystemCallError.from_os_error(
-                f"cannot extend file '{path}'", exc, domain=_STORAGE
-            ) from exc
+        os_call(f"cannot extend file '{path}'", os.ftruncate, fd, capacity)
         need_alloc = source is None or vol.allocation >= source.capacity
         if need_alloc and vol.allocation:
             _allocate(fd, path, vol.allocation)
@@ -350,43 +321,24 @@ def _create_raw(vol: StorageVolumeDef, path: str, flags: int, source: Volume | N
             _reflink(source.path, fd)
         elif source is not None:
             _copy_raw(source.path, fd, path, source.capacity, sparse=not need_alloc)
-        try:
-            os.fsync(fd)
-        except OSError as exc:
-            raise SystemCallError.from_os_error(
-                f"cannot sync data to file '{path}'", exc, domain=_STORAGE
-            ) from exc
+        os_call(f"cannot sync data to file '{path}'", os.fsync, fd)
     finally:
         os.close(fd)
-    _apply_owner(path, vol.target.permissions)
+    set_owner(path, vol.target.permissions)
 
 
 def _reflink(src: str, fd: int) -> None:
     """Share *src*'s blocks with *fd* (``FICLONE``), as libvirt does for ``REFLINK``."""
+    in_fd = open_fd(src, os.O_RDONLY, f"could not open input path '{src}'")
     try:
-        in_fd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError as exc:
-        raise SystemCallError.from_os_error(
-            f"could not open input path '{src}'", exc, domain=_STORAGE
-        ) from exc
-    try:
-        fcntl.ioctl(fd, _FICLONE, in_fd)
-    except OSError as exc:
-        raise SystemCallError.from_os_error(
-            f"failed to clone files from '{src}'", exc, domain=_STORAGE
-        ) from exc
+        os_call(f"failed to clone files from '{src}'", fcntl.ioctl, fd, _FICLONE, in_fd)
     finally:
         os.close(in_fd)
 
 
 def _copy_raw(src: str, fd: int, dst: str, length: int, *, sparse: bool) -> None:
     """Copy *length* bytes of *src* into *fd*; zero blocks become holes when *sparse*."""
-    try:
-        in_fd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError as exc:
-        raise SystemCallError.from_os_error(
-            f"could not open input path '{src}'", exc, domain=_STORAGE
-        ) from exc
+    in_fd = open_fd(src, os.O_RDONLY, f"could not open input path '{src}'")
     try:
         offset = 0
         while offset < length:
@@ -414,14 +366,9 @@ def _create_dir(vol: StorageVolumeDef, path: str, flags: int) -> None:
         raise NoSupportError("backing storage not supported for directories volumes")
     mode = vol.target.permissions.mode
     mode = _DEFAULT_DIR_MODE if mode is None else mode
-    try:
-        os.mkdir(path, mode)
-    except OSError as exc:
-        raise SystemCallError.from_os_error(
-            f"cannot create path '{path}'", exc, domain=_STORAGE
-        ) from exc
-    _set_mode(path, mode)
-    _apply_owner(path, vol.target.permissions)
+    os_call(f"cannot create path '{path}'", os.mkdir, path, mode)
+    set_mode(path, mode)
+    set_owner(path, vol.target.permissions)
 
 
 def _qemu_img_options(
@@ -517,8 +464,8 @@ def _create_qemu_img(
         _remove_quietly(path)
         raise
     mode = vol.target.permissions.mode
-    _set_mode(path, _DEFAULT_VOL_MODE if mode is None else mode)
-    _apply_owner(path, vol.target.permissions)
+    set_mode(path, _DEFAULT_VOL_MODE if mode is None else mode)
+    set_owner(path, vol.target.permissions)
 
 
 def build_volume(vol: StorageVolumeDef, path: str, pool_path: str, flags: int) -> None:
@@ -605,10 +552,7 @@ def resize_volume(vol: Volume, capacity: int, *, allocate: bool) -> None:
 
 
 def _resize_file(path: str, capacity: int, allocate: bool) -> None:
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
-    except OSError as exc:
-        raise SystemCallError.from_os_error(f"Unable to open '{path}'", exc) from exc
+    fd = open_fd(path, os.O_RDWR, f"Unable to open '{path}'", domain=ErrorDomain.NONE)
     try:
         size = os.fstat(fd).st_size
         if allocate and capacity > size:

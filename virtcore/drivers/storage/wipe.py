@@ -30,6 +30,7 @@ import logging
 import os
 import stat
 
+from virtcore.drivers.storage.common import open_fd, os_call
 from virtcore.enums.errors import ErrorDomain
 from virtcore.enums.storage import StorageVolWipeAlgorithm as Alg
 from virtcore.errors import ArgumentUnsupportedError, InvalidArgError, SystemCallError
@@ -79,12 +80,7 @@ def _write_all(fd: int, path: str, data: bytes, offset: int) -> None:
 
 
 def _sync(fd: int, path: str) -> None:
-    try:
-        os.fsync(fd)
-    except OSError as exc:
-        raise SystemCallError.from_os_error(
-            f"cannot sync data to volume with path '{path}'", exc, domain=_STORAGE
-        ) from exc
+    os_call(f"cannot sync data to volume with path '{path}'", os.fsync, fd)
 
 
 def _fill(fd: int, path: str, length: int, pattern: bytes, block: int) -> None:
@@ -107,19 +103,9 @@ def wipe_file(path: str, algorithm: int, allocation: int) -> None:
         raise ArgumentUnsupportedError("'trim' algorithm not supported", domain=_STORAGE)
     if algorithm != Alg.ZERO and algorithm not in PASSES:
         raise InvalidArgError(f"unsupported algorithm {algorithm}", domain=_STORAGE)
+    fd = open_fd(path, os.O_RDWR, f"Failed to open storage volume with path '{path}'")
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
-    except OSError as exc:
-        raise SystemCallError.from_os_error(
-            f"Failed to open storage volume with path '{path}'", exc, domain=_STORAGE
-        ) from exc
-    try:
-        try:
-            st = os.fstat(fd)
-        except OSError as exc:
-            raise SystemCallError.from_os_error(
-                f"Failed to stat storage volume with path '{path}'", exc, domain=_STORAGE
-            ) from exc
+        st = os_call(f"Failed to stat storage volume with path '{path}'", os.fstat, fd)
         block = max(st.st_blksize, 4096)
         if algorithm != Alg.ZERO:
             size = st.st_size
@@ -136,17 +122,5 @@ def wipe_file(path: str, algorithm: int, allocation: int) -> None:
 
 
 def _zero_sparse(fd: int, path: str, size: int) -> None:
-    try:
-        os.ftruncate(fd, 0)
-    except OSError as exc:
-        raise SystemCallError.from_os_error(
-            f"Failed to truncate volume with path '{path}' to 0 bytes", exc, domain=_STORAGE
-        ) from exc
-    try:
-        os.ftruncate(fd, size)
-    except OSError as exc:
-        raise SystemCallError.from_os_error(
-            f"Failed to truncate volume with path '{path}' to {size} bytes",
-            exc,
-            domain=_STORAGE,
-        ) from exc
+    os_call(f"Failed to truncate volume with path '{path}' to 0 bytes", os.ftruncate, fd, 0)
+    os_call(f"Failed to truncate volume with path '{path}' to {size} bytes", os.ftruncate, fd, size)

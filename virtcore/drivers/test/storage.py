@@ -27,6 +27,13 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from virtcore.driver import StorageDriver
+from virtcore.drivers.storagecommon import (
+    LIST_ALL_POOLS_FLAGS,
+    PoolIdentity,
+    PoolNameCalls,
+    check_pool_clash,
+    pool_listed,
+)
 from virtcore.drivers.test.nodedev import destroy_vport, mock_create_vport
 from virtcore.drivers.test.objxml import (
     DEFAULT_POOL_CAPACITY,
@@ -34,12 +41,11 @@ from virtcore.drivers.test.objxml import (
     VolumeDef,
     sanitize_path,
 )
-from virtcore.drivers.test.secondary import SecondaryTable, emit, state_filter, uuid_or_invalid
+from virtcore.drivers.test.secondary import SecondaryTable, emit, uuid_or_invalid
 from virtcore.drivers.test.state import PoolObj, TestState, check_flags
 from virtcore.drivers.test.volstream import VolumeDownload, VolumeUpload, cut_holes
 from virtcore.drivers.test.xmlutil import XMLWriter, attributes, child, parse_xml, words
-from virtcore.drivers.volrules import resize_target
-from virtcore.enums.connect import ConnectListAllStoragePoolsFlags as PoolFlags
+from virtcore.drivers.volrules import RESIZE_FLAGS, check_wipe_algorithm, resize_target
 from virtcore.enums.errors import ErrorDomain
 from virtcore.enums.storage import StoragePoolEventLifecycleType as PoolEvent
 from virtcore.enums.storage import (
@@ -111,6 +117,10 @@ def source_conflict(state: TestState, new: PoolDef) -> None:
             )
 
 
+def _identity(obj: PoolObj | None) -> PoolIdentity | None:
+    return None if obj is None else PoolIdentity(obj.def_.name, obj.def_.uuid, obj.active)
+
+
 def add_pool(state: TestState, new: PoolDef, *, check_live: bool = False) -> PoolObj:
     """Add or update a pool like ``virStoragePoolObjListAdd``; the caller holds the lock.
 
@@ -118,21 +128,13 @@ def add_pool(state: TestState, new: PoolDef, *, check_live: bool = False) -> Poo
     a pending definition that the test driver never applies).
     """
     existing = next((o for o in state.pools.values() if o.def_.uuid == new.uuid), None)
-    if existing is not None:
-        if existing.def_.name != new.name:
-            raise OperationFailedError(
-                f"pool '{existing.def_.name}' is already defined with uuid {existing.def_.uuid}",
-                domain=_STORAGE,
-            )
-        if check_live and existing.active:
-            raise OperationInvalidError(
-                f"pool is already active as '{existing.def_.name}'", domain=_STORAGE
-            )
-    elif new.name in state.pools:
-        raise OperationFailedError(
-            f"pool '{new.name}' already exists with uuid {state.pools[new.name].def_.uuid}",
-            domain=_STORAGE,
-        )
+    named = state.pools.get(new.name)
+    check_pool_clash(
+        new.name,
+        same_uuid=_identity(existing),
+        same_name=_identity(named),
+        check_live=check_live,
+    )
     source_conflict(state, new)
     if existing is None:
         obj = PoolObj(new, active=False, persistent=False)
@@ -150,7 +152,7 @@ def _fc_adapter(pool: PoolDef) -> etree._Element | None:
     return None
 
 
-class TestStorageDriver(SecondaryTable, StorageDriver):
+class TestStorageDriver(SecondaryTable, PoolNameCalls, StorageDriver):
     """Storage pools and volumes of a test host."""
 
     # -- pool lookups -----------------------------------------------------------------------
@@ -195,44 +197,24 @@ class TestStorageDriver(SecondaryTable, StorageDriver):
 
     def connect_list_all_storage_pools(self, conn: Connection, flags: int) -> list[StoragePool]:
         """Pools matching the filter flags (state, persistence, autostart, type), by name."""
-        check_flags(flags, (1 << 20) - 1, "testConnectListAllStoragePools")
-        type_bits = int(flags) >> 6
+        check_flags(flags, LIST_ALL_POOLS_FLAGS, "testConnectListAllStoragePools")
         with self.state.lock:
-            out = []
-            for _, obj in sorted(self.state.pools.items()):
-                autostart = obj.autostart and obj.persistent
-                if not (
-                    state_filter(flags, PoolFlags.ACTIVE, PoolFlags.INACTIVE, obj.active)
-                    and state_filter(
-                        flags, PoolFlags.PERSISTENT, PoolFlags.TRANSIENT, obj.persistent
-                    )
-                    and state_filter(flags, PoolFlags.AUTOSTART, PoolFlags.NO_AUTOSTART, autostart)
-                ):
-                    continue
-                if type_bits and not type_bits & (1 << _POOL_TYPES.index(obj.def_.pool_type)):
-                    continue
-                out.append(self._handle(conn, obj))
-            return out
+            return [
+                self._handle(conn, obj)
+                for _, obj in sorted(self.state.pools.items())
+                if pool_listed(
+                    flags,
+                    active=obj.active,
+                    persistent=obj.persistent,
+                    # A transient pool never autostarts, whatever its flag says.
+                    autostart=obj.autostart and obj.persistent,
+                    pool_type=obj.def_.pool_type,
+                )
+            ]
 
-    def _names(self, active: bool) -> list[str]:
+    def _pool_names(self, active: bool) -> list[str]:
         with self.state.lock:
             return sorted(n for n, o in self.state.pools.items() if o.active == active)
-
-    def connect_num_of_storage_pools(self, conn: Connection) -> int:
-        """Number of active pools."""
-        return len(self._names(True))
-
-    def connect_list_storage_pools(self, conn: Connection) -> list[str]:
-        """Names of active pools."""
-        return self._names(True)
-
-    def connect_num_of_defined_storage_pools(self, conn: Connection) -> int:
-        """Number of inactive pools."""
-        return len(self._names(False))
-
-    def connect_list_defined_storage_pools(self, conn: Connection) -> list[str]:
-        """Names of inactive pools."""
-        return self._names(False)
 
     def storage_pool_lookup_by_name(self, conn: Connection, name: str) -> StoragePool:
         """The pool called *name*."""
@@ -572,8 +554,7 @@ class TestStorageDriver(SecondaryTable, StorageDriver):
     ) -> None:
         """Wipe the volume; every algorithm but ``TRIM`` leaves it reading as zeros."""
         check_flags(flags, 0, "testStorageVolWipePattern")
-        if not 0 <= algorithm < len(StorageVolWipeAlgorithm):
-            raise InvalidArgError(f"wiping algorithm {algorithm} not supported", domain=_STORAGE)
+        check_wipe_algorithm(algorithm)
         with self.state.lock:
             found = self._vol(vol)[1]
             if algorithm == StorageVolWipeAlgorithm.TRIM:
@@ -585,9 +566,7 @@ class TestStorageDriver(SecondaryTable, StorageDriver):
         self, conn: Connection, vol: StorageVol, capacity: int, flags: int
     ) -> None:
         """Change the capacity (``virStorageVolResize`` of libvirt's storage driver)."""
-        check_flags(
-            flags, int(Resize.ALLOCATE | Resize.DELTA | Resize.SHRINK), "testStorageVolResize"
-        )
+        check_flags(flags, RESIZE_FLAGS, "testStorageVolResize")
         with self.state.lock:
             pool, found = self._vol(vol)
             wanted = resize_target(

@@ -36,11 +36,10 @@ volume stream:
 
 from __future__ import annotations
 
-import errno
 import logging
-import os
 from typing import TYPE_CHECKING
 
+from virtcore.drivers.storagecommon import OneWayStream, window_room
 from virtcore.drivers.test.objxml import VolumeDef
 from virtcore.drivers.test.secondary import emit
 from virtcore.enums.errors import ErrorDomain, ErrorNumber
@@ -52,7 +51,6 @@ from virtcore.errors import (
     VirtError,
 )
 from virtcore.events import EventKind
-from virtcore.objects import StreamBackend
 
 if TYPE_CHECKING:
     from virtcore.drivers.test.state import PoolObj, TestState
@@ -108,7 +106,7 @@ def section_at(vol: VolumeDef, position: int, stop: int) -> tuple[bool, int]:
     return True, min(len(vol.content), stop) - position
 
 
-class _VolumeStream(StreamBackend):
+class _VolumeStream(OneWayStream):
     """What uploads and downloads share: the volume they move data for, and closing."""
 
     def __init__(  # noqa: PLR0917 - the transfer's whole description
@@ -120,13 +118,10 @@ class _VolumeStream(StreamBackend):
         length: int,
         sparse: bool = False,
     ) -> None:
+        super().__init__(offset, length, sparse)
         self.state = state
         self.pool = pool
         self.volume = volume
-        self.position = offset
-        self.end = offset + length if length else None
-        self.sparse = sparse
-        self.closed = False
 
     def _target(self) -> tuple[PoolObj, VolumeDef]:
         """The pool and volume, still there and usable; call under the host lock."""
@@ -149,22 +144,6 @@ class _VolumeStream(StreamBackend):
             if self.closed:
                 raise OperationInvalidError("stream is not open", domain=_STREAMS)
             self.closed = True
-
-    def send(self, data: bytes) -> int:
-        """Streams carry data one way; a download accepts none."""
-        raise OperationInvalidError("cannot send data to a download stream", domain=_STREAMS)
-
-    def recv(self, nbytes: int) -> bytes:
-        """Streams carry data one way; an upload produces none."""
-        raise OperationInvalidError("cannot receive data from an upload stream", domain=_STREAMS)
-
-    def finish(self) -> None:
-        """Complete the transfer."""
-        self._close()
-
-    def abort(self) -> None:
-        """Abandon the transfer."""
-        self._close()
 
 
 class VolumeDownload(_VolumeStream):
@@ -235,14 +214,7 @@ class VolumeUpload(_VolumeStream):
         """Write *data* at the current position; returns how much was accepted."""
         with self.state.lock:
             pool, vol = self._target()
-            room = len(data) if self.end is None else self.end - self.position
-            if room <= 0 and data:
-                raise VirtError(
-                    f"cannot write to stream: {os.strerror(errno.ENOSPC)}",
-                    code=ErrorNumber.SYSTEM_ERROR,
-                    domain=_STREAMS,
-                )
-            chunk = bytes(data[:room])
+            chunk = bytes(data[: window_room(self.end, self.position, len(data))])
             start, stop = self.position, self.position + len(chunk)
             if len(vol.content) < stop:
                 vol.content.extend(bytes(stop - len(vol.content)))

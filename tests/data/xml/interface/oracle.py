@@ -21,20 +21,16 @@ of a document comes from its directory (or the ``kind`` of a ``run`` case):
     "code": N, "domain": N, "message": ...}``.
 """
 
-import ctypes
-import json
 import os
-import re
 import sys
 import tempfile
 from pathlib import Path
 
 import libvirt
 
-_ERROR_FUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
-# libvirt prints every error to stderr unless told otherwise.
-_QUIET = _ERROR_FUNC(lambda _ctx, _err: None)
-_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import private_daemon  # found through the path set just above
 
 
 def describe_interface(conn, text):
@@ -45,65 +41,21 @@ def describe_interface(conn, text):
         obj.undefine()
 
 
-def describe_nodedev(text, workdir):
-    body = _DECL.sub("", text)
-    path = Path(workdir) / "node.xml"
-    path.write_text(f"<node>\n{body}\n</node>\n")
-    conn = libvirt.open(f"test://{path}")
-    try:
-        names = conn.listDevices(None, 0)
-        if not names:
-            return ""
-        return conn.nodeDeviceLookupByName(names[0]).XMLDesc(0)
-    finally:
-        conn.close()
-
-
-def outcome(conn, kind, text, workdir):
-    try:
-        if kind == "interface":
-            return {"ok": True, "xml": describe_interface(conn, text)}
-        return {"ok": True, "xml": describe_nodedev(text, workdir)}
-    except libvirt.libvirtError as exc:
-        return {
-            "ok": False,
-            "code": exc.get_error_code(),
-            "domain": exc.get_error_domain(),
-            "message": exc.get_error_message(),
-        }
-
-
-def dump(conn, directory, workdir):
-    kind = directory.name
-    results = {}
-    for source in sorted(directory.glob("*.input.xml")):
-        name = source.name[: -len(".input.xml")]
-        result = outcome(conn, kind, source.read_text(), workdir)
-        if not result["ok"]:
-            raise SystemExit(f"{name}: {result['message']}")
-        results[name] = result["xml"]
-    return results
-
-
 def main(argv):
-    ctypes.CDLL("libvirt.so.0").virSetErrorFunc(None, _QUIET)
+    private_daemon.quiet_libvirt()
     conn = libvirt.open("test:///default")
     with tempfile.TemporaryDirectory() as workdir:
         os.chmod(workdir, 0o755)
+
+        def outcome(case):
+            if case["kind"] == "interface":
+                return private_daemon.attempt(lambda: describe_interface(conn, case["xml"]))
+            return private_daemon.attempt(
+                lambda: private_daemon.describe_nodedev(case["xml"], workdir)
+            )
+
         try:
-            if argv[1] in ("dump", "record"):
-                directory = Path(argv[2])
-                results = dump(conn, directory, workdir)
-                if argv[1] == "record":
-                    for name, text in results.items():
-                        (directory / f"{name}.xml").write_text(text)
-                else:
-                    json.dump(results, sys.stdout, indent=1, sort_keys=True)
-            elif argv[1] == "run":
-                cases = json.load(sys.stdin)
-                json.dump([outcome(conn, c["kind"], c["xml"], workdir) for c in cases], sys.stdout)
-            else:
-                raise SystemExit(f"unknown mode {argv[1]!r}")
+            private_daemon.serve(argv, outcome, kind_of=lambda directory, _name: directory.name)
         finally:
             conn.close()
 

@@ -19,16 +19,14 @@ description is read, so cases do not see each other.
     or ``{"ok": false, "code": N, "domain": N, "message": ...}``.
 """
 
-import ctypes
-import json
 import sys
 from pathlib import Path
 
 import libvirt
 
-_ERROR_FUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
-# libvirt prints every error to stderr unless told otherwise.
-_QUIET = _ERROR_FUNC(lambda _ctx, _err: None)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import private_daemon  # found through the path set just above
 
 
 def kind_of(name):
@@ -61,43 +59,15 @@ def describe(conn, kind, text):
     raise SystemExit(f"unknown kind {kind!r}")
 
 
-def outcome(conn, kind, text):
-    try:
-        return {"ok": True, "xml": describe(conn, kind, text)}
-    except libvirt.libvirtError as exc:
-        return {
-            "ok": False,
-            "code": exc.get_error_code(),
-            "domain": exc.get_error_domain(),
-            "message": exc.get_error_message(),
-        }
-
-
-def dump(conn, directory):
-    results = {}
-    for source in sorted(directory.glob("*.input.xml")):
-        name = source.name[: -len(".input.xml")]
-        results[name] = describe(conn, kind_of(name), source.read_text())
-    return results
-
-
 def main(argv):
-    ctypes.CDLL("libvirt.so.0").virSetErrorFunc(None, _QUIET)
+    private_daemon.quiet_libvirt()
     conn = libvirt.open("test:///default")
     try:
-        if argv[1] in ("dump", "record"):
-            directory = Path(argv[2])
-            results = dump(conn, directory)
-            if argv[1] == "record":
-                for name, text in results.items():
-                    (directory / f"{name}.xml").write_text(text)
-            else:
-                json.dump(results, sys.stdout, indent=1, sort_keys=True)
-        elif argv[1] == "run":
-            cases = json.load(sys.stdin)
-            json.dump([outcome(conn, c["kind"], c["xml"]) for c in cases], sys.stdout)
-        else:
-            raise SystemExit(f"unknown mode {argv[1]!r}")
+        private_daemon.serve(
+            argv,
+            lambda case: private_daemon.attempt(lambda: describe(conn, case["kind"], case["xml"])),
+            kind_of=lambda _directory, name: kind_of(name),
+        )
     finally:
         conn.close()
 

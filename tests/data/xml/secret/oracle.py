@@ -21,9 +21,7 @@ teardown are those of ../private_daemon.py).
     "domain": N, "message": ...}``.
 """
 
-import ctypes
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -31,38 +29,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import private_daemon  # found through the path set just above
 
-_ERROR_FUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
-# libvirt prints every error to stderr unless told otherwise.
-_QUIET = _ERROR_FUNC(lambda _ctx, _err: None)
-
 
 def start_daemon(workdir):
     """A session libvirtd whose state lives under *workdir*; returns (process, connection)."""
-    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": workdir}
-    for name in ("RUNTIME", "CONFIG", "CACHE", "DATA", "STATE"):
-        path = Path(workdir) / name.lower()
-        path.mkdir()
-        os.chmod(path, 0o777)
-        env[f"XDG_{name}_{'DIR' if name == 'RUNTIME' else 'HOME'}"] = str(path)
-    user = "nobody" if os.geteuid() == 0 else None
-    proc = subprocess.Popen(
-        [private_daemon.LIBVIRTD, "--timeout", "120"],
-        env=env,
-        user=user,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=workdir,
-    )
-    sock = Path(env["XDG_RUNTIME_DIR"]) / "libvirt" / "libvirt-sock"
-    conn = private_daemon.connect_when_ready(
-        proc, sock, f"secret:///session?socket={sock}", "the session libvirtd"
-    )
-    return proc, conn
+    return private_daemon.session_daemon(workdir, "secret")
 
 
 def main(argv):
-    ctypes.CDLL("libvirt.so.0").virSetErrorFunc(None, _QUIET)
+    private_daemon.quiet_libvirt()
     private_daemon.main(
         argv,
         start_daemon=start_daemon,

@@ -17,15 +17,14 @@ with ``virDomainSnapshotGetXMLDesc(xml_flags)``.
     ``{"ok": false, "code": N, "domain": N, "message": ...}``.
 """
 
-import ctypes
-import json
 import sys
 from pathlib import Path
 
 import libvirt
 
-_ERROR_FUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
-_QUIET = _ERROR_FUNC(lambda _ctx, _err: None)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import private_daemon  # found through the path set just above
 
 
 def outcome(case):
@@ -37,41 +36,14 @@ def outcome(case):
         snap = dom.snapshotCreateXML(case["xml"], case.get("flags", 0))
         return {"ok": True, "xml": snap.getXMLDesc(case.get("xml_flags", 0))}
     except libvirt.libvirtError as exc:
-        return {
-            "ok": False,
-            "code": exc.get_error_code(),
-            "domain": exc.get_error_domain(),
-            "message": exc.get_error_message(),
-        }
+        return private_daemon.error_outcome(exc)
     finally:
         conn.close()
 
 
-def dump(directory):
-    options = json.loads((directory / "cases.json").read_text())
-    results = {}
-    for source in sorted(directory.glob("*.input.xml")):
-        name = source.name[: -len(".input.xml")]
-        results[name] = outcome({"xml": source.read_text(), **options.get(name, {})})
-    return results
-
-
 def main(argv):
-    ctypes.CDLL("libvirt.so.0").virSetErrorFunc(None, _QUIET)
-    if argv[1] in ("dump", "record"):
-        directory = Path(argv[2])
-        results = dump(directory)
-        if argv[1] == "record":
-            for name, result in results.items():
-                if result["ok"]:
-                    (directory / f"{name}.xml").write_text(result["xml"])
-            (directory / "outcomes.json").write_text(json.dumps(results, indent=1, sort_keys=True))
-        else:
-            json.dump(results, sys.stdout, indent=1, sort_keys=True)
-    elif argv[1] == "run":
-        json.dump([outcome(c) for c in json.load(sys.stdin)], sys.stdout)
-    else:
-        raise SystemExit(f"unknown mode {argv[1]!r}")
+    private_daemon.quiet_libvirt()
+    private_daemon.serve_cases(argv, outcome)
 
 
 if __name__ == "__main__":
