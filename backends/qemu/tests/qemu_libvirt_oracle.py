@@ -5,8 +5,9 @@ qemu connection driver loaded, privileged (``qemu:///system``), inside its own
 mount namespace (``unshare -m``) where /etc/libvirt, /run, /var, /etc/passwd
 and /etc/group are bind mounts of files under *workdir*: the daemon neither
 sees nor touches the host's libvirt state, and the ``libvirt-qemu`` account it
-expects exists only there. ``qemu.conf`` runs guests as root without a
-security driver and without virtlogd. The daemon exits on its own when its
+expects exists only there. ``qemu.conf`` runs guests and ``swtpm`` as root
+without a security driver and without virtlogd (the TPMs' local CA is
+``var/lib/swtpm-localca`` of the private root). The daemon exits on its own when its
 parent dies (``setpriv --pdeathsig``) or after ``IDLE_TIMEOUT`` seconds without
 clients (``--timeout``), so a crashed test run leaves nothing behind.
 
@@ -68,6 +69,8 @@ security_driver = "none"
 stdio_handler = "file"
 namespaces = [ ]
 remember_owner = 0
+swtpm_user = "root"
+swtpm_group = "root"
 """
 
 LIBVIRTD_CONF = """\
@@ -149,7 +152,11 @@ def _with_libvirt_qemu(source: str, line: str) -> str:
 
 
 def _prepare_root(root: Path) -> None:
-    for sub in ("etc", "run", "var", "drivers", "var/cache/libvirt/qemu/capabilities"):
+    # var/lib/swtpm-localca: the CA swtpm_setup signs a new TPM's certificates with.
+    for sub in (
+        "etc", "run", "var", "drivers", "var/cache/libvirt/qemu/capabilities",
+        "var/lib/swtpm-localca",
+    ):  # fmt: skip
         (root / sub).mkdir(parents=True, exist_ok=True)
     os.symlink(_qemu_driver_module(), root / "drivers" / "libvirt_driver_qemu.so")
     (root / "etc" / "qemu.conf").write_text(QEMU_CONF)

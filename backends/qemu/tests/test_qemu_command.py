@@ -338,6 +338,15 @@ def test_vnc_autoport_without_a_port_lets_qemu_search() -> None:
     assert option_values(argv, "-vnc") == ["127.0.0.1:0,to=99,audiodev=audio1"]
 
 
+def test_vnc_audio_names_its_own_backend() -> None:
+    graphics = (
+        "<graphics type='vnc' port='5901' autoport='no'><audio id='2'/></graphics>"
+        "<audio id='1' type='none'/><audio id='2' type='none'/>"
+    )
+    argv = build_command(domain(graphics), Caps(), ctx())
+    assert option_values(argv, "-vnc") == ["127.0.0.1:1,audiodev=audio2"]
+
+
 # -- libvirt's derivations ---------------------------------------------------------------
 
 

@@ -4,12 +4,22 @@ unplug (error texts as libvirt 9.0 reports them for the same guests)."""
 from __future__ import annotations
 
 import pytest
-from qemu_guests import guest_xml
+from qemu_guests import guest_xml, wait_until
 
 from virtcore.connection import Connection
-from virtcore.errors import ConfigUnsupportedError, InternalError, InvalidArgError
+from virtcore.errors import (
+    ConfigUnsupportedError,
+    InternalError,
+    InvalidArgError,
+    OperationTimeoutError,
+)
 from virtcore.objects import Domain
+from virtcore_qemu import vcpus
+from virtcore_qemu.domobj import DomainObj
+from virtcore_qemu.events import monitor_callbacks
+from virtcore_qemu.qmp import QMPEvent
 from virtcore_qemu.state import QemuDriver
+from virtcore_qemu.status import parse_status
 from virtcore_qemu.vcpus import select_removals
 
 LIVE, CONFIG, MAXIMUM = 0x1, 0x2, 0x4
@@ -108,6 +118,62 @@ def test_unplug_asks_qemu_for_the_highest_hotplugged_vcpu(
     assert obj is not None and obj.monitor is not None
     paths = [c.get("qom-path") for c in obj.monitor.execute("query-hotpluggable-cpus")]
     assert "/machine/peripheral/vcpu2" in paths
+
+
+def _act_as_guest_acpi(obj: DomainObj, command: str) -> None:
+    """Port I/O on QEMU's CPU hot-plug registers, as a guest's ACPI code does it."""
+    assert obj.monitor is not None
+    obj.monitor.execute("human-monitor-command", {"command-line": command})
+
+
+def test_vcpu_released_after_the_wait_lowers_the_live_count(
+    conn: Connection, qemu: QemuDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(vcpus, "VCPU_REMOVAL_WAIT", 0.2)
+    xml = guest_xml("g").replace("<vcpu>1</vcpu>", "<vcpu current='1'>3</vcpu>")
+    dom = conn.domain_define_xml(xml.replace("</os>", "</os><features><acpi/></features>"))
+    dom.create()
+    dom.set_vcpus(3)
+    obj = qemu.domains.find_by_name("g")
+    assert obj is not None and obj.monitor is not None
+    # The firmware's switch to the modern CPU hot-plug interface (PIIX4: port 0xaf00).
+    _act_as_guest_acpi(obj, "o /w 0xaf00 0")
+    with pytest.raises(OperationTimeoutError, match="vcpu unplug request timed out"):
+        dom.set_vcpus(2)
+    assert dom.vcpus_flags() == 3
+    # The guest ejects vCPU 2 late: select it, set the eject bit.
+    _act_as_guest_acpi(obj, "o /w 0xaf00 2")
+    _act_as_guest_acpi(obj, "o /b 0xaf04 8")
+    assert wait_until(
+        lambda: (
+            "/machine/peripheral/vcpu2"
+            not in [c.get("qom-path") for c in obj.monitor.execute("query-hotpluggable-cpus")]
+        )
+    )
+    # QEMU reports the CPU object's end once it is released.
+    on_event, _on_eof = monitor_callbacks(qemu, obj)
+    on_event(
+        QMPEvent("DEVICE_DELETED", {"device": "vcpu2", "path": "/machine/peripheral/vcpu2"}, 0.0)
+    )
+    assert wait_until(lambda: dom.vcpus_flags() == 2)
+    status = parse_status(qemu.files("g").status)
+    assert status is not None and status.live.vcpus_current == 2
+
+
+def test_late_deletion_of_a_vcpu_nobody_removed_changes_nothing(
+    conn: Connection, qemu: QemuDriver
+) -> None:
+    dom = _guest(conn)
+    dom.set_vcpus(2)
+    obj = qemu.domains.find_by_name("g")
+    assert obj is not None
+    on_event, _on_eof = monitor_callbacks(qemu, obj)
+    on_event(
+        QMPEvent("DEVICE_DELETED", {"device": "vcpu1", "path": "/machine/peripheral/vcpu1"}, 0.0)
+    )
+    with obj.job():  # any handler thread has finished once the job is free
+        pass
+    assert dom.vcpus_flags() == 2
 
 
 def _slot(socket: int, path: str | None) -> dict[str, object]:

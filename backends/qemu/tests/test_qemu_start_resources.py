@@ -8,6 +8,7 @@ virtiofsd) a test leaves behind are killed at teardown, whatever happened.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 from collections.abc import Iterator
@@ -140,6 +141,42 @@ def test_swtpm_of_a_reconnected_guest_ends_with_it(embed_root: Path) -> None:
         assert pid_running(pid)
         second.domain_lookup_by_name("tpm").destroy()
     assert wait_until(lambda: not pid_running(pid))
+
+
+_TPM_GUESTS = {
+    "crb": ("q35", "<tpm model='tpm-crb'><backend type='emulator'/></tpm>"),
+    "tis": ("pc", "<tpm><backend type='emulator'/></tpm>"),
+}
+
+
+def _tpm_of(xml: str) -> str:
+    tpm = etree.fromstring(xml.encode()).find("devices/tpm")
+    assert tpm is not None
+    return etree.tostring(tpm).decode()
+
+
+@pytest.mark.parametrize("kind", sorted(_TPM_GUESTS))
+def test_tpm_guest_equals_libvirts(
+    kind: str, conn: Connection, qemu: QemuDriver, oracle: QemuOracle, tmp_path: Path
+) -> None:
+    machine, tpm = _TPM_GUESTS[kind]
+    uuid = "3b0f6c2e-9a41-4d87-b5e2-7c1d0a9f8e63"
+    xml = _xml(
+        f"tpm-{kind}",
+        tpm,
+        os_xml=f"<os><type arch='x86_64' machine='{machine}'>hvm</type></os>",
+    ).replace("<memory", f"<uuid>{uuid}</uuid><memory")
+    ours = conn.domain_create_xml(xml).xml_desc()
+    our_query = _qmp(qemu, f"tpm-{kind}", "query-tpm")
+    (tmp_path / "g.xml").write_text(xml)
+    oracle.virsh("create", "--paused", str(tmp_path / "g.xml"), check=True)
+    try:
+        theirs = oracle.virsh("dumpxml", uuid, check=True).stdout
+        reply = oracle.virsh("qemu-monitor-command", uuid, '{"execute":"query-tpm"}', check=True)
+    finally:
+        oracle.virsh("destroy", uuid, check=True)
+    assert _tpm_of(ours) == _tpm_of(theirs)
+    assert our_query == json.loads(reply.stdout)["return"]
 
 
 def test_failed_start_stops_the_tpm_emulator(
@@ -322,6 +359,25 @@ def test_smm_turned_off_refuses_firmware_that_requires_it(tmp_path: Path) -> Non
         fill_firmware(domain, tmp_path, descriptors=secure)
 
 
+_SECURE_OS = (
+    "<os firmware='efi'><type arch='x86_64' machine='q35'>hvm</type>"
+    "<firmware><feature enabled='yes' name='secure-boot'/></firmware></os>"
+)
+
+
+def test_secure_boot_guest_starts_with_its_flash_locked_to_smm(
+    conn: Connection, qemu: QemuDriver
+) -> None:
+    dom = _started(conn, _xml("sb", os_xml=_SECURE_OS, extra=_ACPI))
+    assert dom.state().state == DomainState.RUNNING
+    os_node = _live(dom).element.find("os")
+    assert os_node is not None
+    loader = os_node.find("loader")
+    assert loader is not None and loader.get("secure") == "yes"
+    secure = _qmp(qemu, "sb", "qom-get", {"path": "/machine/system.flash0", "property": "secure"})
+    assert secure is True
+
+
 def test_refusing_secure_boot_picks_an_image_without_it(tmp_path: Path) -> None:
     wish = "<firmware><feature enabled='no' name='secure-boot'/></firmware>"
     domain = DomainDef.parse(
@@ -422,6 +478,24 @@ def test_live_definition_names_the_virtiofsd_used(conn: Connection, tmp_path: Pa
     dom = _started(conn, _xml("fs", _fs(tmp_path), extra=_SHARED))
     binary = _live(dom).element.find("devices/filesystem/binary")
     assert binary is not None and binary.get("path") == "/usr/lib/qemu/virtiofsd"
+
+
+def test_virtiofsd_settings_of_the_definition_are_applied(
+    conn: Connection, qemu: QemuDriver, tmp_path: Path
+) -> None:
+    settings = (
+        "<binary path='/usr/lib/qemu/virtiofsd' xattr='on'><cache mode='always'/>"
+        "<sandbox mode='chroot'/><lock posix='on' flock='off'/><thread_pool size='3'/></binary>"
+    )
+    fs = _fs(tmp_path).replace("<driver type='virtiofs'/>", f"<driver type='virtiofs'/>{settings}")
+    dom = _started(conn, _xml("fs", fs, extra=_SHARED))
+    argv = Path(f"/proc/{_virtiofsd_pid(qemu, 'fs')}/cmdline").read_bytes().split(b"\0")
+    options = argv[argv.index(b"-o") + 1].decode()
+    assert options.split(",")[1:] == ["cache=always", "sandbox=chroot", "xattr", "no_flock",
+                                      "posix_lock"]  # fmt: skip
+    assert b"--thread-pool-size=3" in argv
+    binary = _live(dom).element.find("devices/filesystem/binary")
+    assert binary is not None and binary.find("thread_pool") is not None
 
 
 def test_virtiofsd_ends_with_the_guest(conn: Connection, qemu: QemuDriver, tmp_path: Path) -> None:

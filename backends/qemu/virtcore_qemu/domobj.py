@@ -96,6 +96,8 @@ class DomainObj:
     snapshots: dict[str, SnapshotDef] = field(default_factory=dict, repr=False)
     pending_removals: dict[str, list[tuple[str, str]]] = field(default_factory=dict, repr=False)
     """Devices asked to leave (by alias) and the QEMU backends to delete once they did."""
+    pending_vcpu_removals: set[str] = field(default_factory=set, repr=False)
+    """Ids of vCPUs asked to leave whose ``DEVICE_DELETED`` has not been handled yet."""
     current_snapshot: str | None = None
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _job: threading.Lock = field(default_factory=threading.Lock, repr=False)

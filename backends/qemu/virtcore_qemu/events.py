@@ -25,7 +25,9 @@ QMP event           effect
                     ``stop`` a running guest becomes ``paused/ioerror`` with
                     ``SUSPENDED/IOERROR``.
 ``DEVICE_DELETED``  a detached device is gone: its backends are deleted, it leaves
-                    the live definition, ``DEVICE_REMOVED`` with its alias.
+                    the live definition, ``DEVICE_REMOVED`` with its alias; a
+                    vCPU released after the unplug's wait lowers the live
+                    ``<vcpu current>`` (QEMU's count) and the status is saved.
 monitor EOF         unless being destroyed: ``shutoff/shutdown`` after a
                     ``SHUTDOWN`` event, else ``shutoff/crashed`` with
                     ``STOPPED/FAILED``; a transient domain disappears.
@@ -331,9 +333,21 @@ def _disk_for(obj: DomainObj, alias: str, node: str) -> tuple[str, str]:
 
 def _on_device_deleted(driver: QemuDriver, obj: DomainObj, event: QMPEvent) -> None:
     alias = str(event.data.get("device") or "")
+    if alias in obj.pending_vcpu_removals:
+        _in_thread(f"remove-{alias}", lambda: _remove_vcpu(driver, obj, alias))
+        return
     if alias not in obj.pending_removals:
         return  # not a device a detach asked for (or a backend without an id)
     _in_thread(f"remove-{alias}", lambda: _remove_device(driver, obj, alias))
+
+
+def _remove_vcpu(driver: QemuDriver, obj: DomainObj, alias: str) -> None:
+    """``qemuDomainRemoveVcpuAlias``: a vCPU the guest released after the unplug's wait."""
+    from virtcore_qemu.vcpus import complete_vcpu_removal
+
+    with obj.job():
+        if obj.is_active():
+            complete_vcpu_removal(driver, obj, alias)
 
 
 def _remove_device(driver: QemuDriver, obj: DomainObj, alias: str) -> None:

@@ -27,8 +27,8 @@ virtio-fs (``qemu_virtiofs.c``), for ``<filesystem><driver type='virtiofs'/>``:
 * the daemon is the ``<binary path>`` of the filesystem or, as libvirt
   finds it, the first ``"type": "fs"`` vhost-user descriptor
   (:data:`VHOST_USER_DIRS`); none: ``Unable to find a satisfying virtiofsd``
-  (VIR_ERR_OPERATION_FAILED); :meth:`StartedHelpers.record` writes the path
-  found into the live definition (``<binary path=.../>``), as libvirt shows it;
+  (VIR_ERR_OPERATION_FAILED); the path found is written into the live
+  definition (``<binary path=.../>``), as libvirt shows it;
 * it gets the listening socket ``<lib_dir>/fsN-fs.sock`` (bound here, passed
   as ``--fd``) and ``-o source=DIR`` with the cache, xattr, flock and POSIX
   lock options; log ``<log_dir>/<name>-fsN-virtiofsd.log``; pid file
@@ -51,7 +51,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
@@ -93,25 +93,6 @@ class StartedHelpers:
 
     tpm_socket: Path | None = None
     pids: tuple[int, ...] = ()
-    virtiofsd: dict[str, str] = field(default_factory=dict)
-    """The daemon found for each virtio-fs alias whose definition names none."""
-
-    def record(self, domain: DomainDef) -> None:
-        """Write the daemons found into *domain*'s filesystems (``<binary path=...>``).
-
-        Called once the command line is built: the binary is the driver's
-        business, not QEMU's.
-        """
-        for alias, fs in virtiofs_filesystems(domain):
-            binary = self.virtiofsd.get(alias)
-            if binary is None or fs.find("binary") is not None:
-                continue
-            node = etree.Element("binary", path=binary)
-            anchor = fs.find("driver")
-            if anchor is not None:
-                anchor.addnext(node)
-            else:
-                fs.insert(0, node)
 
 
 def tpm_emulators(domain: DomainDef) -> list[etree._Element]:
@@ -154,11 +135,7 @@ def start_helpers(
             started.tpm_socket = socket_path
             started.pids += (pid,)
         for alias, fs in virtiofs_filesystems(domain):
-            started.pids += (
-                _start_virtiofsd(
-                    paths, domain, dom_id, lib_dir, alias=alias, fs=fs, found=started.virtiofsd
-                ),
-            )
+            started.pids += (_start_virtiofsd(paths, domain, dom_id, lib_dir, alias=alias, fs=fs),)
     except BaseException:
         stop_helpers(paths, domain, dom_id, lib_dir)
         raise
@@ -325,7 +302,6 @@ def _start_virtiofsd(
     *,
     alias: str,
     fs: etree._Element,
-    found: dict[str, str],
 ) -> int:
     """``qemuVirtioFSStart``: bind the vhost-user socket, start the daemon on it."""
     name = str(domain.name)
@@ -333,7 +309,15 @@ def _start_virtiofsd(
     binary = binary_node.get("path") if binary_node is not None else None
     if not binary:
         binary = _find_virtiofsd()
-        found[alias] = binary
+        # The live definition names the daemon found, as libvirt's does.
+        if binary_node is None:
+            binary_node = etree.Element("binary")
+            anchor = fs.find("driver")
+            if anchor is not None:
+                anchor.addnext(binary_node)
+            else:
+                fs.insert(0, binary_node)
+        binary_node.set("path", binary)
     source = fs.find("source")
     source_dir = (source.get("dir") if source is not None else None) or ""
     sock_path = lib_dir / f"{alias}-fs.sock"

@@ -95,7 +95,10 @@ class LifecycleCalls(HypervisorDriver):
         check_flags(
             flags, _START_PAUSED | _START_AUTODESTROY | _START_VALIDATE, "qemuDomainCreateXML"
         )
-        definition = DomainDef.parse(xml, validate_schema=bool(flags & _START_VALIDATE))
+        # Validated by prepare(), after the qemu post-parse, as libvirt orders it.
+        definition = DomainDef.parse(
+            xml, validate_schema=bool(flags & _START_VALIDATE), validate=False
+        )
         drv = self.driver
         drv.prepare(definition)
         with drv.domains.lock:

@@ -100,11 +100,28 @@ def device_post_parse(domain: Domain, caps: QemuCaps, paths: DefinePaths) -> Non
     for tpm in devices.findall("./tpm"):
         if tpm.get("model") is None:
             tpm.set("model", "tpm-tis")
+        _tpm_version(tpm, domain, machine)
     for channel in devices.findall("./channel[@type='unix']"):
         _drop_default_channel_path(channel, paths.channel_target_dir)
     for video in devices.findall("./video/model"):
         if video.get("type") == "qxl" and video.get("vgamem") is None:
             video.set("vgamem", str(_QXL_VGAMEM_KIB))
+
+
+def _tpm_version(tpm: etree._Element, domain: Domain, machine: str) -> None:
+    """``qemuDomainTPMDefPostParse``: an emulated TPM gets a version (1.2 and 2.0 differ).
+
+    CRB and sPAPR interfaces and ARM ``virt`` machines only speak TPM 2.0;
+    the others default to 1.2, as libvirt 9.0 decides it.
+    """
+    backend = tpm.find("./backend")
+    if backend is None or backend.get("type") != "emulator" or backend.get("version"):
+        return
+    arm_virt = str(domain.os.arch or "") in ("aarch64", "armv6l", "armv7l") and (
+        machine == "virt" or machine.startswith("virt-")
+    )
+    two = tpm.get("model") in ("tpm-crb", "tpm-spapr") or arm_virt
+    backend.set("version", "2.0" if two else "1.2")
 
 
 def _drop_default_channel_path(channel: etree._Element, directory: str) -> None:

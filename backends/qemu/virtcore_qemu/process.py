@@ -8,13 +8,16 @@ themselves. Contract:
   error for an inactive pool), selects the firmware and prepares the UEFI
   variable store (:mod:`virtcore_qemu.firmware`), opens ``/dev/vhost-vsock``
   (:mod:`virtcore_qemu.startup`), starts the helper daemons - swtpm,
-  virtiofsd (:mod:`virtcore_qemu.helpers`) - builds the command line with
+  virtiofsd (:mod:`virtcore_qemu.helpers`) - names every device
+  (:func:`virtcore_qemu.command.assign_aliases`: libvirt's ``<alias>``, the
+  QEMU ids), builds the command line with
   :func:`virtcore_qemu.command.build_command`, binds the monitor socket,
   spawns QEMU with ``-S`` in its own session, connects QMP, records pty paths
-  from ``query-chardev``, hot-plugs online hot-pluggable vCPUs, sets up the
-  balloon and disk I/O limits, and runs the CPUs (``cont``) unless asked to
-  start paused. Any failure kills QEMU, stops the helpers and leaves the
-  domain shut off (reason ``failed``); the error raised is libvirt's.
+  and virtio channel states from ``query-chardev``, hot-plugs online
+  hot-pluggable vCPUs, sets up the balloon and disk I/O limits, and runs
+  the CPUs (``cont``) unless asked to start paused. Any failure kills
+  QEMU, stops the helpers and leaves the domain shut off (reason
+  ``failed``); the error raised is libvirt's.
 * :func:`stop` is ``qemuProcessStop``: monitor closed, QEMU killed if still
   there and reaped, helpers stopped, status file, pid file and private
   directory removed, the domain marked shut off with the given reason; a
@@ -325,7 +328,7 @@ def start(
     image positioned at its migration stream) before the CPUs may run.
     *reset_nvram* copies the UEFI variable store from its template again.
     """
-    from virtcore_qemu.command import CommandContext, build_command
+    from virtcore_qemu.command import CommandContext, assign_aliases, build_command
     from virtcore_qemu.firmware import fill_firmware, prepare_nvram
     from virtcore_qemu.helpers import start_helpers
     from virtcore_qemu.startup import apply_after_start, open_vsock
@@ -377,8 +380,10 @@ def start(
                 vsock_fd=vsock_fd,
                 tpm_socket=helpers.tpm_socket,
             )
+            # libvirt names every device before building the command line
+            # (qemuAssignDeviceAliases): the names are QEMU's ids and the live XML shows them.
+            assign_aliases(live)
             argv = build_command(live, caps, ctx)
-            helpers.record(live)
             if incoming_fd is not None:
                 argv += ["-incoming", "defer"]
             pass_fds = (sock.fileno(),) if vsock_fd is None else (sock.fileno(), vsock_fd)
@@ -461,16 +466,23 @@ def _log_tail(path: Path, limit: int = 4096) -> str:
 
 
 def _fill_live_data(obj: DomainObj) -> None:
-    """Record the pty paths QEMU allocated (``query-chardev``) in the live definition."""
+    """Record what QEMU reports of the character devices (``query-chardev``) in the live XML.
+
+    The pty paths QEMU allocated, and the state of virtio channels
+    (``connected`` when the guest opened its end), as libvirt's
+    ``qemuProcessRefreshChannelVirtioState`` records them.
+    """
     assert obj.monitor is not None and obj.live is not None
     chardevs = obj.monitor.execute("query-chardev")
     ptys: dict[str, str] = {}
+    opened: dict[str, bool] = {}
     for entry in chardevs or []:
+        label = str(entry.get("label", ""))
         filename = str(entry.get("filename", ""))
         if filename.startswith("pty:"):
-            ptys[str(entry.get("label", ""))] = filename[4:]
-    if not ptys:
-        return
+            ptys[label] = filename[4:]
+        if "frontend-open" in entry:
+            opened[label] = bool(entry["frontend-open"])
     devices = obj.live.devices
     for kind, group in (
         ("serial", devices.serials),
@@ -487,6 +499,13 @@ def _fill_live_data(obj: DomainObj) -> None:
                 path = ptys.get("charserial0")
             if path is not None:
                 dev.source_path = path
+    for channel in obj.live.element.iterfind("devices/channel"):
+        target, alias = channel.find("target"), channel.find("alias")
+        if target is None or alias is None or target.get("type") != "virtio":
+            continue
+        state = opened.get(f"char{alias.get('name')}")
+        if state is not None:
+            target.set("state", "connected" if state else "disconnected")
 
 
 def run_cpus(driver: QemuDriver, obj: DomainObj, reason: DomainRunningReason) -> None:

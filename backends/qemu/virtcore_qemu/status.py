@@ -45,8 +45,6 @@ from virtcore.enums.domain import (
 from virtcore.errors import InternalError, SystemCallError
 from virtcore.store import read_text
 from virtcore.xml.domain import Domain as DomainDef
-from virtcore.xml.domain.checks import read_definition
-from virtcore.xml.domain.formatter import format_definition
 
 __all__ = [
     "StatusRecord",
@@ -133,14 +131,13 @@ class StatusRecord:
 
 
 def format_live(domain: DomainDef, flags: int = 0) -> str:
-    """The XML of a running guest's definition, runtime data (pty paths) included.
+    """The XML of a running guest's definition, runtime data included.
 
-    :meth:`DomainDef.format` reads devices as an inactive definition, which
-    drops what only exists while the guest runs; a running guest's document
-    is read as live XML instead, as libvirt formats ``vm->def``.
+    Pty paths, device aliases and graphics ports exist only while the guest
+    runs; the definition is formatted as live XML (libvirt's ``vm->def``),
+    so they are kept unless *flags* has ``INACTIVE``.
     """
-    definition = read_definition(domain.element, inactive=False, device_options={"inactive": False})
-    return format_definition(definition, flags)
+    return domain.format(flags, live=True)
 
 
 def state_name(state: DomainState) -> str:

@@ -68,6 +68,7 @@ def validate_domain(domain: Domain, caps: QemuCaps) -> None:
         raise ConfigUnsupportedError(
             "UEFI requires ACPI on this architecture", domain=ErrorDomain.QEMU
         )
+    _check_secure_loader(domain)
     _check_domain_features(domain, caps)
     vcpus = domain.vcpus
     info = caps.machine(machine_of(domain))
@@ -76,6 +77,19 @@ def validate_domain(domain: Domain, caps: QemuCaps) -> None:
             f"Maximum CPUs greater than specified machine type limit {info.max_cpus}",
             domain=ErrorDomain.QEMU,
         )
+
+
+def _check_secure_loader(domain: Domain) -> None:
+    """``qemuValidateDomainDefBoot``: Secure Boot needs a Q35 machine and SMM turned on."""
+    loader = domain.element.find("./os/loader")
+    if loader is None or loader.get("secure") != "yes":
+        return
+    if not is_q35(machine_of(domain)):
+        _unsupported("Secure boot is supported with q35 machine types only")
+    smm = domain.element.find("./features/smm")
+    # An absent <smm> is QEMU's default (on for Q35), but libvirt wants it said.
+    if smm is None or smm.get("state", "on") != "on":
+        _unsupported("Secure boot requires SMM feature enabled")
 
 
 def _check_domain_features(domain: Domain, caps: QemuCaps) -> None:

@@ -18,7 +18,12 @@ guest (``qemuDomainSelectHotplugVcpuEntities`` then
   ``VIR_ERR_OPERATION_TIMEOUT`` "vcpu unplug request timed out. Unplug result
   must be manually inspected in the domain" is raised;
 * every completed removal lowers the live ``<vcpu current=...>`` and is saved
-  in the status file at once.
+  in the status file at once;
+* a vCPU whose ``DEVICE_DELETED`` comes after the wait (the guest released
+  it late) is removed then (``processDeviceDeletedEvent`` ->
+  ``qemuDomainRemoveVcpuAlias``): :func:`complete_vcpu_removal` reads the
+  online vCPUs back from QEMU, lowers ``<vcpu current>`` to that count and
+  saves the status.
 """
 
 from __future__ import annotations
@@ -33,8 +38,9 @@ from virtcore_qemu.hotplug import VcpuCalls
 if TYPE_CHECKING:
     from virtcore.xml.domain import Domain as DomainDef
     from virtcore_qemu.domobj import DomainObj
+    from virtcore_qemu.state import QemuDriver
 
-__all__ = ["VCPU_REMOVAL_WAIT", "VcpuHotplugCalls"]
+__all__ = ["VCPU_REMOVAL_WAIT", "VcpuHotplugCalls", "complete_vcpu_removal"]
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +109,17 @@ class VcpuHotplugCalls(VcpuCalls):
             key = f"DEVICE_DELETED:{alias}"
             with obj.lock:
                 before = obj.seen.get(key, 0)
-            monitor.execute("device_del", {"id": alias})
-            if not obj.wait_event(key, before, VCPU_REMOVAL_WAIT):
+                # Marked before asking: an event racing the timeout still finds it.
+                obj.pending_vcpu_removals.add(alias)
+            try:
+                monitor.execute("device_del", {"id": alias})
+            except BaseException:
+                with obj.lock:
+                    obj.pending_vcpu_removals.discard(alias)
+                raise
+            deleted = obj.wait_event(key, before, VCPU_REMOVAL_WAIT)
+            if not deleted:
+                # Left pending: a late DEVICE_DELETED completes the removal.
                 raise OperationTimeoutError(
                     "vcpu unplug request timed out. Unplug result must be manually "
                     "inspected in the domain",
@@ -112,9 +127,40 @@ class VcpuHotplugCalls(VcpuCalls):
                 )
             current -= 1
             with obj.lock:
-                if current < top:
-                    live.vcpus_current = current
-                else:
-                    del live.vcpus_current
+                obj.pending_vcpu_removals.discard(alias)
+                _set_current(live, current, top)
                 self.driver.save_status(obj)
         log.info("guest '%s' now has %d vCPUs", obj.name, nvcpus)
+
+
+def _set_current(live: DomainDef, current: int, top: int) -> None:
+    if current < top:
+        live.vcpus_current = current
+    else:
+        del live.vcpus_current
+
+
+def complete_vcpu_removal(driver: QemuDriver, obj: DomainObj, alias: str) -> None:
+    """Finish the removal of vCPU *alias* QEMU reported late (the caller holds the job).
+
+    The count is QEMU's: the vCPUs it still lists as present. A vCPU whose
+    removal was already completed (its event came within the wait) changes
+    nothing.
+    """
+    with obj.lock:
+        if alias not in obj.pending_vcpu_removals:
+            return
+        obj.pending_vcpu_removals.discard(alias)
+        monitor, live = obj.monitor, obj.live
+    if monitor is None or monitor.closed or live is None:
+        return
+    slots = list(monitor.execute("query-hotpluggable-cpus") or [])
+    present = sum(int(slot.get("vcpus-count", 1)) for slot in slots if slot.get("qom-path"))
+    with obj.lock:
+        current, top = _online(live)
+        if present >= current:
+            log.warning("vCPU '%s' of '%s' is still present after its removal", alias, obj.name)
+            return
+        _set_current(live, present, top)
+        driver.save_status(obj)
+    log.info("guest '%s' released vCPU '%s': %d vCPUs now", obj.name, alias, present)

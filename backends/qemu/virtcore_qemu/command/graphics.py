@@ -95,7 +95,9 @@ def build_graphics(build: Build) -> None:
 
 def _vnc(build: Build, node: etree._Element, number: int) -> str:
     listen = node.find("listen")
-    audio = _audio_id(build)
+    own = node.find("audio")
+    # The display's own <audio id> (VNC audio), else the guest's first back-end.
+    audio = f"audio{attr_int(own, 'id', 1)}" if own is not None else _audio_id(build)
     pairs: list[tuple[str, object | None]] = []
     if listen is not None and listen.get("type") == "socket":
         pairs.append(("vnc", f"unix:{listen.get('socket')}"))

@@ -19,7 +19,9 @@ Firmware: libvirt 9.0 opens a ``<loader type='pflash'>`` and its ``<nvram>``
 varstore as block nodes (``qemuBuildPflashBlockdevCommandLine``):
 ``libvirt-pflash0-storage``/``-format`` for the code (read-only when the
 loader is), ``libvirt-pflash1-*`` for the variables (writable), named in
-``-machine pflash0=...,pflash1=...``. A ROM loader is ``-bios PATH``.
+``-machine pflash0=...,pflash1=...``; a ``secure='yes'`` loader adds ``-global
+driver=cfi.pflash01,property=secure,value=on`` (only SMM may write the
+flash). A ROM loader is ``-bios PATH``.
 Copying the ``<nvram template>`` into place before the first start is the
 driver's business: here the varstore path is only opened.
 """
@@ -251,8 +253,6 @@ def _loader(build: Build) -> etree._Element | None:
     loader = build.root.find("os/loader")
     if loader is None or not (loader.text or "").strip():
         return None
-    if loader.get("secure") == "yes":
-        raise unsupported("secure boot loaders are not supported by the QEMU command line")
     return loader
 
 
@@ -306,9 +306,16 @@ def pflash_machine_props(build: Build) -> list[tuple[str, object | None]]:
 
 
 def build_bios(build: Build) -> None:
-    """Append ``-bios`` for a ROM loader."""
+    """Append ``-bios`` for a ROM loader; a secure flash loader's ``-global``."""
     loader = _loader(build)
-    if loader is None or loader.get("type") not in (None, "rom"):
+    if loader is None:
+        return
+    if loader.get("type") == "pflash":
+        if loader.get("secure") == "yes":
+            # Only SMM code may write the code flash: what keeps Secure Boot's keys safe.
+            build.add("-global", "driver=cfi.pflash01,property=secure,value=on")
+        return
+    if loader.get("type") not in (None, "rom"):
         return
     # -bios takes its value whole (no keyval parsing), like libvirt writes it.
     build.add("-bios", (loader.text or "").strip())

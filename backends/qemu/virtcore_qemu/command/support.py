@@ -39,7 +39,7 @@ SUPPORTED_DEVICES: dict[str, frozenset[str]] = {
     "console": _COMMON | {"source", "target", "protocol"},
     "channel": _COMMON | {"source", "target", "protocol"},
     "input": _COMMON,
-    "graphics": frozenset({"listen"}),
+    "graphics": frozenset({"listen", "audio"}),
     "audio": frozenset(),
     "video": _COMMON | {"model"},
     "hub": _COMMON,
@@ -56,7 +56,7 @@ SUPPORTED_DEVICES: dict[str, frozenset[str]] = {
     "redirdev": _COMMON | {"source", "protocol"},
     "smartcard": _COMMON | {"source", "protocol"},
     "hostdev": _COMMON | {"source", "driver", "rom"},
-    "filesystem": _COMMON | {"driver", "source", "target", "readonly"},
+    "filesystem": _COMMON | {"driver", "source", "target", "readonly", "binary"},
     "redirfilter": frozenset({"usbdev"}),
     "tpm": _COMMON | {"backend"},
 }  # fmt: skip
@@ -105,9 +105,10 @@ _TOP = frozenset(
 _OS = frozenset(
     {
         "type", "boot", "bootmenu", "bios", "kernel", "initrd", "cmdline", "dtb", "loader",
-        "nvram", "smbios",
+        "nvram", "smbios", "firmware",
     }
 )  # fmt: skip
+# <os><firmware> holds the wishes the firmware selection already answered with a <loader>.
 _FEATURES = frozenset(
     {"acpi", "apic", "pae", "ioapic", "hyperv", "kvm", "pmu", "vmport", "smm", "pvspinlock"}
 )
@@ -190,9 +191,30 @@ def check_supported(root: etree._Element) -> None:
             )
         if tag == "memory":
             _check_memory_device(device)
+        if tag == "filesystem":
+            _check_filesystem(device)
         model = device.find("model")
         if tag == "video" and model is not None:
             _check_video_model(model)
+
+
+#: virtiofsd settings of ``<filesystem><binary>`` (the daemon's options, not QEMU's).
+_FS_BINARY = frozenset({"cache", "sandbox", "lock", "thread_pool"})
+_FS_BINARY_ATTRIBUTES = frozenset({"path", "xattr"})
+
+
+def _check_filesystem(fs: etree._Element) -> None:
+    binary = fs.find("binary")
+    if binary is None:
+        return
+    other = _first_other(binary, _FS_BINARY)
+    if other is not None:
+        raise unsupported(f"<filesystem><binary><{other}> is not supported by the QEMU driver")
+    extra = sorted({str(name) for name in binary.attrib} - _FS_BINARY_ATTRIBUTES)
+    if extra:
+        raise unsupported(
+            f"<filesystem><binary {extra[0]}=...> is not supported by the QEMU driver"
+        )
 
 
 def _check_numa(root: etree._Element) -> None:
