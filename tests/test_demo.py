@@ -29,7 +29,7 @@ def test_the_default_demo_boots_a_real_guest_on_an_embedded_qemu_root() -> None:
     assert "  type=QEMU " in proc.stdout
     assert "  pool demo-pool active, volume demo.qcow2 (64 MiB qcow2)" in proc.stdout
     assert "  started demo, id 1, running, vcpus=1" in proc.stdout
-    assert "<source pool='demo-pool' volume='demo.qcow2'/>" in proc.stdout
+    assert "<source pool='demo-pool' volume='demo.qcow2' index='1'/>" in proc.stdout
     assert _events(proc.stdout) == [
         "DEFINED", "RESUMED", "STARTED", "SUSPENDED", "RESUMED", "SHUTDOWN", "STOPPED",
         "UNDEFINED",

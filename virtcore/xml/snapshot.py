@@ -51,6 +51,7 @@ __all__ = [
     "SnapshotDef",
     "SnapshotDisk",
     "SnapshotDiskDef",
+    "align_snapshot_disks",
 ]
 
 logger = logging.getLogger(__name__)
@@ -395,6 +396,19 @@ def _align_disks(
         own = node.get("snapshot")
         aligned.append(SnapshotDiskDef(target, "no" if empty else own or default))
     return tuple(aligned)
+
+
+def align_snapshot_disks(
+    requested: tuple[SnapshotDiskDef, ...], domain: Domain, *, external: bool = False
+) -> tuple[SnapshotDiskDef, ...]:
+    """``virDomainSnapshotAlignDisks``: one entry per disk of *domain*, in its order.
+
+    Disks not named take their own ``snapshot`` attribute (``no`` for an
+    empty drive) or the default location (``external`` with *external*,
+    else ``internal``, which every named disk must then use). Raises
+    libvirt's errors (``no disk named 'x'``, ``disk 'x' specified twice``, ...).
+    """
+    return _align_disks(requested, domain, external=external)
 
 
 def _find_disk(disks: list[etree._Element], name: str) -> str | None:

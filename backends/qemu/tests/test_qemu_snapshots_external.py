@@ -458,3 +458,88 @@ def test_raw_image_gets_a_qcow2_overlay_that_names_its_format(
     layer = json.loads(info)
     assert (layer["format"], layer["backing-filename-format"]) == ("qcow2", "raw")
     assert layer["virtual-size"] == 1024 * 1024
+
+
+# -- the live XML's backing chain ----------------------------------------------------
+
+
+def test_live_xml_after_a_snapshot_ends_the_chain_as_libvirt_does(
+    conn: Connection, embed_root: Path
+) -> None:
+    dom = _guest(conn, embed_root)
+    _snap(dom, "s1")
+    live = dom.xml_desc()
+    disk = live[live.index("<disk") : live.index("</disk>")]
+    assert f"<source file='{embed_root}/d.s1' index='" in disk
+    assert (
+        "        <format type='qcow2'/>\n"
+        f"        <source file='{embed_root}/d.qcow2'/>\n"
+        "        <backingStore/>\n"
+        "      </backingStore>"
+    ) in disk
+
+
+def _numbered_guest(images: Path) -> str:
+    top, base, raw = images / "top.qcow2", images / "b.qcow2", images / "r.img"
+    for argv in (
+        ["-f", "qcow2", str(base), "1M"],
+        ["-f", "qcow2", "-b", str(base), "-F", "qcow2", str(top)],
+        ["-f", "raw", str(raw), "1M"],
+    ):
+        subprocess.run([QEMU_IMG, "create", "-q", *argv], check=True)
+    disks = (
+        f"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+        f"<source file='{top}'/><target dev='vda' bus='virtio'/></disk>"
+        f"<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+        f"<source file='{raw}'/><target dev='vdb' bus='virtio'/></disk>"
+    )
+    return (
+        "<domain type='qemu'><name>ext-chain</name><memory unit='MiB'>32</memory>"
+        "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>"
+        f"<emulator>/usr/bin/qemu-system-x86_64</emulator>{disks}"
+        "<controller type='usb' model='none'/><memballoon model='none'/></devices></domain>"
+    )
+
+
+def _chains(xml: str) -> list[str]:
+    from lxml import etree
+
+    root = etree.fromstring(xml.encode())
+    return [
+        "".join(
+            etree.tostring(node).decode()
+            for node in disk
+            if isinstance(node.tag, str) and node.tag in ("source", "backingStore")
+        )
+        for disk in root.iterfind("devices/disk")
+    ]
+
+
+def test_overlays_are_numbered_after_the_chains_as_libvirt_numbers_them(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from qemu_libvirt_oracle import shared_qemu_oracle
+
+    from virtcore.xml.domain import Domain as DomainDef
+    from virtcore_qemu.chain import fill_live_chains
+    from virtcore_qemu.snapshots_external import ExternalDisk, switch_to_overlay
+
+    oracle = shared_qemu_oracle(tmp_path_factory)
+    xml = _numbered_guest(tmp_path)
+    path = tmp_path / "guest.xml"
+    path.write_text(xml)
+    created = oracle.virsh("create", "--paused", str(path))
+    assert created.returncode == 0, created.stderr
+    try:
+        made = oracle.virsh("snapshot-create-as", "ext-chain", "s1", "--disk-only")
+        assert made.returncode == 0, made.stderr
+        expected = oracle.virsh("dumpxml", "ext-chain", check=True).stdout
+    finally:
+        oracle.virsh("destroy", "ext-chain")
+    live = DomainDef.parse(xml.replace("type='qemu'>", "type='qemu' id='1'>", 1), inactive=False)
+    fill_live_chains(live)
+    for target, image, fmt in (("vda", "top.qcow2", "qcow2"), ("vdb", "r.img", "raw")):
+        stem = image.rsplit(".", 1)[0]
+        disk = ExternalDisk(target, str(tmp_path / image), fmt, f"{tmp_path}/{stem}.s1", "qcow2")
+        switch_to_overlay(live, disk, keep_backing=True, live=True)
+    assert _chains(live.format(live=True)) == _chains(expected)

@@ -182,12 +182,10 @@ def test_tpm_guest_equals_libvirts(
 def test_failed_start_stops_the_tpm_emulator(
     conn: Connection, qemu: QemuDriver, embed_root: Path, tmp_path: Path
 ) -> None:
-    missing = tmp_path / "missing.img"
-    disk = (
-        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
-        f"<source file='{missing}'/><target dev='vda' bus='virtio'/></disk>"
-    )
-    dom = conn.domain_define_xml(_xml("tpm", disk + _TPM))
+    # QEMU itself fails (after swtpm started): its serial log's directory does not exist.
+    missing = tmp_path / "no-such-dir" / "serial.log"
+    serial = f"<serial type='file'><source path='{missing}'/></serial>"
+    dom = conn.domain_define_xml(_xml("tpm", serial + _TPM))
     with pytest.raises(InternalError):
         dom.create()
     assert not dom.is_active()

@@ -328,6 +328,7 @@ def start(
     image positioned at its migration stream) before the CPUs may run.
     *reset_nvram* copies the UEFI variable store from its template again.
     """
+    from virtcore_qemu.chain import fill_live_chains
     from virtcore_qemu.command import CommandContext, assign_aliases, build_command
     from virtcore_qemu.firmware import fill_firmware, prepare_nvram
     from virtcore_qemu.helpers import start_helpers
@@ -338,6 +339,13 @@ def start(
     if live is None:
         assert obj.config is not None
         live = DomainDef.parse(obj.config.format(), inactive=True)
+        if incoming_fd is None:
+            # libvirt starts from the definition as the driver completed it (controllers
+            # it appended stay last) while its persistent copy is a sorted re-parse.
+            live.keep_controller_order()
+            obj.config = DomainDef.parse(obj.config.format())
+    elif incoming_fd is None:
+        live.keep_controller_order()
     emulator = driver.emulator_of(live)
     caps = driver.caps(emulator)
     volumes = translate_volumes(driver, live)
@@ -345,6 +353,7 @@ def start(
         # A restored guest keeps the firmware its image was saved with.
         fill_firmware(live, driver.nvram_dir, reset_nvram=reset_nvram)
     prepare_nvram(live, reset_nvram=reset_nvram)
+    fill_live_chains(live)
     files = driver.files(str(live.name))
     dom_id = driver.domains.allocate_id()
     lib_dir = files.lib_dir(dom_id)

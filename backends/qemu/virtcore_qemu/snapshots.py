@@ -24,7 +24,9 @@ External disk-only snapshots (``DISK_ONLY``, or external ``<disk>``s asked of
 a shut-off guest) are taken by :mod:`virtcore_qemu.snapshots_external`;
 deleting one merges its overlays back (:mod:`virtcore_qemu.snapshots_merge`);
 reverting to one is libvirt 9.0's "revert to external snapshot not supported
-yet". ``NO_METADATA`` takes a snapshot without recording it.
+yet". ``NO_METADATA`` takes a snapshot without recording it; ``REDEFINE``
+(with ``CURRENT``) records a snapshot document without taking anything
+(:mod:`virtcore_qemu.snapshots_redefine`).
 
 Metadata lives in ``<data_dir>/snapshot/<domain>/<snapshot>.xml`` (libvirt's
 layout), written atomically, with ``<active>1</active>`` on the current one.
@@ -72,7 +74,6 @@ from virtcore.errors import (
     OperationTimeoutError,
     OperationUnsupportedError,
     VirtError,
-    XMLDetailError,
 )
 from virtcore.objects import Domain, DomainSnapshot
 from virtcore.store import atomic_write, read_text, safe_object_path
@@ -81,6 +82,7 @@ from virtcore.xml.snapshot import DomainSnapshot as SnapshotDoc
 from virtcore.xml.snapshot import SnapshotDef
 from virtcore_qemu.domobj import DomainObj
 from virtcore_qemu.lifecycle import check_flags
+from virtcore_qemu.snapshots_redefine import check_create_flags, check_name, prepare_redefine
 
 if TYPE_CHECKING:
     from virtcore.connection import Connection
@@ -97,7 +99,9 @@ QEMU_IMG = "qemu-img"
 #: Seconds a snapshot job may take.
 JOB_TIMEOUT = 600.0
 _CREATE_FLAGS = int(
-    Create.HALT
+    Create.REDEFINE
+    | Create.CURRENT
+    | Create.HALT
     | Create.NO_METADATA
     | Create.DISK_ONLY
     | Create.REUSE_EXT
@@ -291,6 +295,7 @@ class SnapshotCalls(HypervisorDriver):
         """Take a snapshot: internal (memory and disks) or, with ``DISK_ONLY`` or external
         disks on a shut-off guest, external disk-only (:mod:`virtcore_qemu.snapshots_external`).
         """
+        check_create_flags(flags)
         check_flags(flags, _CREATE_FLAGS, "qemuDomainSnapshotCreateXML")
         if flags & Create.QUIESCE and not flags & Create.DISK_ONLY:
             text = (
@@ -298,6 +303,8 @@ class SnapshotCalls(HypervisorDriver):
                 "'VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE'"
             )
             raise InvalidArgError(text, message=text, domain=_QEMU)
+        if flags & Create.REDEFINE:
+            return self._redefine(dom, xml, flags)
         obj = self._obj(dom)
         if not obj.persistent and flags & Create.HALT:
             raise OperationInvalidError("cannot halt after transient domain snapshot", domain=_QEMU)
@@ -312,7 +319,9 @@ class SnapshotCalls(HypervisorDriver):
             active = obj.is_active()
             paths = _qcow2_paths(obj)
             state = obj.state
-            snap = doc.create(obj.definition.format(0x2), running=active)
+            # The guest's definition as libvirt copies it (an inactive re-parse, so no
+            # layers detected from the images and no runtime numbers).
+            snap = doc.create(obj.definition.format(0x2, live=active), running=active)
             if state == DomainState.PAUSED:
                 snap = replace(snap, state="paused")
             name = snap.name
@@ -329,17 +338,25 @@ class SnapshotCalls(HypervisorDriver):
                 self._stop(obj)
             return DomainSnapshot(dom, name)
 
+    def _redefine(self, dom: Domain, xml: str, flags: int) -> DomainSnapshot:
+        """``REDEFINE`` (see :mod:`virtcore_qemu.snapshots_redefine`): record, take nothing."""
+        obj = self._obj(dom)
+        with obj.job():
+            snap, _replaced = prepare_redefine(obj.snapshots, obj.uuid, xml, flags)
+            name = snap.name
+            assert name is not None
+            obj.snapshots[name] = snap
+            previous = obj.current_snapshot
+            if flags & Create.CURRENT:
+                obj.current_snapshot = name
+            _write(self.driver, obj, snap)
+            if previous not in (None, name) and obj.current_snapshot == name:
+                _write(self.driver, obj, obj.snapshots[str(previous)])
+            return DomainSnapshot(dom, name)
+
     def _check_new_name(self, obj: DomainObj, name: str, flags: int) -> None:
         """libvirt's rules for a new snapshot's name (it names the metadata file)."""
-        if not flags & Create.NO_METADATA:
-            if "/" in name:
-                raise XMLDetailError(
-                    f"invalid snapshot name '{name}': name can't contain '/'", domain=_QEMU
-                )
-            if name.startswith("."):
-                raise XMLDetailError(
-                    f"invalid snapshot name '{name}': name can't start with '.'", domain=_QEMU
-                )
+        check_name(name, flags)
         if name in obj.snapshots:
             raise OperationInvalidError(f"domain snapshot '{name}' already exists", domain=_SNAP)
 
@@ -381,7 +398,7 @@ class SnapshotCalls(HypervisorDriver):
             state="disk-snapshot" if active else "shutoff",
             creation_time=now,
             memory="no",
-            domain=domain.format(0x2),
+            domain=DomainDef.parse(domain.format(0x2, live=active)).format(0x2),
             inactive_domain=inactive,
             parent_name=obj.current_snapshot,
         )
@@ -402,7 +419,7 @@ class SnapshotCalls(HypervisorDriver):
             for disk in disks:
                 if obj.config is not None and ext.same_source(obj.config, disk.target, disk.image):
                     ext.switch_to_overlay(obj.config, disk, keep_backing=True)
-                ext.switch_to_overlay(obj.live, disk, keep_backing=True)
+                ext.switch_to_overlay(obj.live, disk, keep_backing=True, live=True)
             self.driver.save_status(obj)
         else:
             ext.create_inactive(disks, reuse=reuse)
@@ -703,9 +720,10 @@ class SnapshotCalls(HypervisorDriver):
         touched: set[str] = set()
         for item in merges:
             saved = sm.saved_disk(snap, item.target)
-            for domain in (obj.live, obj.config):
+            persistent = sm.without_terminator(saved)
+            for domain, view in ((obj.live, saved), (obj.config, persistent)):
                 if domain is not None:
-                    sm.drop_overlay(domain, item.target, item.overlay, saved)
+                    sm.drop_overlay(domain, item.target, item.overlay, view)
             for name, other in list(obj.snapshots.items()):
                 if other is snap:
                     continue
@@ -719,7 +737,7 @@ class SnapshotCalls(HypervisorDriver):
                         other.inactive_domain,
                         item.target,
                         item.overlay,
-                        saved,
+                        persistent,
                         replace_source=external,
                     ),
                 )

@@ -64,6 +64,7 @@ from virtcore.errors import (
     XMLError,
 )
 from virtcore.xml.snapshot import SnapshotDef, SnapshotDiskDef
+from virtcore_qemu.chain import complete_disk_chain, next_index
 
 if TYPE_CHECKING:
     from virtcore.xml.domain import Domain as DomainDef
@@ -356,14 +357,25 @@ def check_quiesce(obj: DomainObj) -> None:
 # -- the domain definitions --------------------------------------------------------------
 
 
-def switch_to_overlay(domain: DomainDef, disk: ExternalDisk, *, keep_backing: bool) -> None:
-    """Make *disk* of *domain* use its overlay, the old source becoming its backing store."""
+def switch_to_overlay(
+    domain: DomainDef, disk: ExternalDisk, *, keep_backing: bool, live: bool = False
+) -> None:
+    """Make *disk* of *domain* use its overlay, the old source becoming its backing store.
+
+    In a running domain's definition (*live*) the overlay takes the next
+    storage source number and the old image keeps its own as a backing
+    layer; a chain not known yet below it is read from the images, so the
+    live XML ends in ``<backingStore/>`` as libvirt's does.
+    """
     node = next((n for n in _disk_nodes(domain) if _target(n) == disk.target), None)
     if node is None:
         return
     source = node.find("source")
     old_backing = node.find("backingStore")
     backing = etree.Element("backingStore", type=node.get("type") or "file")
+    number = next_index(domain) if live else 0
+    if live and source is not None and source.get("index"):
+        backing.set("index", source.get("index") or "")
     etree.SubElement(backing, "format", type=disk.image_format)
     if source is not None:
         moved = copy.deepcopy(source)
@@ -375,6 +387,8 @@ def switch_to_overlay(domain: DomainDef, disk: ExternalDisk, *, keep_backing: bo
         backing.append(copy.deepcopy(old_backing))
         node.remove(old_backing)
     new_source = etree.Element("source", file=disk.overlay)
+    if number:
+        new_source.set("index", str(number))
     if source is not None:
         source.addnext(new_source)
         node.remove(source)
@@ -388,6 +402,12 @@ def switch_to_overlay(domain: DomainDef, disk: ExternalDisk, *, keep_backing: bo
     driver.set("type", disk.overlay_format)
     if keep_backing and (source is not None):
         new_source.addnext(backing)
+    if live:
+        # QEMU already writes to the overlay: a chain that cannot be read stays open.
+        try:
+            complete_disk_chain(domain, node)
+        except VirtError as exc:
+            log.warning("backing chain of disk '%s' left unknown: %s", disk.target, exc)
 
 
 def same_source(domain: DomainDef, target: str, path: str) -> bool:

@@ -67,6 +67,7 @@ __all__ = [
     "merge",
     "plan",
     "saved_disk",
+    "without_terminator",
 ]
 
 log = logging.getLogger(__name__)
@@ -309,6 +310,22 @@ def saved_disk(snap: SnapshotDef, target: str) -> etree._Element | None:
     if snap.domain is None:
         return None
     return _disk_node(DomainDef.parse(snap.domain), target)
+
+
+def without_terminator(saved: etree._Element | None) -> etree._Element | None:
+    """*saved* without the empty ``<backingStore/>`` ending its chain.
+
+    That terminator is what a running guest learnt from its images; a
+    persistent definition never records it.
+    """
+    if saved is None:
+        return None
+    copied = _copy(saved)
+    for node in list(copied.iter("backingStore")):
+        parent = node.getparent()
+        if parent is not None and len(node) == 0 and not node.attrib:
+            parent.remove(node)
+    return copied
 
 
 def _remove_from_chain(disk: etree._Element, overlay: str) -> bool:

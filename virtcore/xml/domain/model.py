@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Self
+from typing import Any, Self
 
 from lxml import etree
 
@@ -303,13 +303,36 @@ class Domain(XMLNode):
         kept instead of dropped as on define. Without *validate* the
         validation step is skipped (see :meth:`parse`).
         """
+        options: dict[str, Any] = dict(_LIVE_DEVICES) if live else {}
+        if self.controller_order_kept:
+            options["keep_controller_order"] = True
         return read_definition(
             self.element,
             uuid_factory=uuid_factory,
             inactive=False,
-            device_options=_LIVE_DEVICES if live else None,
+            device_options=options or None,
             validate=validate,
         )
+
+    @property
+    def controller_order_kept(self) -> bool:
+        """Whether controllers are read in document order (:meth:`keep_controller_order`)."""
+        return bool(self.__dict__.get("_controller_order_kept", False))
+
+    def keep_controller_order(self, keep: bool = True) -> None:
+        """Read this document's controllers in the order they are written, unsorted.
+
+        libvirt sorts controllers by type and index when it parses a
+        definition, but a driver's post-parse appends the controllers it adds
+        (the PCIe root and its ports, a USB or SATA controller), and a
+        definition libvirt keeps in memory is never sorted again: the live
+        definition of a started guest shows that order. A document marked
+        here (a running guest's, made from the persistent one) keeps it
+        through every change, as libvirt's does; a new parse of its text
+        sorts again, as libvirt's re-parse (``virDomainDefCopy``) does.
+        """
+        self.__dict__["_controller_order_kept"] = keep
+        self.__dict__.pop("_kept_definitions", None)
 
     def check(self) -> None:
         """Raise libvirt's error if libvirt would refuse this document."""

@@ -274,7 +274,10 @@ class DiskDef(DeviceDef):
             kids.append(auth_element(self.src.auth))
         kids.append(
             self.src.source_element(
-                flags, skip_auth=self.disk_auth, skip_encryption=self.disk_encryption
+                flags,
+                skip_auth=self.disk_auth,
+                skip_encryption=self.disk_encryption,
+                with_index=True,
             )
         )
         kids.append(backing_store_element(self.src, flags))

@@ -118,6 +118,15 @@ class DomainDeviceContext(DeviceContext):
     """The domain's ``<memory>`` in KiB, to check memory devices against (None: no check)."""
     test_ifnames: bool = False
     """Name interfaces without a target ``testnet<N>``, as libvirt's test driver does."""
+    keep_controller_order: bool = False
+    """Take the controllers in document order instead of sorting them as a parse does.
+
+    libvirt sorts controllers by type and index only when it parses XML
+    (``virDomainControllerInsertPreAlloced``); those a driver adds after the
+    parse (``virDomainDefAddController``) are appended, and a definition
+    that is never parsed again keeps that order - the live definition of a
+    guest started from it, for one.
+    """
 
 
 @dataclass
@@ -227,7 +236,9 @@ def parse_devices(node: etree._Element, ctx: DeviceContext) -> DevicesDef:
             parsed = model(item).parse(ctx)
             if tag == "controller":
                 assert isinstance(parsed, ControllerDef)
-                _add_controller(defs, parsed)
+                _add_controller(
+                    defs, parsed, keep_order=getattr(ctx, "keep_controller_order", False)
+                )
             elif tag == "disk":
                 assert isinstance(parsed, DiskDef)
                 insert_disk(defs.by_tag["disk"], parsed)
@@ -287,9 +298,12 @@ def _add_hostdev(defs: DevicesDef, hostdev: HostdevDef, ctx: DeviceContext) -> N
     defs.by_tag["controller"] = list(controllers)
 
 
-def _add_controller(defs: DevicesDef, parsed: ControllerDef) -> None:
+def _add_controller(defs: DevicesDef, parsed: ControllerDef, *, keep_order: bool) -> None:
     controllers = defs.controllers
-    insert_controller(controllers, parsed)
+    if keep_order:
+        controllers.append(parsed)
+    else:
+        insert_controller(controllers, parsed)
     check_usb_none(controllers)
     defs.by_tag["controller"] = list(controllers)
 

@@ -38,6 +38,7 @@ from lxml import etree
 
 from virtcore.enums.errors import ErrorDomain, ErrorNumber
 from virtcore.xml.domain.devices.support import (
+    INACTIVE,
     SECURE,
     DeviceContext,
     Seclabel,
@@ -57,6 +58,7 @@ from virtcore.xml.units import ULLONG_MAX, parse_c_integer, parse_ullong
 
 __all__ = [
     "DEFAULT_PORTS",
+    "DETECTED_MARK",
     "NET_PROTOCOLS",
     "STORAGE_FORMATS",
     "STORAGE_TYPES",
@@ -99,6 +101,10 @@ _POOL_MODES = ("default", "host", "direct")
 _COOKIE_NAME = re.compile(r"[!#$%&'*+\-.0-9A-Z^_`a-z|~]+\Z")
 _COOKIE_VALUE = re.compile(r"\"?[!#$%&'()*+\-./0-9:<=>?@A-Z\[\]^_`a-z|~]+\"?\Z")
 _HEX = "0123456789abcdefABCDEF"
+DETECTED_MARK = "{urn:virtcore:runtime}detected"
+"""Marks, in a running domain's tree, a ``<backingStore>`` read from the images (never printed)."""
+_INDEX = re.compile(r"[ \t\n\v\f\r]*\+?[0-9]+\Z")
+_UINT_MAX = 0xFFFFFFFF
 
 
 def valid_uuid(text: str) -> bool:
@@ -373,6 +379,10 @@ class StorageSource:
     backing: StorageSource | None = None
     readonly: bool = False
     shared: bool = False
+    index: int = 0
+    """The running domain's storage source id (``index`` attribute); 0 when none."""
+    detected: bool = False
+    """Whether the backing layer was detected from the images rather than given in the XML."""
 
     @property
     def display_path(self) -> str | None:
@@ -387,8 +397,13 @@ class StorageSource:
         *,
         skip_auth: bool = False,
         skip_encryption: bool = False,
+        with_index: bool = False,
     ) -> etree._Element | None:
-        """``virDomainDiskSourceFormat``: the ``<source>`` element, None when it is empty."""
+        """``virDomainDiskSourceFormat``: the ``<source>`` element, None when it is empty.
+
+        *with_index* (a disk's own source) writes a non-zero :attr:`index`
+        whatever the flags, as libvirt does.
+        """
         attrs: list[tuple[str, str | int | None]] = []
         kids: list[etree._Element | None] = []
         if self.type == "file":
@@ -435,6 +450,8 @@ class StorageSource:
             kids.append(element("reservations", [("managed", yesno(managed))], helper))
         if self.startup_policy and self.type != "network":
             attrs.append(("startupPolicy", self.startup_policy))
+        if with_index and self.index:
+            attrs.append(("index", self.index))
         return optional_element("source", attrs, kids)
 
     def _network(
@@ -476,6 +493,9 @@ def backing_store_element(src: StorageSource, flags: int) -> etree._Element | No
     backing = src.backing
     if backing is None:
         return None
+    # Detected layers belong to the running domain only; the inactive XML omits them.
+    if flags & INACTIVE and backing.detected:
+        return None
     if backing.type == "none":
         return element("backingStore")
     kids = [
@@ -483,7 +503,10 @@ def backing_store_element(src: StorageSource, flags: int) -> etree._Element | No
         backing.source_element(flags),
         backing_store_element(backing, flags),
     ]
-    return element("backingStore", [("type", backing.type)], kids)
+    attrs: list[tuple[str, str | int | None]] = [("type", backing.type)]
+    if backing.index:
+        attrs.append(("index", backing.index))
+    return element("backingStore", attrs, kids)
 
 
 # -- parsing -----------------------------------------------------------------------------
@@ -516,6 +539,10 @@ def parse_source(node: etree._Element, src: StorageSource, ctx: DeviceContext) -
     if reservations is not None:
         src.reservations = _parse_reservations(reservations)
     src.seclabels = Seclabel.parse_all(node, ctx.inactive)
+    if not ctx.inactive:
+        index = prop(node, "index")
+        if index is not None:
+            src.index = _parse_index(index, "invalid storage source index '{}'")
     # libvirt treats an empty path as no source at all (CD-ROM without media).
     if src.path == "":
         src.path = None
@@ -527,6 +554,13 @@ def parse_source(node: etree._Element, src: StorageSource, ctx: DeviceContext) -
             offset = _slice_number(item, "offset")
             size = _slice_number(item, "size")
             src.slices = [(offset, size)]
+
+
+def _parse_index(text: str, message: str) -> int:
+    """``virStrToLong_uip``: a non-negative decimal ``unsigned int`` (status XML only)."""
+    if not _INDEX.match(text) or int(text) > _UINT_MAX:
+        fail(ErrorNumber.XML_ERROR, message.format(text))
+    return int(text)
 
 
 def _slice_number(node: etree._Element, name: str) -> int:
@@ -736,6 +770,12 @@ def parse_backing_store(
         fail(ErrorNumber.XML_ERROR, f"unknown storage source format '{fmt}'")
     backing = StorageSource(type=kind, format=fmt, readonly=True)
     parse_source(source, backing, ctx)
+    # The layer's number is the <backingStore index>, not one on its <source>.
+    backing.index = 0
+    backing.detected = not ctx.inactive and node.get(DETECTED_MARK) == "yes"
+    index = None if ctx.inactive else prop(node, "index")
+    if index is not None:
+        backing.index = _parse_index(index, "invalid disk index '{}'")
     parse_backing_store(node, backing, ctx, depth + 1)
     src.backing = backing
 
