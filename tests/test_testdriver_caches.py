@@ -18,11 +18,12 @@ import virtcore
 import virtcore.drivers.test.plugin as test_plugin
 from virtcore import errors
 from virtcore.connection import Connection
+from virtcore.drivers.test import domainxml
 from virtcore.drivers.test import driver as test_driver
 from virtcore.drivers.test.determinism import resolve_state
 from virtcore.drivers.test.domainxml import DomainDef
 from virtcore.drivers.test.faults import injector
-from virtcore.drivers.test.xmlutil import parse_xml
+from virtcore.drivers.test.xmlutil import format_element, parse_xml
 from virtcore.enums.domain import DomainMetadataType
 from virtcore.events import Event, EventDispatcher, EventKind
 from virtcore.objects import Domain, Handle
@@ -227,3 +228,58 @@ def test_restarting_a_domain_keeps_its_inactive_document(conn: Connection) -> No
         dom.destroy()
         documents.append(dom.xml_desc(0))
     assert len(set(documents)) == 1
+
+
+# Definitions that take the direct formatting path (nothing carried through, no tuning),
+# each stressing one of its sections.
+PLAIN_DOCUMENTS = (
+    doc("plain"),
+    "<domain type='test'><name>a&amp;b</name><title>t &lt;1&gt;</title>"
+    "<description>it's</description><memory>4096</memory><currentMemory>2048</currentMemory>"
+    "<vcpu current='1'>2</vcpu><os><type arch='x86_64'>hvm</type></os>"
+    "<features><acpi/><pae/></features><clock offset='localtime'/>"
+    "<on_crash>restart</on_crash></domain>",
+    "<domain type='test'><name>pinned</name><memory>4096</memory>"
+    "<vcpu cpuset='0-1'>2</vcpu><os><type>hvm</type></os>"
+    "<devices><disk type='file' device='disk'><source file='/a.img'/>"
+    "<target dev='hda'/></disk><interface type='network'><source network='default'/>"
+    "</interface></devices></domain>",
+)
+
+
+@pytest.mark.parametrize("text", PLAIN_DOCUMENTS)
+@pytest.mark.parametrize("live_id", [None, 7])
+def test_direct_formatting_writes_what_the_section_writers_write(
+    text: str, live_id: int | None
+) -> None:
+    definition = DomainDef.parse(text)
+    assert definition.tuning.writes_nothing()
+    assert not definition.passthrough
+    assert definition.format(live_id) == definition._format_sections(live_id, untuned=True)
+
+
+def test_direct_formatting_covers_every_section_left_without_tuning() -> None:
+    assert (
+        *("name", "uuid", "title", "description", "memory", "currentMemory", "vcpu"),
+        *("os", "features", "clock", "on_poweroff", "on_reboot", "on_crash", "devices"),
+    ) == domainxml._PLAIN_ORDER
+
+
+def test_a_tuned_definition_is_formatted_section_by_section() -> None:
+    text = doc("tuned").replace("<vcpu>", "<memtune><hard_limit>1024</hard_limit></memtune><vcpu>")
+    definition = DomainDef.parse(text)
+    assert not definition.tuning.writes_nothing()
+    assert "<hard_limit unit='KiB'>1024</hard_limit>" in definition.format()
+
+
+def test_equal_subtrees_in_other_namespaces_format_apart() -> None:
+    first = parse_xml("<a xmlns:x='urn:one'><x:b/></a>", "(test)")
+    second = parse_xml("<a xmlns:x='urn:two'><x:b/></a>", "(test)")
+    assert format_element(first[0]) == "<x:b xmlns:x='urn:one'/>"
+    assert format_element(second[0]) == "<x:b xmlns:x='urn:two'/>"
+
+
+def test_a_subtree_formats_at_each_indentation_it_is_written_at() -> None:
+    elem = parse_xml("<os><type>hvm</type></os>", "(test)")
+    assert format_element(elem, 0) == "<os>\n  <type>hvm</type>\n</os>"
+    assert format_element(elem, 4) == "    <os>\n      <type>hvm</type>\n    </os>"

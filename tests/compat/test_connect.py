@@ -143,6 +143,45 @@ def test_lifecycle_changes_state(conn: libvirt.virConnect) -> None:
     assert dom.state() == [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_DESTROYED]
 
 
+# What libvirt 9.0's test driver answers (testDomainSuspend/Resume/DestroyFlags).
+@pytest.mark.parametrize(
+    ("call", "code", "message"),
+    [
+        ("suspend", libvirt.VIR_ERR_INTERNAL_ERROR, "internal error: domain 'test' not running"),
+        ("resume", libvirt.VIR_ERR_INTERNAL_ERROR, "internal error: domain 'test' not paused"),
+        (
+            "destroy",
+            libvirt.VIR_ERR_OPERATION_INVALID,
+            "Requested operation is not valid: domain is not running",
+        ),
+    ],
+)
+def test_lifecycle_calls_on_an_inactive_domain_raise_libvirts_error(
+    conn: libvirt.virConnect, quiet: object, call: str, code: int, message: str
+) -> None:
+    dom = conn.lookupByName("test")
+    dom.destroy()
+    with pytest.raises(libvirt.libvirtError) as info:
+        getattr(dom, call)()
+    assert info.value.get_error_code() == code
+    assert info.value.get_error_message() == message
+    assert libvirt.virGetLastError() == info.value.err
+
+
+def test_a_successful_call_clears_the_last_error(conn: libvirt.virConnect, quiet: object) -> None:
+    dom = conn.lookupByName("test")
+    dom.destroy()
+    with pytest.raises(libvirt.libvirtError):
+        dom.suspend()
+    assert [dom.isActive(), dom.info()[0]] == [0, libvirt.VIR_DOMAIN_SHUTOFF]
+    assert libvirt.virGetLastError() is None
+
+
+def test_is_active_is_an_int(conn: libvirt.virConnect) -> None:
+    active = conn.lookupByName("test").isActive()
+    assert (type(active), active) == (int, 1)
+
+
 def test_define_and_undefine(conn: libvirt.virConnect) -> None:
     xml = (
         "<domain type='test'><name>d1</name><memory>8192</memory><os><type>hvm</type></os></domain>"

@@ -29,7 +29,7 @@ from virtcore.enums.domain import (
     DomainState,
 )
 from virtcore.errors import VirtError
-from virtcore.libvirt._base import ConnectionLike, status, uuid_bytes
+from virtcore.libvirt._base import ConnectionLike, route, uuid_bytes
 from virtcore.libvirt._domain_calls_a import DomainCallsA
 from virtcore.libvirt._domain_calls_b import DomainCallsB
 from virtcore.libvirt._domain_stats import DomainStatsCalls
@@ -119,33 +119,83 @@ class virDomain(DomainCallsA, DomainCallsB, DomainTuningCalls, DomainStatsCalls)
 
         The state is a ``DomainState`` member.
         """
-        # Polled constantly by management code: Wrapped._call is inlined here.
+        # Polled constantly by management code: Wrapped._call is inlined here, and in
+        # the other hot calls below (state, isActive and the lifecycle calls).
         _last.err = None
         try:
-            state, *rest = self._c._invoke(
-                "hypervisor", "domain_get_info", "virDomainGetInfo", self._o
+            result = list(
+                self._c._invoke("hypervisor", "domain_get_info", "virDomainGetInfo", self._o)
             )
         except VirtError as exc:
             raise raise_from(exc, "virDomainGetInfo", self._conn) from None
-        return [_STATES.get(state, state), *rest]
+        state = result[0]
+        result[0] = _STATES.get(state, state)
+        return result
 
     def state(self, flags: int = 0) -> list[int]:
         """``[state, reason]`` as ``DomainState`` and its reason enum (``virDomainGetState``)."""
-        _last.err = None  # Wrapped._call, inlined as in info()
+        _last.err = None
         try:
-            state, reason = self._c._invoke(
+            pair = self._c._invoke(
                 "hypervisor", "domain_get_state", "virDomainGetState", self._o, flags
             )
         except VirtError as exc:
             raise raise_from(exc, "virDomainGetState", self._conn) from None
-        return domain_state(state, reason)
+        known = _PAIRS.get(pair)  # domain_state(), inlined
+        return known.copy() if known is not None else domain_state(*pair)
 
     def isActive(self) -> int:
         """Determine if the domain is currently running (``virDomainIsActive``)."""
-        _last.err = None  # Wrapped._call, inlined as in info()
+        _last.err = None
         try:
-            return status(
-                self._c._invoke("hypervisor", "domain_is_active", "virDomainIsActive", self._o)
-            )
+            result = self._c._invoke("hypervisor", "domain_is_active", "virDomainIsActive", self._o)
         except VirtError as exc:
             raise raise_from(exc, "virDomainIsActive", self._conn) from None
+        return 0 if result is None else int(result)
+
+    def suspend(self) -> int:
+        """Suspend an active domain (``virDomainSuspend``)."""
+        _last.err = None  # Wrapped._write, inlined
+        if self._conn._pump is not None:
+            return self._write("domain_suspend", "virDomainSuspend")
+        try:
+            self._c._invoke("hypervisor", "domain_suspend", "virDomainSuspend", self._o, write=True)
+        except VirtError as exc:
+            raise raise_from(exc, "virDomainSuspend", self._conn) from None
+        return 0
+
+    def resume(self) -> int:
+        """Resume a suspended domain (``virDomainResume``)."""
+        _last.err = None  # Wrapped._write, inlined
+        if self._conn._pump is not None:
+            return self._write("domain_resume", "virDomainResume")
+        try:
+            self._c._invoke("hypervisor", "domain_resume", "virDomainResume", self._o, write=True)
+        except VirtError as exc:
+            raise raise_from(exc, "virDomainResume", self._conn) from None
+        return 0
+
+    def destroy(self) -> int:
+        """Destroy the domain object (``virDomainDestroy``)."""
+        _last.err = None  # Wrapped._write, inlined
+        if self._conn._pump is None:
+            try:
+                if route(self._conn, "hypervisor", "domain_destroy", "domain_destroy_flags"):
+                    self._c._invoke(
+                        "hypervisor", "domain_destroy", "virDomainDestroy", self._o, write=True
+                    )
+                else:
+                    self._c._invoke(
+                        "hypervisor",
+                        "domain_destroy_flags",
+                        "virDomainDestroy",
+                        self._o,
+                        0,
+                        write=True,
+                    )
+            except VirtError as exc:
+                raise raise_from(exc, "virDomainDestroy", self._conn) from None
+            return 0
+        if route(self._conn, "hypervisor", "domain_destroy", "domain_destroy_flags"):
+            return self._write("domain_destroy", "virDomainDestroy")
+        return self._write("domain_destroy_flags", "virDomainDestroy", 0)

@@ -324,12 +324,6 @@ class DomainCallsA(Wrapped):
             )
         )
 
-    def destroy(self) -> int:
-        """Destroy the domain object (``virDomainDestroy``)."""
-        if route(self._conn, "hypervisor", "domain_destroy", "domain_destroy_flags"):
-            return self._write("domain_destroy", "virDomainDestroy")
-        return self._write("domain_destroy_flags", "virDomainDestroy", 0)
-
     def destroyFlags(self, flags: int = 0) -> int:
         """Destroy the domain object (``virDomainDestroyFlags``)."""
         return status(

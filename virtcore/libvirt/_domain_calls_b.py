@@ -176,12 +176,6 @@ class DomainCallsB(Wrapped):
         """Reset a domain immediately without any guest OS shutdown (``virDomainReset``)."""
         return status(self._call("domain_reset", "virDomainReset", flags, write=True))
 
-    def resume(self) -> int:
-        """Resume a suspended domain, the process is restarted from the state where it was frozen by
-        calling virDomainSuspend() (``virDomainResume``).
-        """
-        return self._write("domain_resume", "virDomainResume")
-
     def revertToSnapshot(self, snap: virDomainSnapshot | None, flags: int = 0) -> int:
         """Revert the domain to the given snapshot (``virDomainRevertToSnapshot``).
 
@@ -475,10 +469,6 @@ class DomainCallsB(Wrapped):
                 write=True,
             )
         )
-
-    def suspend(self) -> int:
-        """``virDomainSuspend``."""
-        return self._write("domain_suspend", "virDomainSuspend")
 
     def undefine(self) -> int:
         """Undefine a domain (``virDomainUndefine``)."""

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -34,7 +35,6 @@ from virtcore.drivers.test.resources import ResourceTuning
 from virtcore.drivers.test.xmlutil import (
     XMLWriter,
     attributes,
-    child,
     children,
     elements,
     parse_xml,
@@ -100,6 +100,7 @@ CPUTUNE_ORDER = (
     "cachetune",
     "memorytune",
 )
+_CPUTUNE_RANK = {name: i for i, name in enumerate(CPUTUNE_ORDER)}
 _CPUSET_PART = re.compile(r"\s*(\^?)\s*(\d+)\s*(?:-\s*(\d+)\s*)?")
 # libvirt's VIR_DOMAIN_CPUMASK_LEN: the highest CPU number a set may name.
 CPUMASK_LEN = 8192
@@ -283,16 +284,16 @@ class IOThreadID:
     content: list[etree._Element] = field(default_factory=list)
 
 
-def _parse_iothreads(root: etree._Element) -> list[IOThreadID]:
+def _parse_iothreads(top: Mapping[str, etree._Element]) -> list[IOThreadID]:
     count = 0
-    count_elem = child(root, "iothreads")
+    count_elem = top.get("iothreads")
     if count_elem is not None:
         raw = (count_elem.text or "").strip()
         if not raw.isdigit():
             raise XMLError(f"invalid iothreads count '{raw}'", domain=_DOM)
         count = int(raw)
     ids: list[IOThreadID] = []
-    ids_elem = child(root, "iothreadids")
+    ids_elem = top.get("iothreadids")
     for node in children(ids_elem, "iothread") if ids_elem is not None else []:
         raw_id = node.get("id")
         if raw_id is None:
@@ -337,15 +338,16 @@ class DomainTuning:
     MODELLED = ("metadata", "iothreads", "iothreadids", "cputune", "perf", *ResourceTuning.MODELLED)
 
     @classmethod
-    def parse(cls, root: etree._Element, cpuset: str | None) -> DomainTuning:
-        """The sections of the ``<domain>`` element *root*; *cpuset* is ``<vcpu cpuset>``."""
-        tuning = cls(iothreads=_parse_iothreads(root), resources=ResourceTuning.parse(root))
-        meta = child(root, "metadata")
+    def parse(cls, top: Mapping[str, etree._Element], cpuset: str | None) -> DomainTuning:
+        """The sections among *top* (a ``<domain>``'s first child of each name); *cpuset* is
+        ``<vcpu cpuset>``."""
+        tuning = cls(iothreads=_parse_iothreads(top), resources=ResourceTuning.parse(top))
+        meta = top.get("metadata")
         if meta is not None:
             tuning.metadata = parse_metadata(meta)
         if cpuset is not None:
             tuning.cpumask = parse_cpuset(cpuset)
-        cputune = child(root, "cputune")
+        cputune = top.get("cputune")
         for sub in children(cputune) if cputune is not None else []:
             if sub.tag == "vcpupin":
                 tuning.vcpupin[_int_attr(sub, "vcpu")] = parse_cpuset(sub.get("cpuset", ""))
@@ -356,13 +358,34 @@ class DomainTuning:
                 tuning.iothreadpin[number] = parse_cpuset(sub.get("cpuset", ""))
             else:
                 tuning.cputune_rest.append(copy.deepcopy(sub))
-        perf = child(root, "perf")
+        perf = top.get("perf")
         for event in children(perf, "event") if perf is not None else []:
             name = event.get("name", "")
             if name not in PERF_EVENTS:
                 raise XMLError(f"Invalid value for attribute 'name' in element 'event': '{name}'")
             tuning.perf[name] = event.get("enabled") == "yes"
         return tuning
+
+    def writes_nothing(self) -> bool:
+        """True when :meth:`format_section` writes nothing for any of :attr:`MODELLED`.
+
+        Most definitions tune nothing; their formatting skips every section at once.
+        """
+        res = self.resources
+        return not (
+            self.metadata is not None
+            or self.iothreads
+            or self.vcpupin
+            or self.emulatorpin is not None
+            or self.iothreadpin
+            or self.cputune_rest
+            or self.perf
+            or res.memtune
+            or res.blkio_weight
+            or res.blkio_devices
+            or res.numa.specified
+            or res.numa.rest
+        )
 
     def format_section(self, out: XMLWriter, tag: str) -> bool:
         """Write the section *tag* (one of :attr:`MODELLED`); False if *tag* is not ours."""
@@ -375,7 +398,9 @@ class DomainTuning:
             if self.iothreads:
                 out.text("iothreads", len(self.iothreads))
         elif tag == "iothreadids":
-            if any(not t.autofill or t.attrs or t.content for t in self.iothreads):
+            if self.iothreads and any(
+                not t.autofill or t.attrs or t.content for t in self.iothreads
+            ):
                 out.open("iothreadids")
                 for thread in self.iothreads:
                     attrs = [("id", str(thread.id)), *thread.attrs.items()]
@@ -402,7 +427,9 @@ class DomainTuning:
         return True
 
     def _format_cputune(self, out: XMLWriter) -> None:
-        rank = {name: i for i, name in enumerate(CPUTUNE_ORDER)}
+        if not (self.cputune_rest or self.vcpupin or self.iothreadpin) and self.emulatorpin is None:
+            return  # nothing to write (most domains): skip building the ordering
+        rank = _CPUTUNE_RANK
         entries: list[tuple[int, int, etree._Element | tuple[str, list[tuple[str, str]]]]] = []
         for pos, elem in enumerate(self.cputune_rest):
             entries.append((rank.get(elem.tag, len(rank)), pos, elem))

@@ -30,7 +30,7 @@ import copy
 import uuid as _uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, is_dataclass
-from typing import Any
+from typing import Any, cast
 
 from lxml import etree
 
@@ -43,7 +43,10 @@ from virtcore.drivers.test.xmlutil import (
     child,
     children,
     elements,
+    escape,
+    format_element,
     local_name,
+    needs_escape,
     parse_xml,
     require_uuid,
     scaled_integer,
@@ -102,6 +105,9 @@ KEEP_OPEN = ("devices", "bandwidth")
 # Top-level elements the parser models itself (the rest are kept as they are).
 _MODELLED = frozenset((*MODELLED, "on_poweroff", "on_reboot", "on_crash", *DomainTuning.MODELLED))
 
+
+# The first top-level child of each (un-namespaced) name.
+TopLevel = dict[str, etree._Element]
 
 _IMMUTABLE = (str, int, float, frozenset, bytes, type(None))
 _SHARED = frozenset({str, int, bool, float, frozenset, bytes, type(None)})
@@ -198,21 +204,28 @@ class DomainDef:
         if virt_type not in VIRT_TYPES:
             raise ConfigUnsupportedError(f"invalid domain type {virt_type}", domain=_DOM)
         namespace = _parse_namespace(root)
+        # The first child of each name, as child() would find it: one pass instead of a
+        # search per section.
+        top: TopLevel = {}
+        for sub in root:
+            tag = sub.tag
+            if type(tag) is str and tag not in top:
+                top[tag] = sub
 
-        name = _text(root, "name")
+        name = _text(top, "name")
         if not name:
             raise VirtError(code=ErrorNumber.NO_NAME, domain=_DOM)
-        uuid_elem = child(root, "uuid")
+        uuid_elem = top.get("uuid")
         uuid = require_uuid(uuid_elem.text or "") if uuid_elem is not None else None
-        title = _text(root, "title")
+        title = _text(top, "title")
         if title is not None and "\n" in title:
             raise XMLError("Domain title can't contain newlines", domain=_DOM)
 
-        memory_kib, current_kib = _parse_memory(root)
-        vcpus, vcpus_current, vcpu_attrs = _parse_vcpu(root)
-        os_elem, os_type, os_arch = _parse_os(root)
+        memory_kib, current_kib = _parse_memory(top)
+        vcpus, vcpus_current, vcpu_attrs = _parse_vcpu(top)
+        os_elem, os_type, os_arch = _parse_os(top)
         actions = {
-            tag: _parse_action(root, tag, default, allowed)
+            tag: _parse_action(top, tag, default, allowed)
             for tag, default, allowed in (
                 ("on_poweroff", "destroy", POWEROFF_ACTIONS),
                 ("on_reboot", "restart", POWEROFF_ACTIONS),
@@ -220,7 +233,7 @@ class DomainDef:
             )
         }
         modelled = _MODELLED
-        tuning = DomainTuning.parse(root, vcpu_attrs.get("cpuset"))
+        tuning = DomainTuning.parse(top, vcpu_attrs.get("cpuset"))
         passthrough: dict[str, list[etree._Element]] = {}
         unknown: list[etree._Element] = []
         for sub in elements(root):
@@ -235,7 +248,7 @@ class DomainDef:
             else:
                 unknown.append(copy.deepcopy(sub))
 
-        devices_elem = child(root, "devices")
+        devices_elem = top.get("devices")
         devices = normalize_devices(devices_elem, ifnames=ifnames)
         if os_type == "hvm" and not children(os_elem, "boot"):
             has_boot_order = any(child(dev, "boot") is not None for dev in devices)
@@ -258,11 +271,11 @@ class DomainDef:
             on_reboot=actions["on_reboot"],
             on_crash=actions["on_crash"],
             title=title,
-            description=_text(root, "description"),
+            description=_text(top, "description"),
             vcpu_attrs=vcpu_attrs,
             os_elem=os_elem,
-            clock=_parse_clock(root),
-            features=_parse_features(root),
+            clock=_parse_clock(top),
+            features=_parse_features(top),
             devices=devices,
             passthrough=passthrough,
             unknown=unknown,
@@ -287,8 +300,8 @@ class DomainDef:
             root = parse_xml(text, "(domain_definition)", domain=_DOM, root="domain")
             clone = DomainDef.from_element(root)
             clone.copied_from = text
-        clone.unknown = copy.deepcopy(self.unknown)
-        clone.namespace = copy.deepcopy(self.namespace)
+        clone.unknown = _duplicate(self.unknown)
+        clone.namespace = _duplicate(self.namespace)
         return clone
 
     def duplicate(self) -> DomainDef:
@@ -313,15 +326,80 @@ class DomainDef:
         *live_id* is the running domain's id (printed as ``id='N'``); pass
         ``None`` for an inactive definition or ``VIR_DOMAIN_XML_INACTIVE``.
         """
+        untuned = self.tuning.writes_nothing()
+        if untuned and not self.passthrough and not self.unknown:
+            return self._format_plain(live_id)
+        return self._format_sections(live_id, untuned)
+
+    def _format_sections(self, live_id: int | None, untuned: bool) -> str:
+        """:meth:`format` section by section (*untuned*: the tuning writes nothing)."""
         out = XMLWriter()
         out.open("domain", [("type", self.virt_type), ("id", live_id)])
+        passthrough = self.passthrough
         # One dispatch per top-level section, in libvirt's order (TOP_ORDER).
-        for tag, write in _TOP_WRITERS:
-            write(self, out, tag)
+        for tag, write in _TOP_WRITERS_UNTUNED if untuned else _TOP_WRITERS:
+            if write is not None:
+                write(self, out, tag)
+            elif passthrough:
+                for elem in passthrough.get(tag, ()):
+                    out.element(elem)
         for elem in self.unknown:
             out.element(elem)
         out.close("domain")
         return out.getvalue()
+
+    def _format_plain(self, live_id: int | None) -> str:
+        """:meth:`format` for a definition with nothing carried through and no tuning.
+
+        Most definitions: the text of the modelled sections (``_PLAIN_ORDER``,
+        i.e. TOP_ORDER less everything else) built directly, with no writer
+        and no per-section dispatch; the output is the same byte for byte.
+        """
+        texts: tuple[str | None, ...] = (
+            *(self.virt_type, self.name, self.uuid),
+            *(self.on_poweroff, self.on_reboot, self.on_crash),
+        )
+        # One escape check for them all: nearly always there is nothing to escape.
+        if None in texts or needs_escape("".join(cast("tuple[str, ...]", texts))):
+            texts = tuple(None if text is None else escape(text) for text in texts)
+        virt_type, name, uuid, on_poweroff, on_reboot, on_crash = texts
+        live = "" if live_id is None else f" id='{live_id}'"
+        parts = [f"<domain type='{virt_type}'{live}>"]
+        add = parts.append
+        if name is not None:
+            add(f"  <name>{name}</name>")
+        if uuid is not None:
+            add(f"  <uuid>{uuid}</uuid>")
+        if self.title is not None:
+            add(f"  <title>{escape(self.title)}</title>")
+        if self.description is not None:
+            add(f"  <description>{escape(self.description)}</description>")
+        add(f"  <memory unit='KiB'>{self.memory_kib}</memory>")
+        add(f"  <currentMemory unit='KiB'>{self.current_kib}</currentMemory>")
+        if self.tuning.cpumask is None and not self.vcpu_attrs and self.vcpus_current == self.vcpus:
+            add(f"  <vcpu placement='static'>{self.vcpus}</vcpu>")
+        else:
+            vcpu = XMLWriter(2)
+            self._write_vcpu(vcpu, "vcpu")
+            add(vcpu.getvalue()[:-1])
+        for elem in (self.os_elem, self.features, self.clock):
+            if elem is not None:
+                add(format_element(elem, 2))
+        for tag, value in (
+            ("on_poweroff", on_poweroff),
+            ("on_reboot", on_reboot),
+            ("on_crash", on_crash),
+        ):
+            if value is not None:
+                add(f"  <{tag}>{value}</{tag}>")
+        if self.devices:
+            devices = XMLWriter(2)
+            self._write_devices(devices, "devices")
+            add(devices.getvalue()[:-1])
+        else:
+            add("  <devices>\n  </devices>")
+        add("</domain>\n")
+        return "\n".join(parts)
 
     def _format_top(self, out: XMLWriter, tag: str) -> None:
         """Write the top-level section *tag* (used for sections without a dedicated writer)."""
@@ -346,10 +424,6 @@ class DomainDef:
             write_device(out, dev, KEEP_OPEN)
         out.close("devices")
 
-    def _write_passthrough(self, out: XMLWriter, tag: str) -> None:
-        for elem in self.passthrough.get(tag, ()):
-            out.element(elem)
-
 
 def _write_optional_text(attr: str) -> Callable[[DomainDef, XMLWriter, str], None]:
     def write(definition: DomainDef, out: XMLWriter, tag: str) -> None:
@@ -371,7 +445,7 @@ def _write_optional_element(attr: str) -> Callable[[DomainDef, XMLWriter, str], 
 
 def _write_kib(attr: str) -> Callable[[DomainDef, XMLWriter, str], None]:
     def write(definition: DomainDef, out: XMLWriter, tag: str) -> None:
-        out.text(tag, getattr(definition, attr), [("unit", "KiB")])
+        out.line(f"<{tag} unit='KiB'>{getattr(definition, attr)}</{tag}>")
 
     return write
 
@@ -392,23 +466,28 @@ _SPECIAL_WRITERS: dict[str, Callable[[DomainDef, XMLWriter, str], None]] = {
     "on_crash": _write_optional_text("on_crash"),
     "devices": DomainDef._write_devices,
 }
-_TOP_WRITERS: tuple[tuple[str, Callable[[DomainDef, XMLWriter, str], None]], ...] = tuple(
+# None: a section only ever carried through verbatim (written inline by format()).
+_TOP_WRITERS: tuple[tuple[str, Callable[[DomainDef, XMLWriter, str], None] | None], ...] = tuple(
     (
         tag,
         _SPECIAL_WRITERS.get(tag)
-        or (
-            DomainDef._format_top if tag in DomainTuning.MODELLED else DomainDef._write_passthrough
-        ),
+        or (DomainDef._format_top if tag in DomainTuning.MODELLED else None),
     )
     for tag in TOP_ORDER
 )
+# The same for definitions whose tuning writes nothing: the tuning sections are skipped.
+_TOP_WRITERS_UNTUNED = tuple(
+    (tag, write) for tag, write in _TOP_WRITERS if tag not in DomainTuning.MODELLED
+)
+# ... and without anything carried through: the sections DomainDef._format_plain writes.
+_PLAIN_ORDER = tuple(tag for tag, write in _TOP_WRITERS_UNTUNED if write is not None)
 
 
 # -- helpers ----------------------------------------------------------------
 
 
-def _text(root: etree._Element, tag: str) -> str | None:
-    elem = child(root, tag)
+def _text(top: TopLevel, tag: str) -> str | None:
+    elem = top.get(tag)
     return None if elem is None else (elem.text or "")
 
 
@@ -442,9 +521,9 @@ def _parse_namespace(root: etree._Element) -> TestNamespace:
     return data
 
 
-def _parse_memory(root: etree._Element) -> tuple[int, int]:
+def _parse_memory(top: TopLevel) -> tuple[int, int]:
     memory = 0
-    elem = child(root, "memory")
+    elem = top.get("memory")
     if elem is not None:
         memory = -(-scaled_integer(elem, "./memory[1]", default_unit="KiB", domain=_DOM) // 1024)
     if memory == 0:
@@ -453,7 +532,7 @@ def _parse_memory(root: etree._Element) -> tuple[int, int]:
             domain=_DOM,
         )
     current = memory
-    elem = child(root, "currentMemory")
+    elem = top.get("currentMemory")
     if elem is not None:
         value = scaled_integer(elem, "./currentMemory[1]", default_unit="KiB", domain=_DOM)
         current = -(-value // 1024)
@@ -462,8 +541,8 @@ def _parse_memory(root: etree._Element) -> tuple[int, int]:
     return memory, current
 
 
-def _parse_vcpu(root: etree._Element) -> tuple[int, int, dict[str, str]]:
-    elem = child(root, "vcpu")
+def _parse_vcpu(top: TopLevel) -> tuple[int, int, dict[str, str]]:
+    elem = top.get("vcpu")
     if elem is None:
         return 1, 1, {}
     raw = (elem.text or "").strip()
@@ -491,8 +570,8 @@ _OS_RANK = {tag: i for i, tag in enumerate(OS_ORDER)}
 _FEATURE_RANK = {tag: i for i, tag in enumerate(FEATURE_ORDER)}
 
 
-def _parse_os(root: etree._Element) -> tuple[etree._Element, str, str]:
-    src = child(root, "os")
+def _parse_os(top: TopLevel) -> tuple[etree._Element, str, str]:
+    src = top.get("os")
     type_elem = child(src, "type") if src is not None else None
     if src is None or type_elem is None or not (type_elem.text or "").strip():
         raise XMLError("an os <type> must be specified", domain=_DOM)
@@ -523,8 +602,8 @@ def _parse_os(root: etree._Element) -> tuple[etree._Element, str, str]:
     return out, os_type, arch
 
 
-def _parse_action(root: etree._Element, tag: str, default: str, allowed: frozenset[str]) -> str:
-    value = _text(root, tag)
+def _parse_action(top: TopLevel, tag: str, default: str, allowed: frozenset[str]) -> str:
+    value = _text(top, tag)
     if value is None:
         return default
     value = value.strip()
@@ -533,8 +612,8 @@ def _parse_action(root: etree._Element, tag: str, default: str, allowed: frozens
     return value
 
 
-def _parse_clock(root: etree._Element) -> etree._Element:
-    src = child(root, "clock")
+def _parse_clock(top: TopLevel) -> etree._Element:
+    src = top.get("clock")
     if src is None:
         return etree.Element("clock", offset="utc")
     offset = src.get("offset", "utc")
@@ -551,8 +630,8 @@ def _parse_clock(root: etree._Element) -> etree._Element:
     return out
 
 
-def _parse_features(root: etree._Element) -> etree._Element | None:
-    src = child(root, "features")
+def _parse_features(top: TopLevel) -> etree._Element | None:
+    src = top.get("features")
     if src is None:
         return None
     rank = _FEATURE_RANK

@@ -14,7 +14,7 @@ The same objects back ``virDomain{Get,Set}{Memory,Blkio,Numa}Parameters``
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -165,17 +165,17 @@ class ResourceTuning:
     MODELLED = ("memtune", "blkiotune", "numatune")
 
     @classmethod
-    def parse(cls, root: etree._Element) -> ResourceTuning:
-        """The sections of the ``<domain>`` element *root*."""
+    def parse(cls, top: Mapping[str, etree._Element]) -> ResourceTuning:
+        """The sections among *top* (a ``<domain>``'s first child of each name)."""
         from virtcore.drivers.test.domainparts import parse_cpuset
 
         tuning = cls()
-        memtune = child(root, "memtune")
+        memtune = top.get("memtune")
         for name in MEMTUNE_FIELDS:
             elem = child(memtune, name) if memtune is not None else None
             if elem is not None:
                 tuning.memtune[name] = _memory_limit(elem, name)
-        blkio = child(root, "blkiotune")
+        blkio = top.get("blkiotune")
         if blkio is not None:
             weight = child(blkio, "weight")
             if weight is not None:
@@ -188,9 +188,9 @@ class ResourceTuning:
                     if value is not None:
                         entry.values[name] = _number(value.text, f"blkio device {name}")
                 tuning.blkio_devices.append(entry)
-        numatune = child(root, "numatune")
+        numatune = top.get("numatune")
         if numatune is not None:
-            vcpu = child(root, "vcpu")
+            vcpu = top.get("vcpu")
             auto = vcpu is not None and vcpu.get("placement") == "auto"
             numa = tuning.numa
             memory = child(numatune, "memory")
@@ -212,6 +212,8 @@ class ResourceTuning:
     def format_section(self, out: XMLWriter, tag: str) -> bool:
         """Write the section *tag* (one of :attr:`MODELLED`); False if *tag* is not ours."""
         if tag == "memtune":
+            if not self.memtune:
+                return True
             limits = [(n, self.memtune[n]) for n in MEMTUNE_FIELDS if n in self.memtune]
             limits = [(n, v) for n, v in limits if v != UNLIMITED]
             if limits:
@@ -244,11 +246,11 @@ class ResourceTuning:
         out.close("blkiotune")
 
     def _format_numa(self, out: XMLWriter) -> None:
-        from virtcore.drivers.test.domainparts import format_cpuset
-
         numa = self.numa
         if not numa.specified and not numa.rest:
             return
+        from virtcore.drivers.test.domainparts import format_cpuset
+
         out.open("numatune")
         if numa.specified:
             attrs: list[tuple[str, str | int | None]] = [("mode", NUMA_MODES[numa.mode])]

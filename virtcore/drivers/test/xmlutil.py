@@ -42,7 +42,9 @@ __all__ = [
     "children",
     "elements",
     "escape",
+    "format_element",
     "local_name",
+    "needs_escape",
     "parse_uuid",
     "parse_xml",
     "parse_xml_file",
@@ -65,6 +67,11 @@ def escape(text: str) -> str:
     if _ESCAPE_RE.search(text) is None:
         return text  # the common case: nothing to escape, no substitution pass
     return _ESCAPE_RE.sub(lambda m: _ESCAPES.get(m.group(0), ""), text)
+
+
+def needs_escape(text: str) -> bool:
+    """Whether :func:`escape` would change *text* (one check for many values joined)."""
+    return _ESCAPE_RE.search(text) is not None
 
 
 def _new_parser() -> etree.XMLParser:
@@ -302,6 +309,10 @@ def require_uuid(text: str, *, domain: int = ErrorDomain.DOMAIN) -> str:
 
 Attr = tuple[str, "str | int | None"]
 
+# (serialised subtree, containers kept open, indentation) -> its formatted lines, joined.
+_FORMATTED: dict[tuple[bytes, tuple[str, ...], int], str] = {}
+_FORMATTED_LIMIT = 4096
+
 
 class XMLWriter:
     """Builds a document line by line, formatted like libvirt's ``virBuffer`` output."""
@@ -334,7 +345,12 @@ class XMLWriter:
 
     def text(self, tag: str, value: str | int, attrs: Iterable[Attr] = ()) -> None:
         """Write ``<tag ...>value</tag>``."""
-        self.line(f"<{tag}{self._attrs(attrs)}>{escape(str(value))}</{tag}>")
+        # The commonest write of all: no attribute pass and no escape pass when not needed.
+        shown = value if type(value) is str else str(value)
+        if _ESCAPE_RE.search(shown) is not None:
+            shown = escape(shown)
+        start = f"<{tag}{self._attrs(attrs)}>" if attrs else f"<{tag}>"
+        self._lines.append(f"{' ' * self._indent}{start}{shown}</{tag}>")
 
     def blank(self) -> None:
         """Write an empty line (libvirt puts some between capability sections)."""
@@ -348,7 +364,8 @@ class XMLWriter:
         for some containers. Namespaces the subtree uses are declared on
         *elem*, so the output stands on its own.
         """
-        self._element(elem, keep_open, _used_namespaces(elem))
+        # One entry of _lines holding several: getvalue() joins them all alike.
+        self._lines.append(format_element(elem, self._indent, keep_open))
 
     def _element(
         self, elem: etree._Element, keep_open: Sequence[str], declare: dict[str, str]
@@ -391,6 +408,27 @@ class XMLWriter:
     def getvalue(self) -> str:
         """The document, each line terminated by a newline."""
         return "\n".join(self._lines) + "\n" if self._lines else ""
+
+
+def format_element(elem: etree._Element, indent: int = 0, keep_open: Sequence[str] = ()) -> str:
+    """The lines :meth:`XMLWriter.element` writes for *elem* at *indent*, joined, no final newline.
+
+    Domain documents repeat the same small subtrees (``<os>``, ``<clock>``,
+    common devices) over and over: serialising in C gives a key under which
+    the libvirt-style text, built once, is reused. Identical serialisations
+    (tags, prefixes, namespaces, attributes, text) format identically.
+    """
+    opened = keep_open if type(keep_open) is tuple else tuple(keep_open)
+    key = (etree.tostring(elem, with_tail=False), opened, indent)
+    text = _FORMATTED.get(key)
+    if text is None:
+        sub = XMLWriter(indent)
+        sub._element(elem, keep_open, _used_namespaces(elem))
+        text = "\n".join(sub._lines)
+        if len(_FORMATTED) >= _FORMATTED_LIMIT:
+            _FORMATTED.clear()
+        _FORMATTED[key] = text
+    return text
 
 
 def _qualified(elem: etree._Element) -> str:
