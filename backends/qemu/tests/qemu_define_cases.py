@@ -16,12 +16,18 @@ virtcore.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from qemu_libvirt_oracle import QemuOracle, start_qemu_oracle
+
+from virtcore.errors import VirtError
+from virtcore_qemu.caps import find_emulator, probe
+from virtcore_qemu.caps_model import QemuCaps
 
 DATA = Path(__file__).parent / "data" / "define"
 
@@ -97,3 +103,25 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv))
+
+
+def emulator_caps_lookup(caps: QemuCaps) -> Callable[[str], QemuCaps]:
+    """Capabilities of the emulator libvirt picks for a document's architecture.
+
+    *caps* are the x86_64 emulator's; other emulators are probed once each. A
+    document whose architecture has no emulator gets the x86_64 capabilities,
+    whose emulator then refuses it as libvirt's does.
+    """
+    probed = {caps.binary: caps}
+
+    def lookup(text: str) -> QemuCaps:
+        found = re.search(r"<type[^>]*\sarch=['\"]([\w-]+)", text)
+        try:
+            binary = find_emulator(found.group(1)) if found else caps.binary
+        except VirtError:
+            binary = caps.binary
+        if binary not in probed:
+            probed[binary] = probe(binary)
+        return probed[binary]
+
+    return lookup

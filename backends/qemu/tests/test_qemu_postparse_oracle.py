@@ -10,17 +10,16 @@ libvirt fails these tests unless ``VIRTCORE_ALLOW_NO_LIBVIRT=1``.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from qemu_define_cases import DefineCase, define_cases
+from qemu_define_cases import DefineCase, define_cases, emulator_caps_lookup
 from qemu_libvirt_oracle import QemuOracle, shared_qemu_oracle
 
 from virtcore.enums.domain import DomainXMLFlags
 from virtcore.errors import VirtError
-from virtcore_qemu.caps import find_emulator, probe
+from virtcore_qemu.caps import probe
 from virtcore_qemu.caps_model import QemuCaps
 from virtcore_qemu.postparse import define_domain
 
@@ -44,20 +43,7 @@ def caps() -> QemuCaps:
 @pytest.fixture(scope="module")
 def caps_for(caps: QemuCaps) -> Callable[[str], QemuCaps]:
     """The capabilities of the emulator libvirt picks for a document's architecture."""
-    probed = {caps.binary: caps}
-
-    def lookup(text: str) -> QemuCaps:
-        found = re.search(r"<type[^>]*\sarch=['\"]([\w-]+)", text)
-        try:
-            binary = find_emulator(found.group(1)) if found else caps.binary
-        except VirtError:
-            # No emulator for that architecture: the x86_64 one refuses it.
-            binary = caps.binary
-        if binary not in probed:
-            probed[binary] = probe(binary)
-        return probed[binary]
-
-    return lookup
+    return emulator_caps_lookup(caps)
 
 
 def outcome(text: str, caps: QemuCaps) -> tuple[str | None, tuple[int, int, str] | None]:
