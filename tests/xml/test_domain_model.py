@@ -25,6 +25,7 @@ from virtcore.xml.domain import (
     parse_domain,
 )
 from virtcore.xml.domain.devices import Devices
+from virtcore.xml.domain.os import FIRMWARE_SELECTED_MARK
 
 MINIMAL = (
     "<domain type='test'><name>vm</name><memory unit='MiB'>512</memory>"
@@ -101,6 +102,32 @@ def test_secure_and_migratable_output_of_the_domain_parts_is_the_plain_output() 
     plain = domain.format()
     assert domain.format(DomainXMLFlags.MIGRATABLE) == plain
     assert domain.format(DomainXMLFlags.SECURE) == plain
+
+
+_FIRMWARE_WISHES = (
+    "<firmware><feature enabled='no' name='secure-boot'/>"
+    "<feature enabled='yes' name='enrolled-keys'/></firmware>"
+)
+
+
+def test_firmware_features_without_firmware_attribute_are_dropped_like_libvirt() -> None:
+    domain = Domain.parse(minimal(**{"<type>hvm</type>": "<type>hvm</type>" + _FIRMWARE_WISHES}))
+    assert "<firmware>" not in domain.format()
+
+
+def test_firmware_features_of_a_chosen_firmware_are_kept() -> None:
+    domain = Domain.parse(minimal(**{"<type>hvm</type>": "<type>hvm</type>" + _FIRMWARE_WISHES}))
+    wishes = domain.element.find("os/firmware")
+    assert wishes is not None
+    wishes.set(FIRMWARE_SELECTED_MARK, "yes")
+    printed = domain.format()
+    assert (
+        "    <firmware>\n"
+        "      <feature enabled='yes' name='enrolled-keys'/>\n"
+        "      <feature enabled='no' name='secure-boot'/>\n"
+        "    </firmware>\n"
+    ) in printed
+    assert "selected" not in printed
 
 
 def test_format_fills_in_libvirt_defaults() -> None:

@@ -81,6 +81,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DATA_DIR",
+    "HIDDEN_BACKING",
     "IMAGES",
     "LIVE_CASES",
     "QUERIES",
@@ -134,12 +135,23 @@ _FLOPPY_BYTES = 1474560
 # -- cases ---------------------------------------------------------------------------
 
 
-LIVE_CASES = frozenset({"nic-driver-options"})
+LIVE_CASES = frozenset({"nic-driver-options", "disk-chains-detected"})
 """Cases whose golden argv comes from a real (paused) start, not domxml-to-native.
 
 domxml-to-native rebuilds every interface from its MAC and model alone, so
 what else an interface says (``<driver>`` ring sizes, ``<rom>``) can only
-be seen on the command line of a guest libvirt really starts.
+be seen on the command line of a guest libvirt really starts; nor does it
+read the backing chains of the images, which a start does.
+"""
+
+HIDDEN_BACKING = {
+    "chain-a.qcow2": ("chain-a-base.raw", "raw"),
+    "chain-b.qcow2": ("chain-b-base.raw", "raw"),
+}
+"""Backing images an image's header names while the case's XML does not.
+
+:func:`create_images` creates them below the image; starting the guest
+detects them (libvirt's ``qemuDomainDetermineDiskChain``).
 """
 
 
@@ -223,7 +235,10 @@ def _multiboot_kernel() -> bytes:
 
 
 def create_images(xml: str, images: Path) -> None:
-    """Create in *images* every disk image, kernel and initrd *xml* (with placeholders) names."""
+    """Create in *images* every disk image, kernel and initrd *xml* (with placeholders) names.
+
+    Images of :data:`HIDDEN_BACKING` are overlays of their hidden backing image.
+    """
     images.mkdir(parents=True, exist_ok=True)
     root = etree.fromstring(xml.encode())
     for element, content in (("kernel", _multiboot_kernel()), ("initrd", bytes(512))):
@@ -258,6 +273,11 @@ def create_images(xml: str, images: Path) -> None:
                 backing = None
                 continue
             target = images / path[len(IMAGES) + 1 :]
+            hidden = HIDDEN_BACKING.get(target.name)
+            if hidden is not None and backing is None:
+                backing = (images / hidden[0], hidden[1])
+                if not backing[0].exists():
+                    _create_image(backing[0], backing[1], None, floppy=floppy)
             if not target.exists():
                 _create_image(target, image_format, backing, floppy=floppy)
             backing = (target, image_format)

@@ -10,6 +10,9 @@ document it was defined from is ``data/argv/input/<case>.xml``):
   guest the daemon really starts (paused);
 * virtcore's argv equals the golden argv once the accepted differences
   (:func:`expected_from_libvirt`, data/argv/DIFFERENCES.md) are applied;
+* for the cases of ``LIVE_CASES`` virtcore's side is, like libvirt's, the
+  started guest's: disks' backing chains read from the images and numbered
+  as libvirt numbers them;
 * the input document taken through virtcore's define path
   (``prepare_definition``) gives that same argv - the whole XML-to-argv
   pipeline against libvirt's;
@@ -32,6 +35,7 @@ import pytest
 from lxml import etree
 from qemu_hardware import (
     DATA_DIR,
+    LIVE_CASES,
     PIDFILE,
     booted,
     case_names,
@@ -47,6 +51,7 @@ from qemu_libvirt_oracle import QemuOracle, shared_qemu_oracle
 
 from virtcore.xml.domain import Domain
 from virtcore_qemu.caps import CapsCache, QemuCaps
+from virtcore_qemu.chain import fill_live_chains
 from virtcore_qemu.command import CommandContext, assign_aliases, build_command
 from virtcore_qemu.postparse import prepare_definition
 
@@ -123,8 +128,19 @@ def virtcore_argv(
         domain = Domain.parse(materialise((INPUT_DIR / f"{name}.xml").read_text(), images))
         domain.uuid = defined.uuid
         prepare_definition(domain, caps)
+    _as_started(name, domain)
     argv: list[str] = build_command(domain, caps, _context(domain, work))
     return argv
+
+
+def _as_started(name: str, domain: Domain) -> None:
+    """For a case libvirt really starts, what the driver does to a starting guest's disks.
+
+    The backing chains are read from the images and every image numbered as
+    libvirt numbers them (:func:`~virtcore_qemu.chain.fill_live_chains`).
+    """
+    if name in LIVE_CASES:
+        fill_live_chains(domain)
 
 
 def _context(domain: Domain, work: Path) -> CommandContext:
@@ -258,6 +274,7 @@ def test_recorded_aliases_give_the_same_argv(
     # from it must give the guest exactly the ids the plain definition gets.
     plain = virtcore_argv(name, images["virtcore"], caps, tmp_path)
     domain = Domain.parse(materialise(load_case(name), images["virtcore"]))
+    _as_started(name, domain)
     assign_aliases(domain)
     assert domain.element.find("devices/*/alias") is not None
     assert build_command(domain, caps, _context(domain, tmp_path)) == plain

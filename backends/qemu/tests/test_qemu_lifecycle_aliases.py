@@ -42,6 +42,11 @@ GUESTS = {
         "name='org.example.0'/></channel><serial type='pty'/><rng model='virtio'>"
         "<backend model='random'>/dev/urandom</backend></rng><video><model type='vga'/></video>",
     ),
+    "empty-cdrom": (
+        "pc",
+        "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
+        "<target dev='hdc' bus='ide'/><readonly/></disk>",
+    ),
     "user-alias": (
         "pc",
         "<interface type='user'><mac address='52:54:00:6a:02:01'/><alias name='ua-uplink'/>"
@@ -113,11 +118,12 @@ def _devices(xml: str) -> str:
     return etree.tostring(devices).decode()
 
 
-@pytest.mark.parametrize("name", ["i440fx", "user-alias"])
+@pytest.mark.parametrize("name", ["empty-cdrom", "i440fx", "user-alias"])
 def test_started_guest_devices_equal_libvirts(
     name: str, conn: Connection, oracle: QemuOracle, tmp_path: Path
 ) -> None:
-    # Runtime data included: aliases, pty sources, the state of virtio channels.
+    # Runtime data included: aliases, pty sources, the state of virtio channels, the
+    # format an empty drive no longer has.
     mine = _started(conn, _xml(name, tmp_path / "mine"))
     assert _devices(mine) == _devices(_libvirt_live(oracle, _xml(name, tmp_path), tmp_path))
 

@@ -226,12 +226,21 @@ def _firmware_of(xml: str, nvram_dir: str) -> str:
     return "".join(etree.tostring(part).decode() for part in parts if part is not None)
 
 
-@pytest.mark.parametrize("machine", ["pc", "q35"])
+_NO_SECURE_BOOT = (
+    "<firmware><feature enabled='no' name='secure-boot'/>"
+    "<feature enabled='no' name='enrolled-keys'/></firmware>"
+)
+
+
+@pytest.mark.parametrize(("machine", "wishes"), [("pc", ""), ("q35", ""), ("q35", _NO_SECURE_BOOT)])
 def test_chosen_firmware_equals_libvirts(
-    qemu: QemuDriver, oracle: QemuOracle, tmp_path: Path, machine: str
+    qemu: QemuDriver, oracle: QemuOracle, tmp_path: Path, machine: str, wishes: str
 ) -> None:
-    name = f"uefi-oracle-{machine}"
-    os_xml = _EFI_OS.replace("machine='pc'", f"machine='{machine}'")
+    # With feature wishes the live <os> keeps them after the firmware attribute is gone.
+    name = f"uefi-oracle-{machine}{'-wishes' if wishes else ''}"
+    os_xml = _EFI_OS.replace("machine='pc'", f"machine='{machine}'").replace(
+        "</os>", f"{wishes}</os>"
+    )
     xml = _xml(name, os_xml=os_xml, extra=_ACPI)
     ours = DomainDef.parse(xml)
     qemu.prepare(ours)

@@ -37,7 +37,8 @@ Contract:
   to start and writes the result into its tree, with libvirt's numbering:
   first every disk's given layers (the disks in reverse document order, each
   chain from its top down; a drive without media takes a number too), then
-  the detected layers (again the last disk first).
+  the detected layers (again the last disk first). A drive without media
+  loses its ``<driver type>``, as in libvirt's live XML.
 """
 
 from __future__ import annotations
@@ -307,6 +308,19 @@ def fill_live_chains(domain: DomainDef, *, qemu_img: str = QEMU_IMG) -> None:
         detect_chain(src, disk=target, qemu_img=qemu_img, number=number)
     for node, src in zip(nodes, sources, strict=True):
         _write_chain(node, src)
+        if src.type in ("file", "block", "dir") and not src.path:
+            _forget_empty_format(node)
+
+
+def _forget_empty_format(node: etree._Element) -> None:
+    """A drive without media has no format while the guest runs.
+
+    libvirt's live XML of an empty cdrom shows ``<driver name='qemu'/>``
+    even when its definition says ``type='raw'`` (the inactive XML keeps it).
+    """
+    driver = node.find("driver")
+    if driver is not None and "type" in driver.attrib:
+        del driver.attrib["type"]
 
 
 def complete_disk_chain(

@@ -14,7 +14,9 @@ Before a guest starts from scratch, :func:`fill_firmware` does what libvirt
   definition names one. An image that requires SMM turns ``<smm>`` on (an
   explicit ``<smm state='off'/>`` is libvirt's error) and makes the loader
   ``secure='yes'``. The ``firmware``
-  attribute is then dropped, as libvirt's live XML shows it. Nothing fits:
+  attribute is then dropped, as libvirt's live XML shows it, while the
+  ``<firmware><feature>`` wishes stay (marked
+  :data:`~virtcore.xml.domain.os.FIRMWARE_SELECTED_MARK`). Nothing fits:
   ``Unable to find any firmware to satisfy 'efi'`` (VIR_ERR_OPERATION_FAILED).
 * an old-style read-only pflash ``<loader>`` path without a template whose
   variable store does not exist yet gets the template of the descriptor with
@@ -49,6 +51,7 @@ from virtcore.errors import (
     SystemCallError,
 )
 from virtcore.xml.domain import Domain as DomainDef
+from virtcore.xml.domain.os import FIRMWARE_SELECTED_MARK
 from virtcore_qemu.caps_firmware import DEFAULT_LOADERS, FirmwareDescriptor, load_descriptors
 
 __all__ = ["fill_firmware", "nvram_path", "prepare_nvram"]
@@ -100,6 +103,10 @@ def fill_firmware(
     _apply(domain, os_node, chosen, nvram_dir)
     if "firmware" in os_node.attrib:
         del os_node.attrib["firmware"]
+        # libvirt drops the autoselection but still holds (and prints) the wishes.
+        wishes = os_node.find("firmware")
+        if wishes is not None:
+            wishes.set(FIRMWARE_SELECTED_MARK, "yes")
 
 
 def _old_style_uefi(loader: etree._Element | None) -> bool:

@@ -13,7 +13,12 @@ section as libvirt 9.0 does, with its checks and errors, into an
   arguments, environment, directory, user and group;
 * a ``<loader>`` with a path is of type ``rom`` unless it says ``pflash``;
 * with a ``<bootloader>``, boot devices, boot menu and BIOS settings are
-  not written.
+  not written;
+* ``<firmware><feature/></firmware>`` is read only with ``firmware=`` on
+  ``<os>``, as libvirt parses it; a running guest whose firmware has been
+  chosen has lost that attribute but keeps its features (libvirt formats
+  them whenever it holds them), which its tree records with
+  :data:`FIRMWARE_SELECTED_MARK` on ``<firmware>``.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from virtcore.xml.domain.common import (
 __all__ = [
     "ARCHES",
     "DEFAULT_ARCH",
+    "FIRMWARE_SELECTED_MARK",
     "OS",
     "OS_TYPES",
     "BootDevice",
@@ -59,6 +65,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+FIRMWARE_SELECTED_MARK = "{urn:virtcore:runtime}selected"
+"""Marks, in a running domain's tree, the ``<firmware>`` of a chosen firmware (never printed)."""
 
 OS_TYPES = ("hvm", "xen", "linux", "exe", "uml", "xenpvh")
 ARCHES = (
@@ -269,9 +278,14 @@ def read_os(root: etree._Element, info: OSInfo) -> None:
 
 
 def _read_firmware(os: etree._Element, info: OSInfo) -> None:
-    """``virDomainDefParseBootFirmwareOptions``: only with a ``firmware`` attribute."""
+    """``virDomainDefParseBootFirmwareOptions``: only with a ``firmware`` attribute.
+
+    The features of a firmware already chosen (see the module docs) are read without it.
+    """
     firmware = os.get("firmware")
-    if not firmware:
+    element = child(os, "firmware")
+    selected = element is not None and element.get(FIRMWARE_SELECTED_MARK) == "yes"
+    if not firmware and not selected:
         return
     features = children(os, "firmware/feature")
     for feature in features:
@@ -279,10 +293,12 @@ def _read_firmware(os: etree._Element, info: OSInfo) -> None:
         enabled = attr_bool(feature, "enabled", required=True)
         assert enabled is not None and name is not None
         info.firmware_features[name] = enabled
+    info.has_firmware_element = bool(features)
+    if not firmware:
+        return
     if firmware not in FIRMWARES:
         raise xml_error(f"unknown firmware value {firmware}")
     info.firmware = firmware
-    info.has_firmware_element = bool(features)
 
 
 def _read_init(root: etree._Element, info: OSInfo) -> None:

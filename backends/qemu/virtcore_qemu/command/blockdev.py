@@ -11,7 +11,10 @@ explicitly terminated chain (``<backingStore/>``) gives the last image of a
 format with backing files ``"backing":null`` so QEMU does not open the
 backing file named in its header. Backing images are read-only.
 
-Node numbers are handed out the way libvirt prepares disks: the last disk of
+Node numbers are the ``index`` attributes a running guest's definition
+carries on each image's ``<source>`` or ``<backingStore>``
+(:func:`virtcore_qemu.chain.fill_live_chains` writes libvirt's). Without
+them they are handed out the way libvirt prepares disks: the last disk of
 the document first, each chain from its top down, so the first disk's image
 has the highest numbers. With ``copy_on_read='on'`` a ``copy-on-read`` filter
 node ``libvirt-CoR-<target>`` sits on top and the front-end reads through it.
@@ -165,6 +168,17 @@ def _network(source: etree._Element) -> dict[str, Any]:
     }
 
 
+def _index(element: etree._Element) -> int | None:
+    """The ``index`` a running guest's definition gives the image of *element*.
+
+    The top image's number is on the disk's ``<source>``, a backing image's
+    on its ``<backingStore>``.
+    """
+    holder = element.find("source") if element.tag == "disk" else element
+    text = holder.get("index") if holder is not None else None
+    return int(text) if text is not None and text.isdigit() and int(text) > 0 else None
+
+
 def _node_numbers(build: Build) -> Iterator[tuple[etree._Element, int]]:
     """(disk, number of its top image) in document order (see module doc)."""
     disks = build.devices.findall("disk")
@@ -174,7 +188,25 @@ def _node_numbers(build: Build) -> Iterator[tuple[etree._Element, int]]:
         numbers[position] = counter + 1
         counter += max(1, len(chain(disks[position])))
     for position, disk in enumerate(disks):
-        yield disk, numbers[position]
+        given = _index(disk) if chain(disk) else None
+        yield disk, numbers[position] if given is None else given
+
+
+def _image_numbers(images: list[Image], first: int) -> list[int]:
+    """The node number of each image of a chain whose top image is numbered *first*.
+
+    When the top image carries *first* as its index, the chain is numbered
+    as the running guest's definition says (libvirt numbers every disk's
+    given images before the images it detects, so a chain's numbers need not
+    follow each other); otherwise the images follow the top one.
+    """
+    if _index(images[0].element) != first:
+        return [first + depth for depth in range(len(images))]
+    numbers = [first]
+    for image in images[1:]:
+        given = _index(image.element)
+        numbers.append(numbers[-1] + 1 if given is None else given)
+    return numbers
 
 
 def write_blockdevs(build: Build, disk: etree._Element, first: int) -> str | None:
@@ -191,9 +223,10 @@ def write_blockdevs(build: Build, disk: etree._Element, first: int) -> str | Non
     if zeroes == "unmap" and discard != "unmap":
         # QEMU can only unmap zeroes it may discard.
         zeroes = "on"
+    numbers = _image_numbers(images, first)
     for depth in range(len(images) - 1, -1, -1):
         image = images[depth]
-        number = first + depth
+        number = numbers[depth]
         storage_name = f"libvirt-{number}-storage"
         props, volume_format = _storage(build, disk, image)
         if io in ("threads", "native", "io_uring") and props["driver"] in (
@@ -224,7 +257,7 @@ def write_blockdevs(build: Build, disk: etree._Element, first: int) -> str | Non
             "file": storage_name,
         }
         if depth + 1 < len(images):
-            format_props["backing"] = f"libvirt-{number + 1}-format"
+            format_props["backing"] = f"libvirt-{numbers[depth + 1]}-format"
         elif image.terminated and fmt in _BACKING_FORMATS:
             format_props["backing"] = None
             build.add("-blockdev", json_arg(format_props, keep_null=("backing",)))
