@@ -23,6 +23,7 @@ from virtcore.drivers.test import driver as test_driver
 from virtcore.drivers.test.determinism import resolve_state
 from virtcore.drivers.test.domainxml import DomainDef
 from virtcore.drivers.test.faults import injector
+from virtcore.drivers.test.state import DomainObj
 from virtcore.drivers.test.xmlutil import format_element, parse_xml
 from virtcore.enums.domain import DomainMetadataType
 from virtcore.events import Event, EventDispatcher, EventKind
@@ -283,3 +284,60 @@ def test_a_subtree_formats_at_each_indentation_it_is_written_at() -> None:
     elem = parse_xml("<os><type>hvm</type></os>", "(test)")
     assert format_element(elem, 0) == "<os>\n  <type>hvm</type>\n</os>"
     assert format_element(elem, 4) == "    <os>\n      <type>hvm</type>\n    </os>"
+
+
+RICH = (
+    "<domain type='test'><name>rich</name><memory>4096</memory><vcpu>1</vcpu>"
+    "<os><type>hvm</type><boot dev='network'/></os><features><acpi/><pae/></features>"
+    "<clock offset='variable' adjustment='10'><timer name='rtc' tickpolicy='catchup'/></clock>"
+    "</domain>"
+)
+
+
+def _rich(conn: Connection) -> DomainObj:
+    obj = resolve_state(conn).find_by_name("rich")
+    assert obj is not None
+    return obj
+
+
+def test_a_started_domain_keeps_its_live_sections_serialised(conn: Connection) -> None:
+    dom = conn.domain_define_xml(RICH)
+    dom.create()
+    live = _rich(conn).def_
+    assert live.kept_sections() == {"os_elem", "features", "clock"}
+
+
+def test_a_started_domain_describes_the_same_sections_as_its_definition(conn: Connection) -> None:
+    dom = conn.domain_define_xml(RICH)
+    before = dom.xml_desc()
+    dom.create()
+    assert dom.xml_desc().replace(f" id='{dom.id}'", "") == before
+    dom.destroy()
+    assert dom.xml_desc() == before
+
+
+def test_reading_a_kept_section_rebuilds_it_once(conn: Connection) -> None:
+    conn.domain_define_xml(RICH).create()
+    live = _rich(conn).def_
+    clock = live.clock
+    assert clock is not None
+    assert (clock.get("adjustment"), live.clock is clock) == ("10", True)
+    assert live.kept_sections() == {"os_elem", "features"}
+
+
+def test_changing_the_live_os_section_leaves_the_persistent_one_alone(conn: Connection) -> None:
+    dom = conn.domain_define_xml(RICH)
+    dom.create()
+    obj = _rich(conn)
+    os_elem = obj.def_.os_elem
+    assert os_elem is not None
+    os_elem[1].set("dev", "cdrom")  # [0] is <type>
+    obj.def_.formatted = None
+    assert "<boot dev='cdrom'/>" in dom.xml_desc()
+    assert "<boot dev='network'/>" in dom.xml_desc(2)  # VIR_DOMAIN_XML_INACTIVE
+
+
+def test_a_missing_attribute_of_a_definition_is_still_an_attribute_error() -> None:
+    definition = DomainDef.parse(doc("plain"))
+    definition.defer_sections()
+    assert not hasattr(definition, "no_such_section")

@@ -232,3 +232,51 @@ def test_a_parameter_the_driver_does_not_report_is_refused_before_setting(
     with pytest.raises(LookupError, match='Attribute name "bogus" could not be recognized'):
         fake.lookupByName("one").setSchedulerParametersFlags({"bogus": 1}, 0)
     assert [entry[0] for entry in hv.seen] == ["getsched"]
+
+
+class BrokenQueries(FakeHypervisor):
+    """A driver whose state queries fail with a bug (not a VirtError)."""
+
+    def domain_get_info(self, conn: Connection, dom: Domain) -> tuple[int, int, int, int, int]:
+        raise RuntimeError("info broke")
+
+    def domain_get_state(self, conn: Connection, dom: Domain, flags: int) -> tuple[int, int]:
+        raise RuntimeError("state broke")
+
+    def domain_is_active(self, conn: Connection, dom: Domain) -> bool:
+        raise RuntimeError("active broke")
+
+
+@pytest.fixture
+def broken(quiet: object) -> Iterator[libvirt.virConnect]:
+    registry = Registry(builtins=False, autoload=False)
+    registry.register(plugin_of(FakeConnectDriver(hypervisor=BrokenQueries())), "fake")
+    conn = libvirt.virConnect(_obj=virtcore.open("fake:///", registry=registry))
+    yield conn
+    conn.close()
+
+
+def _failure(call: Callable[[], object]) -> tuple[int | None, str]:
+    with pytest.raises(libvirt.libvirtError) as caught:
+        call()
+    return caught.value.get_error_code(), str(caught.value)
+
+
+@pytest.mark.parametrize("query", ["info", "state", "isActive"])
+def test_a_driver_bug_in_a_hot_query_fails_alike_on_every_call(
+    broken: libvirt.virConnect, query: str
+) -> None:
+    call = getattr(broken.lookupByName("one"), query)
+    first = _failure(call)  # the method is looked up on this call
+    assert first[0] == libvirt.VIR_ERR_INTERNAL_ERROR
+    assert "broke" in first[1]
+    assert _failure(call) == first  # and called directly on this one
+
+
+@pytest.mark.parametrize("query", ["info", "state", "isActive"])
+def test_a_hot_query_on_a_closed_connection_is_refused(query: str, quiet: object) -> None:
+    conn = libvirt.open("test:///default")
+    call = getattr(conn.lookupByName("test"), query)
+    call()
+    conn.close()
+    assert _failure(call)[0] == libvirt.VIR_ERR_INVALID_CONN

@@ -182,6 +182,11 @@ class Connection(DomainCalls, NetworkCalls, StorageCalls, HostObjectCalls):
         # Per table kind, each driver method found so far (None: the table lacks it).
         # Tables never change after open, so a method is looked up once per connection.
         self._bound: dict[str, dict[str, Callable[..., Any] | None]] = {}
+        self._hypervisor_bound: dict[str, Callable[..., Any] | None] = self._bound.setdefault(
+            "hypervisor", {}
+        )
+        """The hypervisor methods resolved so far (the ``_bound`` entry itself), so that the
+        hottest compat queries can call a resolved method directly: see :meth:`_driver_failure`."""
         self._close_callbacks: dict[int, CloseCallback] = {}
         self._next_close_id = 0
         self._events = ConnectionEvents(self, self._make_handle)
@@ -215,11 +220,21 @@ class Connection(DomainCalls, NetworkCalls, StorageCalls, HostObjectCalls):
         except VirtError:
             raise
         except Exception as exc:
-            logger.exception("driver %s failed in %s", self._driver.name, api)
-            raise InternalError(
-                f"{api}: driver '{self._driver.name}' failed: {type(exc).__name__}: {exc}",
-                domain=_api_domain(api, self._tables.get(kind), kind),
-            ) from exc
+            raise self._driver_failure(kind, api, exc) from exc
+
+    def _driver_failure(self, kind: str, api: str, exc: Exception) -> InternalError:
+        """The error for a driver method that failed with something other than a VirtError.
+
+        A caller that calls a method of ``_hypervisor_bound`` itself (after checking
+        that it is there and that the connection is open, as :meth:`_invoke`
+        would; queries only) raises this for any other exception, so the result
+        is the same as through :meth:`_invoke`.
+        """
+        logger.exception("driver %s failed in %s", self._driver.name, api)
+        return InternalError(
+            f"{api}: driver '{self._driver.name}' failed: {type(exc).__name__}: {exc}",
+            domain=_api_domain(api, self._tables.get(kind), kind),
+        )
 
     def _resolve(self, kind: str, method: str) -> Callable[..., Any] | None:
         """Find (and remember) table *kind*'s *method*."""

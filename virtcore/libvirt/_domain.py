@@ -120,37 +120,60 @@ class virDomain(DomainCallsA, DomainCallsB, DomainTuningCalls, DomainStatsCalls)
         The state is a ``DomainState`` member.
         """
         # Polled constantly by management code: Wrapped._call is inlined here, and in
-        # the other hot calls below (state, isActive and the lifecycle calls).
+        # the other hot calls below (state, isActive and the lifecycle calls). Once
+        # Connection._invoke has resolved the driver method, these queries call it
+        # themselves on an open connection (what _invoke would do, one frame less).
         _last.err = None
+        c = self._c
+        func = c._hypervisor_bound.get("domain_get_info")
         try:
-            result = list(
-                self._c._invoke("hypervisor", "domain_get_info", "virDomainGetInfo", self._o)
-            )
+            if func is None or c._closed:
+                info = c._invoke("hypervisor", "domain_get_info", "virDomainGetInfo", self._o)
+            else:
+                info = func(c, self._o)
         except VirtError as exc:
             raise raise_from(exc, "virDomainGetInfo", self._conn) from None
-        state = result[0]
-        result[0] = _STATES.get(state, state)
-        return result
+        except Exception as exc:
+            failure = c._driver_failure("hypervisor", "virDomainGetInfo", exc)
+            raise raise_from(failure, "virDomainGetInfo", self._conn) from None
+        state, max_kib, kib, vcpus, cpu_ns = info
+        return [_STATES.get(state, state), max_kib, kib, vcpus, cpu_ns]
 
     def state(self, flags: int = 0) -> list[int]:
         """``[state, reason]`` as ``DomainState`` and its reason enum (``virDomainGetState``)."""
         _last.err = None
+        c = self._c
+        func = c._hypervisor_bound.get("domain_get_state")
         try:
-            pair = self._c._invoke(
-                "hypervisor", "domain_get_state", "virDomainGetState", self._o, flags
-            )
+            if func is None or c._closed:
+                pair = c._invoke(
+                    "hypervisor", "domain_get_state", "virDomainGetState", self._o, flags
+                )
+            else:
+                pair = func(c, self._o, flags)
         except VirtError as exc:
             raise raise_from(exc, "virDomainGetState", self._conn) from None
+        except Exception as exc:
+            failure = c._driver_failure("hypervisor", "virDomainGetState", exc)
+            raise raise_from(failure, "virDomainGetState", self._conn) from None
         known = _PAIRS.get(pair)  # domain_state(), inlined
         return known.copy() if known is not None else domain_state(*pair)
 
     def isActive(self) -> int:
         """Determine if the domain is currently running (``virDomainIsActive``)."""
         _last.err = None
+        c = self._c
+        func = c._hypervisor_bound.get("domain_is_active")
         try:
-            result = self._c._invoke("hypervisor", "domain_is_active", "virDomainIsActive", self._o)
+            if func is None or c._closed:
+                result = c._invoke("hypervisor", "domain_is_active", "virDomainIsActive", self._o)
+            else:
+                result = func(c, self._o)
         except VirtError as exc:
             raise raise_from(exc, "virDomainIsActive", self._conn) from None
+        except Exception as exc:
+            failure = c._driver_failure("hypervisor", "virDomainIsActive", exc)
+            raise raise_from(failure, "virDomainIsActive", self._conn) from None
         return 0 if result is None else int(result)
 
     def suspend(self) -> int:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from virtcore.errors import VirtError
 from virtcore.libvirt._base import Wrapped, native, route, status, through
 from virtcore.libvirt._children import virDomainCheckpoint, virDomainSnapshot
-from virtcore.libvirt._errors import plain_error
+from virtcore.libvirt._errors import _last, plain_error, raise_from
 
 if TYPE_CHECKING:
     from virtcore.libvirt._stream import virStream
@@ -472,9 +473,30 @@ class DomainCallsB(Wrapped):
 
     def undefine(self) -> int:
         """Undefine a domain (``virDomainUndefine``)."""
-        if route(self._conn, "hypervisor", "domain_undefine", "domain_undefine_flags"):
-            return self._write("domain_undefine", "virDomainUndefine")
-        return self._write("domain_undefine_flags", "virDomainUndefine", 0)
+        _last.err = None  # Wrapped._write, inlined: a lifecycle call, as hot as destroy
+        conn = self._conn
+        plain = route(conn, "hypervisor", "domain_undefine", "domain_undefine_flags")
+        if conn._pump is not None:
+            if plain:
+                return self._write("domain_undefine", "virDomainUndefine")
+            return self._write("domain_undefine_flags", "virDomainUndefine", 0)
+        try:
+            if plain:
+                result = self._c._invoke(
+                    "hypervisor", "domain_undefine", "virDomainUndefine", self._o, write=True
+                )
+            else:
+                result = self._c._invoke(
+                    "hypervisor",
+                    "domain_undefine_flags",
+                    "virDomainUndefine",
+                    self._o,
+                    0,
+                    write=True,
+                )
+        except VirtError as exc:
+            raise raise_from(exc, "virDomainUndefine", conn) from None
+        return 0 if result is None else int(result)
 
     def undefineFlags(self, flags: int = 0) -> int:
         """Undefine a domain (``virDomainUndefineFlags``)."""

@@ -22,11 +22,17 @@ written back, exactly like libvirt; ``test:domainsnapshot`` elements are
 kept for :mod:`.runtime`, which turns them into the domain's snapshots. The
 sections the tuning calls change (``<metadata>``, IOThreads, ``<cputune>``,
 ``<perf>``) are modelled by :class:`~.domainparts.DomainTuning`.
+
+A definition may keep ``<os>``, ``<features>`` and ``<clock>`` as their
+serialisation (:meth:`DomainDef.defer_sections`: copies and running domains'
+live definitions do); reading the attribute rebuilds the tree on first use and
+:meth:`DomainDef.format` writes kept text without building one.
 """
 
 from __future__ import annotations
 
 import copy
+import threading
 import uuid as _uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, is_dataclass
@@ -45,10 +51,12 @@ from virtcore.drivers.test.xmlutil import (
     elements,
     escape,
     format_element,
+    format_serialised,
     local_name,
     needs_escape,
     parse_xml,
     require_uuid,
+    restore_element,
     scaled_integer,
     words,
 )
@@ -105,6 +113,9 @@ KEEP_OPEN = ("devices", "bandwidth")
 # Top-level elements the parser models itself (the rest are kept as they are).
 _MODELLED = frozenset((*MODELLED, "on_poweroff", "on_reboot", "on_crash", *DomainTuning.MODELLED))
 
+
+# The sections held as trees that a definition may keep serialised until used.
+DEFERRABLE = ("os_elem", "features", "clock")
 
 # The first top-level child of each (un-namespaced) name.
 TopLevel = dict[str, etree._Element]
@@ -163,6 +174,12 @@ class DomainDef:
     vcpus_current: int
     os_type: str
     os_arch: str
+    sections: dict[str, etree._Element | bytes | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """Where the ``os_elem``, ``features`` and ``clock`` properties keep their values: a
+    tree, ``None``, or the tree's serialisation until first use (:meth:`defer_sections`).
+    Before the fields it serves, so that ``__init__`` creates it first."""
     on_poweroff: str = "destroy"
     on_reboot: str = "restart"
     on_crash: str = "destroy"
@@ -181,6 +198,25 @@ class DomainDef:
     """``(host generation, live id, text)`` of the last :meth:`format` a host cached."""
     copied_from: str | None = field(default=None, repr=False, compare=False)
     """For a definition :meth:`copy` made: the document it was parsed from."""
+
+    def kept_sections(self) -> frozenset[str]:
+        """The sections held serialised right now (by attribute name)."""
+        return frozenset(name for name, value in self.sections.items() if type(value) is bytes)
+
+    def defer_sections(self) -> None:
+        """Keep ``<os>``, ``<features>`` and ``<clock>`` serialised until something uses them.
+
+        A running domain's live definition is mostly left alone and dropped
+        when the domain stops; holding these sections as immutable text instead
+        of lxml trees makes that drop cheap (no tree to free) while the live
+        definition still shares nothing with the persistent one. Reading one of
+        the attributes rebuilds its tree, once; assigning one replaces what was
+        kept.
+        """
+        sections = self.sections
+        for name, value in sections.items():
+            if value is not None and not isinstance(value, bytes):
+                sections[name] = etree.tostring(value, with_tail=False)
 
     # -- parsing -------------------------------------------------------------
 
@@ -302,6 +338,9 @@ class DomainDef:
             clone.copied_from = text
         clone.unknown = _duplicate(self.unknown)
         clone.namespace = _duplicate(self.namespace)
+        # Copies are kept (a stopped domain's persistent definition, snapshots) far more
+        # than they are changed: they start with their sections serialised.
+        clone.defer_sections()
         return clone
 
     def duplicate(self) -> DomainDef:
@@ -382,9 +421,13 @@ class DomainDef:
             vcpu = XMLWriter(2)
             self._write_vcpu(vcpu, "vcpu")
             add(vcpu.getvalue()[:-1])
-        for elem in (self.os_elem, self.features, self.clock):
-            if elem is not None:
-                add(format_element(elem, 2))
+        sections = self.sections
+        for section in DEFERRABLE:
+            kept = sections[section]
+            if isinstance(kept, bytes):
+                add(format_serialised(kept, 2))
+            elif kept is not None:
+                add(format_element(kept, 2))
         for tag, value in (
             ("on_poweroff", on_poweroff),
             ("on_reboot", on_reboot),
@@ -423,6 +466,40 @@ class DomainDef:
         for dev in self.devices:
             write_device(out, dev, KEEP_OPEN)
         out.close("devices")
+
+
+_RESTORING = threading.Lock()
+
+
+def _section_property(name: str) -> property:
+    """The attribute *name* of a definition: the instance's value, else its kept text rebuilt.
+
+    A property only on these sections (the generated ``__init__`` keeps the
+    defaults itself and assigns through it): a ``__getattr__``, or reading the
+    instance ``__dict__``, would slow down every other attribute read.
+    """
+
+    def get(definition: DomainDef) -> etree._Element | None:
+        value = definition.sections[name]
+        if not isinstance(value, bytes):
+            return value
+        # Rebuilt once; a concurrent first use keeps one tree.
+        elem = restore_element(value)
+        with _RESTORING:
+            value = definition.sections[name]
+            if not isinstance(value, bytes):
+                return value
+            definition.sections[name] = elem
+        return elem
+
+    def put(definition: DomainDef, value: etree._Element | None) -> None:
+        definition.sections[name] = value
+
+    return property(get, put)
+
+
+for _section in DEFERRABLE:
+    setattr(DomainDef, _section, _section_property(_section))
 
 
 def _write_optional_text(attr: str) -> Callable[[DomainDef, XMLWriter, str], None]:

@@ -13,7 +13,10 @@ order in which the state changed.
 
 :class:`DomainObj` carries libvirt's ``virDomainObj`` semantics: a running
 persistent domain has a live definition (``def_``) and a separate persistent
-one (``new_def``) that becomes live again when it stops.
+one (``new_def``) that becomes live again when it stops. The two share
+nothing; both keep their ``<os>``, ``<features>`` and ``<clock>`` serialised
+until something reads them (:meth:`DomainDef.defer_sections`), so that the
+live definition a stop drops costs no tree to free.
 """
 
 from __future__ import annotations
@@ -410,6 +413,8 @@ class TestState:
         obj.id = next(self._ids)
         if obj.persistent and obj.new_def is None:
             obj.new_def = obj.def_.copy()
+        # Stopping drops the live definition: keep its trees serialised until used.
+        obj.def_.defer_sections()
         obj.has_managed_save = False
 
     def stop_domain(self, obj: DomainObj, reason: int) -> None:

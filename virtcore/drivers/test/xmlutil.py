@@ -43,12 +43,14 @@ __all__ = [
     "elements",
     "escape",
     "format_element",
+    "format_serialised",
     "local_name",
     "needs_escape",
     "parse_uuid",
     "parse_xml",
     "parse_xml_file",
     "require_uuid",
+    "restore_element",
     "scaled_integer",
     "words",
 ]
@@ -429,6 +431,27 @@ def format_element(elem: etree._Element, indent: int = 0, keep_open: Sequence[st
             _FORMATTED.clear()
         _FORMATTED[key] = text
     return text
+
+
+def format_serialised(serialised: bytes, indent: int = 0) -> str:
+    """:func:`format_element` for the element ``etree.tostring(elem, with_tail=False)`` gave.
+
+    Kept serialisations format without building a tree whenever the same
+    subtree was formatted before (the usual case: the key is the same).
+    """
+    text = _FORMATTED.get((serialised, (), indent))
+    if text is None:
+        text = format_element(restore_element(serialised), indent)
+    return text
+
+
+def restore_element(serialised: bytes) -> etree._Element:
+    """The element ``etree.tostring(elem, with_tail=False)`` serialised, as a new tree.
+
+    The text is this process's own serialisation of an already checked tree;
+    it is still parsed without entities or network access.
+    """
+    return etree.fromstring(serialised, _new_parser())
 
 
 def _qualified(elem: etree._Element) -> str:
