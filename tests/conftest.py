@@ -15,6 +15,12 @@ def registry() -> Iterator[Registry]:
     yield Registry(builtins=False, autoload=False)
 
 
+@pytest.fixture(scope="module")
+def testdrv_registry() -> Registry:
+    """The built-in plugins only (the test driver among them), no entry points."""
+    return Registry(builtins=True, autoload=False)
+
+
 @pytest.fixture
 def fresh_default_host() -> Iterator[None]:
     """Start on a fresh ``test:///default`` host and leave no connection open."""

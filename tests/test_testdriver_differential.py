@@ -36,7 +36,6 @@ from typing import Any
 import pytest
 
 import virtcore
-import virtcore.drivers.test.plugin as test_plugin
 from tests.libvirt_oracle import explain_difference, run_oracle
 from virtcore.auth import Auth, Credential
 from virtcore.connection import Connection
@@ -632,15 +631,6 @@ class VirtcoreRunner:
 
 
 # -- tests ----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def testdrv_registry() -> Registry:
-    """A registry with the built-in test plugin (registered by hand if not built in)."""
-    reg = Registry(builtins=True, autoload=False)
-    if not any(rec.name == "test" and rec.loaded for rec in reg.plugins()):
-        reg.register(test_plugin, "test")
-    return reg
 
 
 @pytest.fixture(scope="module")

@@ -43,7 +43,6 @@ from typing import Any
 import pytest
 
 import virtcore
-import virtcore.drivers.test.plugin as test_plugin
 from tests.libvirt_oracle import explain_difference, run_oracle
 from virtcore.connection import Connection
 from virtcore.errors import VirtError
@@ -587,15 +586,6 @@ def parse_ops(text: str, refs: dict[str, Any]) -> list[Op]:
             kind, key, op, rest = words[0], words[1], words[2], words[3:]
         ops.append([kind, key, op, *(_arg(w, refs) for w in rest)])
     return ops
-
-
-@pytest.fixture(scope="module")
-def testdrv_registry() -> Registry:
-    """A registry with the built-in test plugin (registered by hand if not built in)."""
-    reg = Registry(builtins=True, autoload=False)
-    if not any(rec.name == "test" and rec.loaded for rec in reg.plugins()):
-        reg.register(test_plugin, "test")
-    return reg
 
 
 @pytest.fixture(scope="module")

@@ -34,7 +34,6 @@ from typing import Any
 import pytest
 
 import virtcore
-import virtcore.drivers.test.plugin as test_plugin
 from tests.libvirt_oracle import explain_difference, run_oracle
 from virtcore.connection import Connection
 from virtcore.errors import VirtError
@@ -1349,15 +1348,6 @@ def libvirt_results(all_scenarios: dict[str, list[Op]], runner: Path) -> dict[st
 
 
 # -- tests ----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def testdrv_registry() -> Registry:
-    """A registry with the built-in test plugin (registered by hand if not built in)."""
-    reg = Registry(builtins=True, autoload=False)
-    if not any(rec.name == "test" and rec.loaded for rec in reg.plugins()):
-        reg.register(test_plugin, "test")
-    return reg
 
 
 @pytest.fixture(scope="module")
