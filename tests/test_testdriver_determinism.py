@@ -231,6 +231,16 @@ def test_virtual_time_moves_only_when_advanced(host: PrivateHost) -> None:
     assert host_time_ns(host.state) == 100_500_000_000
 
 
+def test_clock_enabled_after_info_calls_drives_their_cpu_time(
+    host: PrivateHost, vm: Domain
+) -> None:
+    # virDomainGetInfo answered before the clock started went straight to the driver.
+    assert vm.info().cpu_time > 10**12
+    clock = host.determinism.enable_clock()
+    clock.advance(1)
+    assert vm.info().cpu_time == 2_000_000_000
+
+
 def test_the_clock_cannot_go_backwards(host: PrivateHost) -> None:
     clock = host.determinism.enable_clock()
     with pytest.raises(errors.InvalidArgError):

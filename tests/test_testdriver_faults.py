@@ -182,6 +182,51 @@ def test_driver_method_name_names_the_call(inj: FaultInjector, vm: Domain) -> No
     assert isinstance(error_of(vm.info), errors.InternalError)
 
 
+def test_rule_added_after_queries_were_answered_applies_to_them(
+    inj: FaultInjector, vm: Domain
+) -> None:
+    # Queries of a known connection skip the checking wrappers while no rule is
+    # in force; a new rule must reach the calls the connection already resolved.
+    vm.info()
+    vm.state()
+    vm.xml_desc()
+    inj.fail("virDomainGetInfo")
+    inj.fail("virDomainGetState")
+    inj.fail("virDomainGetXMLDesc")
+    for call in (vm.info, vm.state, vm.xml_desc):
+        assert isinstance(error_of(call), errors.InternalError)
+
+
+def test_rule_added_after_queries_applies_through_the_compat_layer(
+    inj: FaultInjector, host: PrivateHost
+) -> None:
+    from virtcore import libvirt
+
+    conn = libvirt.open(host.uri)
+    try:
+        dom = conn.lookupByName("test")
+        dom.info()
+        dom.state()
+        dom.isActive()
+        inj.fail("virDomainGetInfo")
+        inj.fail("virDomainGetState")
+        inj.fail("virDomainIsActive")
+        for call in (dom.info, dom.state, dom.isActive):
+            with pytest.raises(libvirt.libvirtError):
+                call()
+    finally:
+        conn.close()
+
+
+def test_queries_resume_without_wrappers_once_rules_are_cleared(
+    inj: FaultInjector, vm: Domain
+) -> None:
+    inj.fail("virDomainGetInfo", times=1)
+    error_of(vm.info)
+    inj.clear()
+    assert vm.info().state == DomainState.RUNNING
+
+
 def test_pattern_names_a_family_of_calls(inj: FaultInjector, conn: Connection) -> None:
     inj.fail("virDomainLookup*")
     error_of(lambda: conn.domain_lookup_by_name("test"))

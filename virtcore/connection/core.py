@@ -180,7 +180,8 @@ class Connection(DomainCalls, NetworkCalls, StorageCalls, HostObjectCalls):
         self._lock = threading.Lock()
         self._closed = False
         # Per table kind, each driver method found so far (None: the table lacks it).
-        # Tables never change after open, so a method is looked up once per connection.
+        # Looked up once per connection; a driver whose tables answer differently
+        # later (see forget_driver_methods) has the lookups made again.
         self._bound: dict[str, dict[str, Callable[..., Any] | None]] = {}
         self._hypervisor_bound: dict[str, Callable[..., Any] | None] = self._bound.setdefault(
             "hypervisor", {}
@@ -242,6 +243,19 @@ class Connection(DomainCalls, NetworkCalls, StorageCalls, HostObjectCalls):
         func = getattr(table, method, None) if table is not None else None
         self._bound.setdefault(kind, {})[method] = func
         return func
+
+    def forget_driver_methods(self) -> None:
+        """For drivers: look every table method up again on its next call.
+
+        A connection resolves each driver method once and keeps calling what
+        it found. A driver whose tables hand out different callables as its
+        circumstances change (the test driver's: its own methods while no
+        fault rule is in force, checking wrappers once one is) calls this
+        when they change. Safe from any thread: a call racing with it uses
+        either the old or the new callable.
+        """
+        for found in self._bound.values():
+            found.clear()
 
     def _refuse(self, kind: str, api: str, write: bool) -> NoReturn:
         """Raise why *api* cannot run: closed connection, read-only, or no such driver call."""

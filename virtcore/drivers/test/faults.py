@@ -207,10 +207,21 @@ class ConnectionSession:
         return self._conn() if self._conn is not None else None
 
     def bind(self, conn: Connection) -> None:
-        """Remember the connection these tables serve."""
+        """Remember the connection these tables serve.
+
+        Its queries may then skip the checking wrappers: the connection is
+        told to look its driver methods up again.
+        """
         if self._conn is None:
             self._conn = weakref.ref(conn)
             self.bound = True
+            conn.forget_driver_methods()
+
+    def reroute(self) -> None:
+        """Have the connection look its driver methods up again (the rules changed)."""
+        conn = self.connection
+        if conn is not None:
+            conn.forget_driver_methods()
 
     def release(self, conn: Connection) -> None:
         """Drop the connection's hold on the host, as closing it would."""
@@ -682,10 +693,23 @@ class FaultInjector:
 
     # -- internals ---------------------------------------------------------------
 
+    def reroute(self) -> None:
+        """Make every connection to the host look its driver methods up again.
+
+        Queries of bound connections bypass the checking wrappers while no
+        rule is in force (see :mod:`virtcore.drivers.test.intercept`); this
+        ends that once a rule or a virtual clock comes into force.
+        """
+        with self._lock:
+            sessions = list(self._sessions)
+        for session in sessions:
+            session.reroute()
+
     def _add(self, fault: Fault) -> Fault:
         with self._lock:
             self._faults.append(fault)
             self.active = True
+        self.reroute()
         logger.debug("added %r", fault)
         return fault
 

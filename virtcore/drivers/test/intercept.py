@@ -20,8 +20,13 @@ around the real method:
 
 A method the table lacks stays missing (the connection reports NO_SUPPORT),
 attributes that are not public methods (``state``) are the table's own, and
-the wrappers are made once per method and connection. When neither rules nor
-determinism are in use a call costs one extra function frame.
+the wrappers are made once per method and connection. While no rule is in
+force and no virtual clock runs, queries (:data:`READ_ONLY_METHODS`) of a
+connection the host knows go to the driver's own methods, without any wrapper:
+adding a rule, starting the clock or binding a connection makes its
+connection look its methods up again
+(:meth:`~virtcore.connection.Connection.forget_driver_methods`). Other calls
+cost one extra function frame when neither rules nor determinism are in use.
 """
 
 from __future__ import annotations
@@ -151,15 +156,40 @@ class InterceptedTable(DriverTable):
                 self._faults.detach(self.session)
 
     def __getattr__(self, name: str) -> Any:
+        # Not cached in the instance: whether a query goes to the driver's own
+        # method or to a wrapper changes with the rules (see _unchecked).
         target = self.__dict__.get("_target")
         if target is None or name.startswith("__"):
             raise AttributeError(name)
         value = getattr(target, name)
         if name.startswith("_") or not callable(value):
             return value
-        wrapped = self._intercept(name, value)
-        self.__dict__[name] = wrapped
+        if self._unchecked(name):
+            return value
+        wrappers: dict[str, Callable[..., Any]] = self.__dict__.setdefault("_wrappers", {})
+        wrapped = wrappers.get(name)
+        if wrapped is None:
+            wrapped = wrappers.setdefault(name, self._intercept(name, value))
         return wrapped
+
+    def _unchecked(self, method: str) -> bool:
+        """Whether calls of *method* may go straight to the driver right now.
+
+        A query needs none of the wrapper's work once the connection is known
+        to the host, while no fault rule is in force, no loss is pending and,
+        for ``virDomainGetInfo``, no virtual clock runs. The connection keeps
+        what it was given until the fault injector, the clock or the binding
+        tells it to look again (:meth:`~virtcore.connection.Connection.forget_driver_methods`).
+        """
+        session = self.session
+        return (
+            method in READ_ONLY_METHODS
+            and session.bound
+            and not session.closed
+            and session.pending_loss is None
+            and not self._faults.active
+            and (method != "domain_get_info" or self._det.clock is None)
+        )
 
     def _intercept(self, method: str, func: Callable[..., Any]) -> Callable[..., Any]:
         session = self.session
