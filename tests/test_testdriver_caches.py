@@ -337,6 +337,70 @@ def test_changing_the_live_os_section_leaves_the_persistent_one_alone(conn: Conn
     assert "<boot dev='network'/>" in dom.xml_desc(2)  # VIR_DOMAIN_XML_INACTIVE
 
 
+PLAIN_SECTIONS = [
+    "<os><type>hvm</type></os>",
+    "<os><type arch='x86_64' machine='pc'>hvm</type><boot dev='cdrom'/><boot dev='hd'/></os>",
+    "<os><type machine='a&amp;b&apos;c'>hvm</type><boot dev='network'/></os><clock/>",
+    "<os><type>linux</type></os><clock offset='localtime'/>",
+    "<os><type>xen</type><boot dev='fd'></boot></os><clock offset='timezone'/>",
+]
+
+
+def _define_def(text: str) -> DomainDef:
+    return DomainDef.parse(
+        f"<domain type='test'><name>plain</name><memory>4096</memory>{text}</domain>"
+    )
+
+
+@pytest.mark.parametrize("sections", PLAIN_SECTIONS)
+def test_plain_os_and_clock_are_kept_as_text(sections: str) -> None:
+    definition = _define_def(sections)
+    assert definition.kept_sections() == {"os_elem", "clock"}
+
+
+@pytest.mark.parametrize("sections", PLAIN_SECTIONS)
+def test_plain_sections_format_as_their_trees_do(sections: str) -> None:
+    definition = _define_def(sections)
+    kept_text = definition.format()
+    assert definition.os_elem is not None and definition.clock is not None  # builds the trees
+    assert definition.kept_sections() == set()
+    assert definition.format() == kept_text
+
+
+@pytest.mark.parametrize(
+    "sections",
+    [
+        "<os firmware='efi'><type>hvm</type></os>",
+        "<os><type>hvm</type><kernel>/k</kernel></os>",
+        "<os><type>hvm</type><boot dev='hd'><x/></boot></os>",
+        "<os><type>hvm</type></os><clock offset='utc'><timer name='rtc'/></clock>",
+        "<os><type>hvm</type></os><clock offset='variable'/>",
+        "<os><type>hvm</type></os><clock offset='utc' adjustment='reset'/>",
+    ],
+)
+def test_other_sections_are_kept_as_trees(sections: str) -> None:
+    definition = _define_def(sections)
+    kept = definition.kept_sections()
+    assert "os_elem" not in kept or "clock" not in kept
+    text = definition.format()
+    definition.defer_sections()
+    definition.formatted = None
+    assert definition.format() == text
+
+
+def test_a_tree_built_from_kept_text_is_the_section() -> None:
+    definition = _define_def("<os><type machine='pc'>hvm</type><boot dev='cdrom'/></os>")
+    os_elem = definition.os_elem
+    assert os_elem is not None
+    assert [(e.tag, dict(e.attrib), e.text) for e in os_elem] == [
+        ("type", {"arch": "i686", "machine": "pc"}, "hvm"),
+        ("boot", {"dev": "cdrom"}, None),
+    ]
+    assert definition.os_elem is os_elem
+    os_elem[1].set("dev", "network")
+    assert "<boot dev='network'/>" in definition.format()
+
+
 def test_a_missing_attribute_of_a_definition_is_still_an_attribute_error() -> None:
     definition = DomainDef.parse(doc("plain"))
     definition.defer_sections()

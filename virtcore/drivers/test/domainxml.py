@@ -57,6 +57,7 @@ from virtcore.drivers.test.xmlutil import (
     parse_xml,
     require_uuid,
     restore_element,
+    restore_text,
     scaled_integer,
     words,
 )
@@ -174,12 +175,15 @@ class DomainDef:
     vcpus_current: int
     os_type: str
     os_arch: str
-    sections: dict[str, etree._Element | bytes | None] = field(
+    sections: dict[str, etree._Element | bytes | str | None] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
     """Where the ``os_elem``, ``features`` and ``clock`` properties keep their values: a
-    tree, ``None``, or the tree's serialisation until first use (:meth:`defer_sections`).
-    Before the fields it serves, so that ``__init__`` creates it first."""
+    tree, ``None``, the tree's serialisation until first use (:meth:`defer_sections`),
+    or - for the plain ``<os>`` and ``<clock>`` most definitions have - the section's
+    text as libvirt writes it in a domain, which the parser makes without building a
+    tree and :meth:`format` copies. Reading the attribute builds the tree from
+    either. Before the fields it serves, so that ``__init__`` creates it first."""
     on_poweroff: str = "destroy"
     on_reboot: str = "restart"
     on_crash: str = "destroy"
@@ -200,8 +204,10 @@ class DomainDef:
     """For a definition :meth:`copy` made: the document it was parsed from."""
 
     def kept_sections(self) -> frozenset[str]:
-        """The sections held serialised right now (by attribute name)."""
-        return frozenset(name for name, value in self.sections.items() if type(value) is bytes)
+        """The sections held serialised or as text right now (by attribute name)."""
+        return frozenset(
+            name for name, value in self.sections.items() if type(value) in (bytes, str)
+        )
 
     def defer_sections(self) -> None:
         """Keep ``<os>``, ``<features>`` and ``<clock>`` serialised until something uses them.
@@ -215,7 +221,7 @@ class DomainDef:
         """
         sections = self.sections
         for name, value in sections.items():
-            if value is not None and not isinstance(value, bytes):
+            if value is not None and not isinstance(value, (bytes, str)):
                 sections[name] = etree.tostring(value, with_tail=False)
 
     # -- parsing -------------------------------------------------------------
@@ -259,7 +265,7 @@ class DomainDef:
 
         memory_kib, current_kib = _parse_memory(top)
         vcpus, vcpus_current, vcpu_attrs = _parse_vcpu(top)
-        os_elem, os_type, os_arch = _parse_os(top)
+        os_src, os_type, os_arch = _parse_os(top)
         actions = {
             tag: _parse_action(top, tag, default, allowed)
             for tag, default, allowed in (
@@ -286,14 +292,17 @@ class DomainDef:
 
         devices_elem = top.get("devices")
         devices = normalize_devices(devices_elem, ifnames=ifnames)
-        if os_type == "hvm" and not children(os_elem, "boot"):
-            has_boot_order = any(child(dev, "boot") is not None for dev in devices)
-            if not has_boot_order:
-                insert_ordered(os_elem, etree.Element("boot", dev="hd"), OS_ORDER)
+        default_boot = (
+            os_type == "hvm"
+            and next(os_src.iterchildren("boot"), None) is None
+            and not any(child(dev, "boot") is not None for dev in devices)
+        )
+        os_section = _os_section(os_src, os_type, os_arch, default_boot)
 
         if "/" in name:
             raise XMLError(f"name {name} cannot contain '/'", domain=_DOM)
-        return cls(
+        clock = _parse_clock(top)
+        definition = cls(
             virt_type=virt_type,
             name=name,
             uuid=uuid if uuid is not None else str(_uuid.uuid4()),
@@ -309,8 +318,6 @@ class DomainDef:
             title=title,
             description=_text(top, "description"),
             vcpu_attrs=vcpu_attrs,
-            os_elem=os_elem,
-            clock=_parse_clock(top),
             features=_parse_features(top),
             devices=devices,
             passthrough=passthrough,
@@ -318,6 +325,10 @@ class DomainDef:
             namespace=namespace,
             tuning=tuning,
         )
+        # Plain sections are kept as their text (see DomainDef.sections).
+        definition.sections["os_elem"] = os_section
+        definition.sections["clock"] = clock
+        return definition
 
     def copy(self) -> DomainDef:
         """An independent copy, made like libvirt's ``virDomainDefCopy``.
@@ -424,7 +435,9 @@ class DomainDef:
         sections = self.sections
         for section in DEFERRABLE:
             kept = sections[section]
-            if isinstance(kept, bytes):
+            if isinstance(kept, str):
+                add(kept)
+            elif isinstance(kept, bytes):
                 add(format_serialised(kept, 2))
             elif kept is not None:
                 add(format_element(kept, 2))
@@ -481,13 +494,13 @@ def _section_property(name: str) -> property:
 
     def get(definition: DomainDef) -> etree._Element | None:
         value = definition.sections[name]
-        if not isinstance(value, bytes):
+        if value is None or isinstance(value, etree._Element):
             return value
         # Rebuilt once; a concurrent first use keeps one tree.
-        elem = restore_element(value)
+        elem = restore_element(value) if type(value) is bytes else restore_text(str(value))
         with _RESTORING:
             value = definition.sections[name]
-            if not isinstance(value, bytes):
+            if value is None or isinstance(value, etree._Element):
                 return value
             definition.sections[name] = elem
         return elem
@@ -520,6 +533,17 @@ def _write_optional_element(attr: str) -> Callable[[DomainDef, XMLWriter, str], 
     return write
 
 
+def _write_section(name: str) -> Callable[[DomainDef, XMLWriter, str], None]:
+    def write(definition: DomainDef, out: XMLWriter, tag: str) -> None:
+        kept = definition.sections[name]
+        if type(kept) is str:
+            out.lines(kept)
+        elif kept is not None:
+            out.element(getattr(definition, name))
+
+    return write
+
+
 def _write_kib(attr: str) -> Callable[[DomainDef, XMLWriter, str], None]:
     def write(definition: DomainDef, out: XMLWriter, tag: str) -> None:
         out.line(f"<{tag} unit='KiB'>{getattr(definition, attr)}</{tag}>")
@@ -535,9 +559,9 @@ _SPECIAL_WRITERS: dict[str, Callable[[DomainDef, XMLWriter, str], None]] = {
     "memory": _write_kib("memory_kib"),
     "currentMemory": _write_kib("current_kib"),
     "vcpu": DomainDef._write_vcpu,
-    "os": _write_optional_element("os_elem"),
-    "features": _write_optional_element("features"),
-    "clock": _write_optional_element("clock"),
+    "os": _write_section("os_elem"),
+    "features": _write_section("features"),
+    "clock": _write_section("clock"),
     "on_poweroff": _write_optional_text("on_poweroff"),
     "on_reboot": _write_optional_text("on_reboot"),
     "on_crash": _write_optional_text("on_crash"),
@@ -648,6 +672,7 @@ _FEATURE_RANK = {tag: i for i, tag in enumerate(FEATURE_ORDER)}
 
 
 def _parse_os(top: TopLevel) -> tuple[etree._Element, str, str]:
+    """Check ``<os>``: returns the element, its OS type and its architecture."""
     src = top.get("os")
     type_elem = child(src, "type") if src is not None else None
     if src is None or type_elem is None or not (type_elem.text or "").strip():
@@ -666,17 +691,50 @@ def _parse_os(top: TopLevel) -> tuple[etree._Element, str, str]:
                 f"Invalid value for attribute 'dev' in element 'boot': '{boot.get('dev', '')}'.",
                 domain=ErrorDomain.XML,
             )
+    return src, os_type, arch
+
+
+def _os_section(
+    src: etree._Element, os_type: str, arch: str, default_boot: bool
+) -> str | etree._Element:
+    """The normalised ``<os>`` of a checked *src*: its text when plain, else a tree.
+
+    Plain is what most definitions have: ``<type>`` and ``<boot dev=.../>``
+    elements only. *default_boot* adds libvirt's ``<boot dev='hd'/>``.
+    """
+    type_elem = next(src.iterchildren("type"))
+    machine = type_elem.get("machine")
+    machine_attr = f" machine='{escape(machine)}'" if machine else ""
+    boots: list[str] = []
+    for sub in src:
+        tag = sub.tag
+        if tag == "type":
+            continue
+        if tag != "boot" or len(sub) or sub.text is not None or len(sub.attrib) != 1:
+            boots = []
+            break
+        boots.append(f"\n    <boot dev='{sub.get('dev')}'/>")
+    else:
+        if src.get("firmware") is None:
+            if default_boot:
+                boots.append("\n    <boot dev='hd'/>")
+            return (
+                f"  <os>\n    <type arch='{arch}'{machine_attr}>{os_type}</type>"
+                f"{''.join(boots)}\n  </os>"
+            )
     out = etree.Element("os", {k: v for k, v in attributes(src).items() if k == "firmware"})
     type_attrs = {"arch": arch}
-    if type_elem.get("machine"):
-        type_attrs["machine"] = type_elem.get("machine", "")
+    if machine:
+        type_attrs["machine"] = machine
     new_type = etree.SubElement(out, "type", type_attrs)
     new_type.text = os_type
     rest = [copy.deepcopy(sub) for sub in children(src) if sub.tag != "type"]
     if len(rest) > 1:
         rest.sort(key=lambda e: _OS_RANK.get(e.tag, len(OS_ORDER)))
     out.extend(rest)
-    return out, os_type, arch
+    if default_boot:
+        insert_ordered(out, etree.Element("boot", dev="hd"), OS_ORDER)
+    return out
 
 
 def _parse_action(top: TopLevel, tag: str, default: str, allowed: frozenset[str]) -> str:
@@ -689,15 +747,25 @@ def _parse_action(top: TopLevel, tag: str, default: str, allowed: frozenset[str]
     return value
 
 
-def _parse_clock(top: TopLevel) -> etree._Element:
+_CLOCK_ATTRS = ("adjustment", "basis", "timezone", "start")
+
+
+def _parse_clock(top: TopLevel) -> str | etree._Element:
+    """The normalised ``<clock>``: its text when it is only an offset, else a tree."""
     src = top.get("clock")
     if src is None:
-        return etree.Element("clock", offset="utc")
+        return "  <clock offset='utc'/>"
     offset = src.get("offset", "utc")
     if offset not in CLOCK_OFFSETS:
         raise ConfigUnsupportedError(f"unknown clock offset '{offset}'", domain=_DOM)
+    if (
+        offset != "variable"
+        and not any(src.get(name) is not None for name in _CLOCK_ATTRS)
+        and not children(src)
+    ):
+        return f"  <clock offset='{offset}'/>"
     out = etree.Element("clock", offset=offset)
-    for name in ("adjustment", "basis", "timezone", "start"):
+    for name in _CLOCK_ATTRS:
         value = src.get(name)
         if name == "basis" and offset == "variable" and value is None:
             value = "utc"

@@ -354,6 +354,10 @@ class XMLWriter:
         start = f"<{tag}{self._attrs(attrs)}>" if attrs else f"<{tag}>"
         self._lines.append(f"{' ' * self._indent}{start}{shown}</{tag}>")
 
+    def lines(self, text: str) -> None:
+        """Add *text*: lines already formatted and indented for the current position."""
+        self._lines.append(text)
+
     def blank(self) -> None:
         """Write an empty line (libvirt puts some between capability sections)."""
         self._lines.append("")
@@ -452,6 +456,17 @@ def restore_element(serialised: bytes) -> etree._Element:
     it is still parsed without entities or network access.
     """
     return etree.fromstring(serialised, _new_parser())
+
+
+def restore_text(text: str) -> etree._Element:
+    """The element whose libvirt-style text (as :class:`XMLWriter` writes it) is *text*.
+
+    The indentation is dropped: the tree holds no whitespace-only text.
+    """
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, remove_blank_text=True
+    )
+    return etree.fromstring(text.strip().encode(), parser)
 
 
 def _qualified(elem: etree._Element) -> str:
