@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -220,6 +221,67 @@ def test_a_changed_definition_is_copied_through_its_document() -> None:
     assert "<memory unit='KiB'>8192</memory>" in first.copy().format()
 
 
+_DATA = Path(__file__).parent / "data"
+# Every domain document of the XML and test-driver suites.
+CORPUS = sorted(
+    [
+        *(_DATA / "xml" / "domain").glob("*.input.xml"),
+        *(_DATA / "xml").glob("devices_*/cases/*.xml"),
+        *(_DATA / "testdriver" / "domains").glob("*.xml"),
+    ]
+)
+
+
+def test_definitions_said_to_copy_unchanged_do() -> None:
+    # A running domain shares one definition as live and persistent on this promise.
+    checked = 0
+    for path in CORPUS:
+        try:
+            definition = DomainDef.parse(path.read_bytes())
+        except errors.VirtError:
+            continue
+        if definition.copies_unchanged():
+            assert definition.copy().format() == definition.format(), path.name
+            checked += 1
+    assert checked > 300
+
+
+def test_a_definition_with_several_disks_may_change_when_copied() -> None:
+    assert not DomainDef.parse(DISKS).copies_unchanged()
+
+
+def test_a_started_domain_shares_its_definition_until_a_live_change(conn: Connection) -> None:
+    dom = conn.domain_define_xml(doc("shared"))
+    dom.create()
+    obj = resolve_state(conn).find_by_name("shared")
+    assert obj is not None and obj.new_def is obj.def_
+    dom.set_metadata(DomainMetadataType.TITLE, "live title", None, None, 1)  # AFFECT_LIVE
+    assert obj.new_def is not obj.def_
+    assert "<title>live title</title>" in dom.xml_desc()
+    assert "<title>" not in dom.xml_desc(2)  # VIR_DOMAIN_XML_INACTIVE
+
+
+def test_a_live_vcpu_pin_does_not_reach_the_persistent_definition(conn: Connection) -> None:
+    dom = conn.domain_define_xml(doc("pinned"))
+    dom.create()
+    dom.pin_vcpu(0, [True])
+    assert "<vcpupin vcpu='0' cpuset='0'/>" in dom.xml_desc()
+    assert "vcpupin" not in dom.xml_desc(2)
+    dom.destroy()
+    assert "vcpupin" not in dom.xml_desc()
+
+
+def test_a_stopped_domain_with_implied_disk_buses_shows_libvirts_copy(
+    conn: Connection,
+) -> None:
+    # libvirt copies the definition at start; the copy, re-ordered, is what remains.
+    dom = conn.domain_define_xml(DISKS)
+    before = dom.xml_desc()
+    dom.create()
+    dom.destroy()
+    assert dom.xml_desc() == _reparsed(DomainDef.parse(before)).format() != before
+
+
 def test_restarting_a_domain_keeps_its_inactive_document(conn: Connection) -> None:
     dom = conn.domain_define_xml(DISKS)
     documents = []
@@ -329,6 +391,7 @@ def test_changing_the_live_os_section_leaves_the_persistent_one_alone(conn: Conn
     dom = conn.domain_define_xml(RICH)
     dom.create()
     obj = _rich(conn)
+    obj.unshare()  # what every change of a running domain's definition does first
     os_elem = obj.def_.os_elem
     assert os_elem is not None
     os_elem[1].set("dev", "cdrom")  # [0] is <type>

@@ -174,11 +174,13 @@ class DomainTableBase:
         flags = self._impact(obj, flags)
         if obj.is_active() and flags & AFFECT_CONFIG:
             return obj.persistent_def(), False
+        obj.unshare()  # the caller may change what it gets
         return obj.def_, bool(flags & AFFECT_LIVE)
 
     def _defs(self, obj: DomainObj, flags: int) -> tuple[DomainDef | None, DomainDef | None]:
         """(live, persistent) definitions LIVE and CONFIG select (``virDomainObjGetDefs``)."""
         flags = self._impact(obj, flags)
+        obj.unshare()  # the caller may change what it gets
         live = obj.def_ if flags & AFFECT_LIVE else None
         persistent = obj.persistent_def() if flags & AFFECT_CONFIG else None
         return live, persistent

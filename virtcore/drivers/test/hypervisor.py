@@ -630,7 +630,7 @@ class TestHypervisorDriver(
         with state.lock:
             obj = self._obj(dom)
             if flags & 0x2:
-                return state.cached_format(obj.persistent_def(), None)
+                return state.cached_format(obj.persistent_view(), None)
             return state.cached_format(obj.def_, obj.id if obj.id != -1 else None)
 
     def domain_get_os_type(self, conn: Connection, dom: Domain) -> str:

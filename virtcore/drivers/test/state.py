@@ -13,10 +13,17 @@ order in which the state changed.
 
 :class:`DomainObj` carries libvirt's ``virDomainObj`` semantics: a running
 persistent domain has a live definition (``def_``) and a separate persistent
-one (``new_def``) that becomes live again when it stops. The two share
-nothing; both keep their ``<os>``, ``<features>`` and ``<clock>`` serialised
-until something reads them (:meth:`DomainDef.defer_sections`), so that the
-live definition a stop drops costs no tree to free.
+one (``new_def``) that becomes live again when it stops. libvirt copies the
+definition when the domain starts; here the two are one object until either
+is about to change or the persistent one is handed out
+(:meth:`DomainObj.unshare`, :meth:`DomainObj.persistent_def`), when the copy
+is made - for definitions whose copy formats exactly like them
+(:meth:`DomainDef.copies_unchanged`; the others are copied at start, as
+libvirt's copy re-orders some of their devices). A domain that only starts and
+stops so never pays for a copy. Copies keep their ``<os>``, ``<features>`` and
+``<clock>`` serialised until something reads them
+(:meth:`DomainDef.defer_sections`), so that a live definition a stop drops
+costs no tree to free.
 """
 
 from __future__ import annotations
@@ -180,8 +187,29 @@ class DomainObj:
         self.state, self.reason = typed_state(state, reason)
 
     def persistent_def(self) -> DomainDef:
-        """The definition that survives a stop."""
+        """The definition that survives a stop, the running domain's own (see :meth:`unshare`)."""
+        new = self.new_def
+        if new is None:
+            return self.def_
+        if new is self.def_:  # shared: see unshare
+            new = self.new_def = new.copy()
+        return new
+
+    def persistent_view(self) -> DomainDef:
+        """The persistent definition for reading only: it may be the live one itself."""
         return self.new_def if self.new_def is not None else self.def_
+
+    def unshare(self) -> None:
+        """Give a running domain a persistent definition of its own, before either changes.
+
+        A started domain whose definition copies unchanged keeps one object
+        as both its live and its persistent definition; whatever is about to
+        change one of them, or hands the persistent one out, calls this
+        first (under the host lock). The persistent one becomes the copy
+        libvirt makes at start; the live one stays what it was.
+        """
+        if self.new_def is not None and self.new_def is self.def_:
+            self.new_def = self.def_.copy()
 
     def assign_def(self, new: DomainDef, *, live: bool) -> DomainDef | None:
         """Install *new* (``virDomainObjAssignDef``); return the replaced persistent def.
@@ -412,13 +440,16 @@ class TestState:
         obj.set_state(DomainState.RUNNING, reason)
         obj.id = next(self._ids)
         if obj.persistent and obj.new_def is None:
-            obj.new_def = obj.def_.copy()
+            live = obj.def_
+            # Shared until either changes (DomainObj.unshare) when the copy would be equal.
+            obj.new_def = live if live.copies_unchanged() else live.copy()
         # Stopping drops the live definition: keep its trees serialised until used.
         obj.def_.defer_sections()
         obj.has_managed_save = False
 
     def stop_domain(self, obj: DomainObj, reason: int) -> None:
         """Mark *obj* shut off; the persistent definition becomes live again."""
+        # A definition still shared (DomainObj.unshare) simply stays.
         if obj.new_def is not None:
             obj.replace_def(obj.new_def)
             obj.new_def = None

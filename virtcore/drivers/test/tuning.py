@@ -318,6 +318,7 @@ class TuningCalls(DomainTableBase):
                 raise InvalidArgError(
                     f"requested vcpu '{vcpu}' is not present in the domain", domain=_TEST
                 )
+            obj.unshare()
             obj.def_.tuning.vcpupin[vcpu] = bitmap_from_bytes(cpumap)
 
     def domain_get_vcpu_pin_info(
