@@ -197,6 +197,14 @@ def test_rule_added_after_queries_were_answered_applies_to_them(
         assert isinstance(error_of(call), errors.InternalError)
 
 
+def test_rule_added_after_lifecycle_calls_applies_to_them(inj: FaultInjector, vm: Domain) -> None:
+    vm.suspend()
+    vm.resume()
+    inj.fail("virDomainSuspend")
+    assert isinstance(error_of(vm.suspend), errors.InternalError)
+    assert vm.state()[0] == DomainState.RUNNING
+
+
 def test_rule_added_after_queries_applies_through_the_compat_layer(
     inj: FaultInjector, host: PrivateHost
 ) -> None:

@@ -21,12 +21,12 @@ around the real method:
 A method the table lacks stays missing (the connection reports NO_SUPPORT),
 attributes that are not public methods (``state``) are the table's own, and
 the wrappers are made once per method and connection. While no rule is in
-force and no virtual clock runs, queries (:data:`READ_ONLY_METHODS`) of a
-connection the host knows go to the driver's own methods, without any wrapper:
+force, queries (:data:`READ_ONLY_METHODS`) of a connection the host knows go
+to the driver's own methods, without any wrapper (``virDomainGetInfo`` only
+while no virtual clock runs), and other calls get a wrapper doing step 4 alone:
 adding a rule, starting the clock or binding a connection makes its
 connection look its methods up again
-(:meth:`~virtcore.connection.Connection.forget_driver_methods`). Other calls
-cost one extra function frame when neither rules nor determinism are in use.
+(:meth:`~virtcore.connection.Connection.forget_driver_methods`).
 """
 
 from __future__ import annotations
@@ -157,41 +157,52 @@ class InterceptedTable(DriverTable):
 
     def __getattr__(self, name: str) -> Any:
         # Not cached in the instance: whether a query goes to the driver's own
-        # method or to a wrapper changes with the rules (see _unchecked).
+        # method or to a wrapper changes with the rules (see _quiet).
         target = self.__dict__.get("_target")
         if target is None or name.startswith("__"):
             raise AttributeError(name)
         value = getattr(target, name)
         if name.startswith("_") or not callable(value):
             return value
-        if self._unchecked(name):
+        quiet = self._quiet()
+        if (
+            quiet
+            and name in READ_ONLY_METHODS
+            and (name != "domain_get_info" or self._det.clock is None)
+        ):
             return value
-        wrappers: dict[str, Callable[..., Any]] = self.__dict__.setdefault("_wrappers", {})
-        wrapped = wrappers.get(name)
+        key = (name, quiet)
+        wrappers: dict[tuple[str, bool], Callable[..., Any]] = self.__dict__.setdefault(
+            "_wrappers", {}
+        )
+        wrapped = wrappers.get(key)
         if wrapped is None:
-            wrapped = wrappers.setdefault(name, self._intercept(name, value))
+            wrapped = wrappers.setdefault(key, self._intercept(name, value, quiet=quiet))
         return wrapped
 
-    def _unchecked(self, method: str) -> bool:
-        """Whether calls of *method* may go straight to the driver right now.
+    def _quiet(self) -> bool:
+        """Whether calls need no fault or connection checks right now.
 
-        A query needs none of the wrapper's work once the connection is known
-        to the host, while no fault rule is in force, no loss is pending and,
-        for ``virDomainGetInfo``, no virtual clock runs. The connection keeps
-        what it was given until the fault injector, the clock or the binding
-        tells it to look again (:meth:`~virtcore.connection.Connection.forget_driver_methods`).
+        So it is once the connection is known to the host, while no fault
+        rule is in force and no loss is pending: a query (other than
+        ``virDomainGetInfo`` under a virtual clock) then goes straight to the
+        driver, and other calls keep only the wrapper's bookkeeping. The
+        connection keeps what it was given until the fault injector, the
+        clock or the binding tells it to look again
+        (:meth:`~virtcore.connection.Connection.forget_driver_methods`).
         """
         session = self.session
         return (
-            method in READ_ONLY_METHODS
-            and session.bound
+            session.bound
             and not session.closed
             and session.pending_loss is None
             and not self._faults.active
-            and (method != "domain_get_info" or self._det.clock is None)
         )
 
-    def _intercept(self, method: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    def _intercept(
+        self, method: str, func: Callable[..., Any], *, quiet: bool = False
+    ) -> Callable[..., Any]:
+        """The wrapper of *method*; *quiet* leaves out the fault and connection checks."""
         session = self.session
         faults = self._faults
         det = self._det
@@ -222,6 +233,19 @@ class InterceptedTable(DriverTable):
                 if det.clock is not None:
                     result = det.domain_info(args[0], result)
                 return result
+
+        elif role is None and quiet:
+            # Only TestState.begin_change/end_change, inlined: lifecycle calls are hot.
+            in_flight = state.changes_in_flight
+
+            def call(conn: Connection, *args: Any) -> Any:
+                in_flight.append(None)
+                state.generation = next(GENERATIONS)
+                try:
+                    return func(conn, *args)
+                finally:
+                    state.generation = next(GENERATIONS)
+                    in_flight.pop()
 
         elif role is None:
             # TestState.begin_change/end_change, inlined: lifecycle calls are hot too.
