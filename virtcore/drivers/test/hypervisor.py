@@ -31,7 +31,7 @@ from virtcore.drivers.test.domstats import StatsCalls
 from virtcore.drivers.test.guest import GuestCalls
 from virtcore.drivers.test.runtime import peek_runtime, runtime_of
 from virtcore.drivers.test.snapshots import SnapshotCalls
-from virtcore.drivers.test.state import DomainObj, TestState, check_flags
+from virtcore.drivers.test.state import DomainObj, TestState, check_flags, typed_state
 from virtcore.drivers.test.tunables import TunableCalls
 from virtcore.drivers.test.tuning import TuningCalls
 from virtcore.drivers.test.xmlutil import parse_uuid
@@ -424,9 +424,13 @@ class TestHypervisorDriver(
 
     def domain_destroy_flags(self, conn: Connection, dom: Domain, flags: int) -> None:
         """Stop an active domain at once; STOPPED/DESTROYED, transient domains vanish."""
-        check_flags(flags, 0x1, "testDomainDestroyFlags")
+        if flags:
+            check_flags(flags, 0x1, "testDomainDestroyFlags")
+        # A lifecycle call management code makes in bulk: _active, inlined.
         with self.state.lock:
-            obj = self._active(dom)
+            obj = self.state.by_uuid.get(dom.uuid)
+            if obj is None or obj.id == -1:
+                obj = self._active(dom)  # raises libvirt's error
             self._stop(obj, DomainShutoffReason.DESTROYED, DomainEventStoppedDetailType.DESTROYED)
             dom.set_id(obj.id)
 
@@ -455,11 +459,12 @@ class TestHypervisorDriver(
 
     def domain_suspend(self, conn: Connection, dom: Domain) -> None:
         """Pause a running domain; SUSPENDED/PAUSED."""
+        # Lifecycle calls management code makes in bulk: _obj and set_state, inlined.
         with self.state.lock:
-            obj = self._obj(dom)
+            obj = self.state.by_uuid.get(dom.uuid) or self._obj(dom)
             if obj.state in {_SHUTOFF, _PAUSED}:
                 raise InternalError(f"domain '{dom.name}' not running", domain=_TEST)
-            obj.set_state(DomainState.PAUSED, DomainPausedReason.USER)
+            obj.state, obj.reason = _PAUSED_USER
             self.state.emit_domain(
                 obj, DomainEventType.SUSPENDED, DomainEventSuspendedDetailType.PAUSED
             )
@@ -467,10 +472,10 @@ class TestHypervisorDriver(
     def domain_resume(self, conn: Connection, dom: Domain) -> None:
         """Resume a paused domain; RESUMED/UNPAUSED."""
         with self.state.lock:
-            obj = self._obj(dom)
+            obj = self.state.by_uuid.get(dom.uuid) or self._obj(dom)
             if obj.state != _PAUSED:
                 raise InternalError(f"domain '{dom.name}' not paused", domain=_TEST)
-            obj.set_state(DomainState.RUNNING, DomainRunningReason.UNPAUSED)
+            obj.state, obj.reason = _RUNNING_UNPAUSED
             self.state.emit_domain(
                 obj, DomainEventType.RESUMED, DomainEventResumedDetailType.UNPAUSED
             )
@@ -726,6 +731,9 @@ _NO_CHECKPOINT = int(ListFlags.NO_CHECKPOINT)
 _RUNNING = int(DomainState.RUNNING)
 _PAUSED = int(DomainState.PAUSED)
 _SHUTOFF = int(DomainState.SHUTOFF)
+# What DomainObj.set_state stores for the states suspend and resume set.
+_PAUSED_USER = typed_state(DomainState.PAUSED, DomainPausedReason.USER)
+_RUNNING_UNPAUSED = typed_state(DomainState.RUNNING, DomainRunningReason.UNPAUSED)
 
 
 def _write_image(path: str, definition: DomainDef, live_id: int | None) -> None:
