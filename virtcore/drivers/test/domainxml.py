@@ -431,6 +431,7 @@ class DomainDef:
             texts = tuple(None if text is None else escape(text) for text in texts)
         virt_type, name, uuid, on_poweroff, on_reboot, on_crash = texts
         live = "" if live_id is None else f" id='{live_id}'"
+        # The usual document is a handful of f-strings: the lines are joined at once.
         parts = [f"<domain type='{virt_type}'{live}>"]
         add = parts.append
         if name is not None:
@@ -441,11 +442,17 @@ class DomainDef:
             add(f"  <title>{escape(self.title)}</title>")
         if self.description is not None:
             add(f"  <description>{escape(self.description)}</description>")
-        add(f"  <memory unit='KiB'>{self.memory_kib}</memory>")
-        add(f"  <currentMemory unit='KiB'>{self.current_kib}</currentMemory>")
         if self.tuning.cpumask is None and not self.vcpu_attrs and self.vcpus_current == self.vcpus:
-            add(f"  <vcpu placement='static'>{self.vcpus}</vcpu>")
+            add(
+                f"  <memory unit='KiB'>{self.memory_kib}</memory>\n"
+                f"  <currentMemory unit='KiB'>{self.current_kib}</currentMemory>\n"
+                f"  <vcpu placement='static'>{self.vcpus}</vcpu>"
+            )
         else:
+            add(
+                f"  <memory unit='KiB'>{self.memory_kib}</memory>\n"
+                f"  <currentMemory unit='KiB'>{self.current_kib}</currentMemory>"
+            )
             vcpu = XMLWriter(2)
             self._write_vcpu(vcpu, "vcpu")
             add(vcpu.getvalue()[:-1])
@@ -458,20 +465,27 @@ class DomainDef:
                 add(format_serialised(kept, 2))
             elif kept is not None:
                 add(format_element(kept, 2))
-        for tag, value in (
-            ("on_poweroff", on_poweroff),
-            ("on_reboot", on_reboot),
-            ("on_crash", on_crash),
-        ):
-            if value is not None:
-                add(f"  <{tag}>{value}</{tag}>")
+        if on_poweroff is not None and on_reboot is not None and on_crash is not None:
+            add(
+                f"  <on_poweroff>{on_poweroff}</on_poweroff>\n"
+                f"  <on_reboot>{on_reboot}</on_reboot>\n"
+                f"  <on_crash>{on_crash}</on_crash>"
+            )
+        else:
+            for tag, value in (
+                ("on_poweroff", on_poweroff),
+                ("on_reboot", on_reboot),
+                ("on_crash", on_crash),
+            ):
+                if value is not None:
+                    add(f"  <{tag}>{value}</{tag}>")
         if self.devices:
             devices = XMLWriter(2)
             self._write_devices(devices, "devices")
             add(devices.getvalue()[:-1])
+            add("</domain>\n")
         else:
-            add("  <devices>\n  </devices>")
-        add("</domain>\n")
+            add("  <devices>\n  </devices>\n</domain>\n")
         return "\n".join(parts)
 
     def _format_top(self, out: XMLWriter, tag: str) -> None:
