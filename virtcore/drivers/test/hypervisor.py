@@ -630,10 +630,11 @@ class TestHypervisorDriver(
 
     def domain_get_xml_desc(self, conn: Connection, dom: Domain, flags: int) -> str:
         """Live XML, or with ``INACTIVE`` (2) the persistent definition."""
-        check_flags(flags, 0x1 | 0x2 | 0x8, "testDomainGetXMLDesc")
+        if flags:
+            check_flags(flags, 0x1 | 0x2 | 0x8, "testDomainGetXMLDesc")
         state = self.state
         with state.lock:
-            obj = self._obj(dom)
+            obj = state.by_uuid.get(dom.uuid) or self._obj(dom)
             if flags & 0x2:
                 return state.cached_format(obj.persistent_view(), None)
             return state.cached_format(obj.def_, obj.id if obj.id != -1 else None)
