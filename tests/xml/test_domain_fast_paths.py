@@ -1,10 +1,10 @@
 """The quick ways of reading and printing a domain give what the general ones give.
 
-Printing goes through libxml2's serializer when the output tree allows it
-and through virtcore's own writers otherwise; both must produce exactly
-the text :func:`~virtcore.xml.format.format_xml` produces with the domain
-rules, for every recorded document and for the characters the two
-serializers escape differently (apostrophes, quotes, tabs, newlines).
+Printing writes the formatter's output tree directly; it must produce
+exactly the text :func:`~virtcore.xml.format.format_xml` produces for the
+equivalent lxml tree with the domain rules, for every recorded document
+and for the characters that need escaping (apostrophes, quotes, tabs,
+newlines).
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def defined(name: str) -> Domain:
 @pytest.mark.parametrize("name", NAMES)
 def test_printing_gives_the_general_formatters_text(name: str, flags: int) -> None:
     definition = defined(name).definition()
-    general = format_xml(build_element(definition, flags), rules=RULES)
+    general = format_xml(build_element(definition, flags).to_lxml(), rules=RULES)
     assert format_definition(definition, flags) == general
 
 

@@ -40,8 +40,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from lxml import etree
+
+if TYPE_CHECKING:
+    from virtcore.xml.domain.outnode import OutNode
 
 __all__ = [
     "CAPABILITIES_RULES",
@@ -52,6 +56,7 @@ __all__ = [
     "RULES_FOR_ROOT",
     "FormatRules",
     "escape",
+    "format_native",
     "format_xml",
 ]
 
@@ -167,16 +172,36 @@ def _native_attr(text: str) -> str:
     return _NATIVE_ATTR_RE.sub(one, text)
 
 
-def format_xml(element: etree._Element, *, rules: FormatRules | None = None) -> str:
+def format_xml(element: etree._Element | OutNode, *, rules: FormatRules | None = None) -> str:
     """*element* and its content as libvirt writes them, ending with a newline.
 
     Without *rules*, those of :data:`RULES_FOR_ROOT` for the element's name
-    apply (none for other elements).
+    apply (none for other elements). *element* may also be an output tree
+    of the domain formatter (:class:`~virtcore.xml.domain.outnode.OutNode`),
+    written as its lxml equivalent would be.
     """
+    if not isinstance(element, etree._Element):
+        # Imported here: the domain package imports this module.
+        from virtcore.xml.domain.outnode import serialize
+
+        if rules is None:
+            rules = RULES_FOR_ROOT.get(element.tag, FormatRules())
+        return serialize(element, rules)
     if rules is None:
         rules = RULES_FOR_ROOT.get(etree.QName(element).localname, FormatRules())
     writer = _Writer(rules)
     return writer.document(element)
+
+
+def format_native(element: etree._Element, level: int) -> str:
+    """*element*, a native subtree at depth *level*, as libxml2 writes it (no newline after).
+
+    *element* is the opaque copy libvirt keeps, detached or below a parent
+    declaring no namespace (as the elements :func:`format_xml` writes it in).
+    """
+    writer = _Writer(FormatRules())
+    writer.native(element, level, {}, is_root=True)
+    return "".join(writer.out)
 
 
 def _split_tag(tag: str) -> tuple[str | None, str]:

@@ -33,6 +33,7 @@ from virtcore.xml.domain.common import (
     xml_error,
     yes_no,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = ["Clock", "ClockInfo", "Timer", "emit_clock", "read_clock"]
 
@@ -190,7 +191,7 @@ def check_timers(info: ClockInfo) -> None:
             )
 
 
-def emit_clock(info: ClockInfo, out: etree._Element) -> None:
+def emit_clock(info: ClockInfo, out: OutNode) -> None:
     """``<clock>`` in libvirt's form."""
     attrs: list[tuple[str, str | int | None]] = [("offset", info.offset)]
     if info.offset in ("utc", "localtime"):

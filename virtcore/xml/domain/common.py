@@ -34,6 +34,7 @@ from virtcore.enums.errors import ErrorDomain
 from virtcore.errors import ConfigUnsupportedError, InternalError, InvalidArgError, XMLError
 from virtcore.xml import units
 from virtcore.xml.childindex import all_at, all_children, first_at, first_child
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = [
     "BITMAP_LIMIT",
@@ -429,20 +430,25 @@ def format_uuid(raw: bytes) -> str:
 AttrValue = str | int | None
 
 
+# Elements are made by the thousand: the slots are filled without an __init__ call.
+_new_node = OutNode.__new__
+
+
 def sub(
-    parent: etree._Element,
+    parent: OutNode,
     tag: str,
     attrs: Iterable[tuple[str, AttrValue]] = (),
     text: str | int | None = None,
-) -> etree._Element:
+) -> OutNode:
     """Append ``<tag>`` to *parent* with *attrs* in order (None values left out)."""
-    element = etree.SubElement(parent, tag)
-    for name, value in attrs:
-        if value is not None:
-            element.set(name, str(value))
-    if text is not None:
-        element.text = str(text)
-    return element
+    node = _new_node(OutNode)
+    node.tag = tag
+    node.pairs = list(attrs)
+    node._attrs = None
+    node.children = []
+    node.text = None if text is None else str(text)
+    parent.children.append(node)
+    return node
 
 
 def yes_no(value: bool | None) -> str | None:

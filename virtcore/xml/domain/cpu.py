@@ -46,6 +46,7 @@ from virtcore.xml.domain.common import (
     xml_error,
     yes_no,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = [
     "CPU",
@@ -385,7 +386,7 @@ def check_numa_cpus(info: NumaInfo, max_vcpus: int) -> None:
 # -- writing ---------------------------------------------------------------------------
 
 
-def emit_cpu(info: CPUInfo, numa: NumaInfo, out: etree._Element) -> None:
+def emit_cpu(info: CPUInfo, numa: NumaInfo, out: OutNode) -> None:
     """``<cpu>`` (nothing when it would be empty)."""
     attrs: list[tuple[str, str | int | None]] = []
     if info.present:
@@ -396,7 +397,7 @@ def emit_cpu(info: CPUInfo, numa: NumaInfo, out: etree._Element) -> None:
         attrs.append(("check", info.check))
         if info.mode in ("host-passthrough", "maximum"):
             attrs.append(("migratable", on_off(info.migratable)))
-    cpu = etree.Element("cpu")
+    cpu = OutNode("cpu")
     for name, value in attrs:
         if value is not None:
             cpu.set(name, str(value))
@@ -404,11 +405,11 @@ def emit_cpu(info: CPUInfo, numa: NumaInfo, out: etree._Element) -> None:
         _emit_body(info, cpu)
     if numa.cells:
         _emit_numa(numa, cpu)
-    if len(cpu) or len(cpu.attrib):
+    if cpu.children or cpu.has_attributes():
         out.append(cpu)
 
 
-def _emit_body(info: CPUInfo, cpu: etree._Element) -> None:
+def _emit_body(info: CPUInfo, cpu: OutNode) -> None:
     with_model = info.mode in ("custom", "host-model")
     fallback = info.mode == "host-model" or (info.mode == "custom" and info.model is not None)
     if (with_model and info.model is not None) or (fallback and info.vendor_id is not None):
@@ -436,7 +437,7 @@ def _emit_body(info: CPUInfo, cpu: etree._Element) -> None:
         sub(cpu, "feature", [("policy", policy), ("name", name)])
 
 
-def _emit_numa(numa: NumaInfo, cpu: etree._Element) -> None:
+def _emit_numa(numa: NumaInfo, cpu: OutNode) -> None:
     element = sub(cpu, "numa")
     for index, cell in enumerate(numa.cells):
         node = sub(

@@ -41,6 +41,7 @@ from virtcore.xml.domain.common import (
     unsupported,
     xml_error,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = ["FEATURES", "Features", "FeaturesInfo", "HyperV", "KVMFeatures", "emit_features"]
 
@@ -52,6 +53,7 @@ FEATURES = (
     "nested-hv", "msrs", "ccf-assist", "xen", "cfpc", "sbbc", "ibs", "tcg",
 )  # fmt: skip
 """libvirt 9.0's ``virDomainFeature`` enumeration: the order features are written in."""
+_FEATURE_INDEX = {name: index for index, name in enumerate(FEATURES)}
 FLAGS = ("acpi", "pae", "viridian", "privnet")
 STATE_REQUIRED = ("htm", "nested-hv", "ccf-assist")
 STATEFUL = (
@@ -369,11 +371,15 @@ def _pretty(size: int) -> tuple[int, str]:
     return size, unit
 
 
-def emit_features(info: FeaturesInfo, out: etree._Element) -> None:
+def emit_features(info: FeaturesInfo, out: OutNode) -> None:
     """``<features>`` in libvirt's enumeration order (nothing when none is set)."""
-    features = etree.Element("features")
-    for name in FEATURES:
-        value = info.values.get(name)
+    values = info.values
+    if not values:
+        return
+    features = OutNode("features")
+    # Usually two or three are set: visit those, in libvirt's order.
+    for name in sorted((n for n in values if n in _FEATURE_INDEX), key=_FEATURE_INDEX.__getitem__):
+        value = values.get(name)
         if value is None:
             continue
         if name in FLAGS:
@@ -422,7 +428,7 @@ def emit_features(info: FeaturesInfo, out: etree._Element) -> None:
         out.append(features)
 
 
-def _emit_capabilities(info: FeaturesInfo, features: etree._Element) -> None:
+def _emit_capabilities(info: FeaturesInfo, features: OutNode) -> None:
     policy = info.values["capabilities"]
     if policy == "default" and not info.capabilities:
         return
@@ -432,7 +438,7 @@ def _emit_capabilities(info: FeaturesInfo, features: etree._Element) -> None:
             sub(caps, cap, [("state", on_off(info.capabilities[cap]))])
 
 
-def _emit_hyperv(info: FeaturesInfo, features: etree._Element) -> None:
+def _emit_hyperv(info: FeaturesInfo, features: OutNode) -> None:
     hyperv = sub(features, "hyperv", [("mode", info.hyperv_mode)])
     for item in HYPERV:
         if item not in info.hyperv:

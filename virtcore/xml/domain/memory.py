@@ -49,6 +49,7 @@ from virtcore.xml.domain.common import (
     unsupported,
     xml_error,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = [
     "MEMORY_UNLIMITED",
@@ -303,7 +304,7 @@ def strip_default_node(info: MemoryInfo, numa_cells: int) -> None:
 # -- writing ---------------------------------------------------------------------------
 
 
-def emit_memory(info: MemoryInfo, out: etree._Element, hotplug: bool) -> None:
+def emit_memory(info: MemoryInfo, out: OutNode, hotplug: bool) -> None:
     """``<maxMemory>``, ``<memory>`` and ``<currentMemory>`` in libvirt's form."""
     if hotplug:
         sub(out, "maxMemory", [("slots", info.slots or None), ("unit", "KiB")], info.max_memory)
@@ -311,7 +312,7 @@ def emit_memory(info: MemoryInfo, out: etree._Element, hotplug: bool) -> None:
     sub(out, "currentMemory", [("unit", "KiB")], info.current)
 
 
-def emit_memtune(info: MemoryInfo, out: etree._Element) -> None:
+def emit_memtune(info: MemoryInfo, out: OutNode) -> None:
     """``<memtune>`` with the limits that are set (nothing when none is)."""
     values = [
         ("hard_limit", info.hard_limit if info.hard_limit < MEMORY_UNLIMITED else None),
@@ -330,9 +331,9 @@ def emit_memtune(info: MemoryInfo, out: etree._Element) -> None:
         sub(memtune, tag, [("unit", "KiB")], value)
 
 
-def emit_memory_backing(info: MemoryInfo, out: etree._Element) -> None:
+def emit_memory_backing(info: MemoryInfo, out: OutNode) -> None:
     """``<memoryBacking>`` (nothing when it would be empty)."""
-    backing = etree.Element("memoryBacking")
+    backing = OutNode("memoryBacking")
     if info.hugepages:
         hugepages = sub(backing, "hugepages")
         for page in info.pages:

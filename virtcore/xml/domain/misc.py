@@ -39,6 +39,7 @@ from virtcore.xml.domain.common import (
     xml_error,
     yes_no,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = [
     "PERF_EVENTS",
@@ -188,7 +189,7 @@ def check_lifecycle(actions: dict[str, str | None]) -> None:
             raise unsupported(f"Lifecycle event '{event}' doesn't support '{action}' action")
 
 
-def emit_lifecycle(actions: dict[str, str | None], out: etree._Element) -> None:
+def emit_lifecycle(actions: dict[str, str | None], out: OutNode) -> None:
     """The lifecycle actions, ``on_lockfailure`` only when set."""
     for tag in ("on_poweroff", "on_reboot", "on_crash", "on_lockfailure"):
         if actions.get(tag) is not None:
@@ -207,7 +208,7 @@ def read_pm(root: etree._Element) -> tuple[bool | None, bool | None]:
     return values[0], values[1]
 
 
-def emit_pm(pm: tuple[bool | None, bool | None], out: etree._Element) -> None:
+def emit_pm(pm: tuple[bool | None, bool | None], out: OutNode) -> None:
     """``<pm>`` (nothing when both are unset)."""
     if pm == (None, None):
         return
@@ -230,7 +231,7 @@ def read_perf(root: etree._Element) -> dict[str, bool]:
     return events
 
 
-def emit_perf(events: dict[str, bool], out: etree._Element) -> None:
+def emit_perf(events: dict[str, bool], out: OutNode) -> None:
     """``<perf>`` in libvirt's event order."""
     if not events:
         return
@@ -303,7 +304,7 @@ def _read_smbios(element: etree._Element, data: SysInfoData, uuid: bytes | None)
         data.oem.extend(text_of(entry) or "" for entry in children(oem, "entry"))
 
 
-def emit_sysinfo(sysinfos: list[SysInfoData], out: etree._Element) -> None:
+def emit_sysinfo(sysinfos: list[SysInfoData], out: OutNode) -> None:
     """Each ``<sysinfo>``, SMBIOS entries in their fixed order."""
     for data in sysinfos:
         element = sub(out, "sysinfo", [("type", data.type)])
@@ -383,7 +384,7 @@ def read_seclabels(root: etree._Element) -> list[SecLabelData]:
     return result
 
 
-def emit_seclabels(labels: list[SecLabelData], out: etree._Element) -> None:
+def emit_seclabels(labels: list[SecLabelData], out: OutNode) -> None:
     """Each ``<seclabel>``."""
     for data in labels:
         attrs: list[tuple[str, str | int | None]] = [("type", data.type), ("model", data.model)]
@@ -421,7 +422,7 @@ def read_keywrap(root: etree._Element) -> dict[str, bool] | None:
     return ciphers or None
 
 
-def emit_keywrap(ciphers: dict[str, bool] | None, out: etree._Element) -> None:
+def emit_keywrap(ciphers: dict[str, bool] | None, out: OutNode) -> None:
     """``<keywrap>`` with ``aes`` before ``dea``."""
     if not ciphers:
         return
@@ -528,7 +529,7 @@ def read_test_namespace(root: etree._Element) -> TestNamespace:
     return data
 
 
-def emit_launch_security(data: LaunchSecurityData | None, out: etree._Element) -> None:
+def emit_launch_security(data: LaunchSecurityData | None, out: OutNode) -> None:
     """``<launchSecurity>``."""
     if data is None:
         return

@@ -45,6 +45,7 @@ from virtcore.xml.domain.common import (
     xml_error,
     yes_no,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = [
     "ARCHES",
@@ -445,7 +446,7 @@ def default_boot(info: OSInfo, device_boot: bool) -> None:
 # -- writing ---------------------------------------------------------------------------
 
 
-def emit_bootloader(info: OSInfo, out: etree._Element) -> None:
+def emit_bootloader(info: OSInfo, out: OutNode) -> None:
     """``<bootloader>`` and ``<bootloader_args>``."""
     if info.bootloader is None:
         return
@@ -454,7 +455,7 @@ def emit_bootloader(info: OSInfo, out: etree._Element) -> None:
         sub(out, "bootloader_args", text=info.bootloader_args)
 
 
-def emit_os(info: OSInfo, out: etree._Element) -> None:
+def emit_os(info: OSInfo, out: OutNode) -> None:
     """``<os>`` in libvirt's order."""
     os = sub(out, "os", [("firmware", info.firmware)])
     sub(os, "type", [("arch", info.arch), ("machine", info.machine)], info.type)
@@ -551,7 +552,7 @@ def check_idmap(maps: tuple[list[tuple[int, int, int]], ...]) -> None:
         raise unsupported("You must map the root user of container")
 
 
-def emit_idmap(maps: tuple[list[tuple[int, int, int]], ...], out: etree._Element) -> None:
+def emit_idmap(maps: tuple[list[tuple[int, int, int]], ...], out: OutNode) -> None:
     """``<idmap>`` with the uid maps before the gid maps."""
     uids, gids = maps
     if not uids:

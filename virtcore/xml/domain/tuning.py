@@ -40,6 +40,7 @@ from virtcore.xml.domain.common import (
     unsupported,
     xml_error,
 )
+from virtcore.xml.domain.outnode import OutNode
 from virtcore.xml.domain.vcpu import IOThreadInfo, Vcpus
 
 __all__ = [
@@ -434,7 +435,7 @@ def _pretty_size(size: int) -> tuple[int, str]:
 
 
 def _emit_sched(
-    parent: etree._Element, name: str, sched: tuple[str, int | None], ident: int | None
+    parent: OutNode, name: str, sched: tuple[str, int | None], ident: int | None
 ) -> None:
     policy, priority = sched
     sub(
@@ -444,11 +445,9 @@ def _emit_sched(
     )
 
 
-def emit_cputune(
-    info: CPUTuneInfo, vcpus: Vcpus, iothreads: IOThreadInfo, out: etree._Element
-) -> None:
+def emit_cputune(info: CPUTuneInfo, vcpus: Vcpus, iothreads: IOThreadInfo, out: OutNode) -> None:
     """``<cputune>`` in libvirt's order (nothing when it would be empty)."""
-    cputune = etree.Element("cputune")
+    cputune = OutNode("cputune")
     if info.shares is not None:
         sub(cputune, "shares", text=info.shares)
     for tag in _OUTPUT_ORDER:
@@ -556,9 +555,9 @@ def validate_blkiotune(info: BlkioInfo) -> None:
         seen.add(path)
 
 
-def emit_blkiotune(info: BlkioInfo, out: etree._Element) -> None:
+def emit_blkiotune(info: BlkioInfo, out: OutNode) -> None:
     """``<blkiotune>`` (nothing when it would be empty)."""
-    blkio = etree.Element("blkiotune")
+    blkio = OutNode("blkiotune")
     if info.weight:
         sub(blkio, "weight", text=info.weight)
     for path, values in info.devices:
@@ -655,7 +654,7 @@ def link_placement(info: NumaTuneInfo, vcpus: Vcpus) -> None:
         vcpus.cpumask = None
 
 
-def emit_numatune(info: NumaTuneInfo, out: etree._Element) -> None:
+def emit_numatune(info: NumaTuneInfo, out: OutNode) -> None:
     """``<numatune>`` (nothing when no policy is set)."""
     if not info.present and not info.memnodes:
         return
@@ -710,7 +709,7 @@ def read_resource(root: etree._Element) -> tuple[str | None, str | None] | None:
     return partition, appid
 
 
-def emit_resource(resource: tuple[str | None, str | None] | None, out: etree._Element) -> None:
+def emit_resource(resource: tuple[str | None, str | None] | None, out: OutNode) -> None:
     """``<resource>``."""
     if resource is None:
         return

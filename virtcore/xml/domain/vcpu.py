@@ -39,6 +39,7 @@ from virtcore.xml.domain.common import (
     xml_error,
     yes_no,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = [
     "DefaultIOThread",
@@ -183,7 +184,7 @@ def finish_vcpus(info: Vcpus) -> None:
             raise unsupported(f"vcpu '{index}' is both offline and not hotpluggable")
 
 
-def emit_vcpus(info: Vcpus, out: etree._Element) -> None:
+def emit_vcpus(info: Vcpus, out: OutNode) -> None:
     """``<vcpu>`` and, for individually described vCPUs, ``<vcpus>``."""
     cpuset = None
     if info.cpumask is not None and info.placement == "static":
@@ -300,7 +301,7 @@ def validate_iothreads(info: IOThreadInfo) -> None:
         _check_pool(*info.default)
 
 
-def emit_iothreads(info: IOThreadInfo, out: etree._Element) -> None:
+def emit_iothreads(info: IOThreadInfo, out: OutNode) -> None:
     """``<iothreads>``, ``<iothreadids>`` and ``<defaultiothread>``."""
     if info.threads:
         sub(out, "iothreads", text=len(info.threads))

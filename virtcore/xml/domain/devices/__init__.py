@@ -64,6 +64,7 @@ from virtcore.xml.domain.devices.tpm import TPM
 from virtcore.xml.domain.devices.video import Video
 from virtcore.xml.domain.devices.vsock import VSock
 from virtcore.xml.domain.devices.watchdog import Watchdog
+from virtcore.xml.domain.outnode import OutNode
 from virtcore.xml.format import DOMAIN_RULES, FormatRules, format_xml
 from virtcore.xml.units import parse_memory
 
@@ -230,11 +231,11 @@ class Devices(XMLNode):
         self, flags: int = 0, ctx: DeviceContext | None = None
     ) -> etree._Element:
         """The ``<devices>`` element libvirt writes (``flags``: ``VIR_DOMAIN_XML_*``)."""
-        return self.definition(ctx).to_element(flags)
+        return self.definition(ctx).to_element(flags).to_lxml()
 
     def format(self, flags: int = 0, ctx: DeviceContext | None = None) -> str:
         """libvirt's text for ``<devices>`` (as a document of its own)."""
-        return format_xml(self.to_libvirt_element(flags, ctx), rules=DOMAIN_DEVICE_RULES)
+        return format_xml(self.definition(ctx).to_element(flags), rules=DOMAIN_DEVICE_RULES)
 
     to_libvirt_xml = format
 
@@ -316,7 +317,7 @@ def check_devices(source: etree._Element, definition: Any = None) -> DevicesDef:
     return define_devices(source, ctx)
 
 
-def format_devices(source: etree._Element, definition: Any, flags: int) -> etree._Element:
+def format_devices(source: etree._Element, definition: Any, flags: int) -> OutNode:
     """``<devices>`` as libvirt writes it, for the domain formatter.
 
     A domain without an id is not running, and libvirt then always writes

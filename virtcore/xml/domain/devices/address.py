@@ -54,6 +54,7 @@ from virtcore.xml.domain.devices.support import (
     prop_uint,
     yesno,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = [
     "Address",
@@ -309,12 +310,16 @@ class DeviceInfo(support.DeviceInfo):
 
     # -- output ---------------------------------------------------------------------
 
-    def elements(self) -> list[etree._Element]:
+    def elements(self) -> list[OutNode]:
         """``virDomainDeviceInfoFormat``: the elements libvirt appends to the device."""
-        out: list[etree._Element] = []
+        rest = super().elements()
+        if not self.boot_order and (
+            self.rom_enabled is None and self.rom_bar is None and self.rom_file is None
+        ):
+            return rest  # already in libvirt's order: alias, master, acpi, address
+        out: list[OutNode] = []
         if self.boot_order:
             out.append(element("boot", [("order", self.boot_order), ("loadparm", self.loadparm)]))
-        rest = super().elements()
         tail = [e for e in rest if e.tag in ("acpi", "address")]
         out.extend(e for e in rest if e.tag not in ("acpi", "address"))
         if self.rom_enabled is not None or self.rom_bar is not None or self.rom_file is not None:

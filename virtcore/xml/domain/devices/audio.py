@@ -44,6 +44,7 @@ from virtcore.xml.domain.devices.support import (
     prop_uint,
     yesno,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = ["TYPES", "Audio", "AudioDef", "AudioIO", "check_audio_ids"]
 
@@ -82,7 +83,7 @@ class AudioIO:
     """``<settings>`` (frequency, channels, format), None without the element."""
     backend: dict[str, str | int] = field(default_factory=dict)
 
-    def element(self, tag: str) -> etree._Element | None:
+    def element(self, tag: str) -> OutNode | None:
         """``<input>``/``<output>``, or None when nothing is set."""
         attrs: list[tuple[str, str | int | None]] = [
             ("mixingEngine", yesno(self.mixing_engine)),
@@ -113,7 +114,7 @@ class AudioDef(DeviceDef):
     def validate(self, ctx: DeviceContext) -> None:
         """Audio backends carry no device info to check."""
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainAudioDefFormat``."""
         attrs: list[tuple[str, str | int | None]] = [
             ("id", self.id),

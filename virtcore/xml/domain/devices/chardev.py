@@ -66,6 +66,7 @@ from virtcore.xml.domain.devices.support import (
     prop_uint,
     yesno,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = [
     "CHR_TYPES",
@@ -329,9 +330,9 @@ class ChrSourceDef:
                     "label overrides require relabeling to be enabled at the domain level",
                 )
 
-    def elements(self, flags: int) -> list[etree._Element]:
+    def elements(self, flags: int) -> list[OutNode]:
         """``virDomainChrSourceDefFormat``: ``<source>``, ``<protocol>`` and ``<log>``."""
-        out: list[etree._Element | None] = []
+        out: list[OutNode | None] = []
         attrs: list[tuple[str, str | int | None]]
         kind = self.type
         if kind == "qemu-vdagent":
@@ -382,7 +383,7 @@ class ChrSourceDef:
             out.append(element("log", [("file", self.logfile), ("append", onoff(self.logappend))]))
         return [e for e in out if e is not None]
 
-    def _reconnect(self) -> etree._Element | None:
+    def _reconnect(self) -> OutNode | None:
         if self.reconnect is None:
             return None
         timeout = self.reconnect_timeout if self.reconnect else None
@@ -438,7 +439,7 @@ class ChrDef(DeviceDef):
         super().validate(ctx)
         self.source.validate(ctx, self)
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainChrDefFormat``."""
         # A running domain's pty console also names its terminal on the element itself.
         tty = (
@@ -452,7 +453,7 @@ class ChrDef(DeviceDef):
             [*self.source.elements(flags), self._target(flags), *self.info.elements()],
         )
 
-    def _target(self, flags: int) -> etree._Element:
+    def _target(self, flags: int) -> OutNode:
         kind = self.device_type
         if kind == "channel":
             attrs: list[tuple[str, str | int | None]] = [("type", self.target_type)]
@@ -656,9 +657,7 @@ class Chardevs:
                 and console.target_type in ("serial", "none")
                 and index < len(self.serials)
             ):
-                out.append(
-                    replace(self.serials[index], device_type="console", target_type="serial")
-                )
+                out.append(_as_console(self.serials[index]))
             else:
                 out.append(console)
         return out
@@ -666,6 +665,16 @@ class Chardevs:
     def all(self) -> list[ChrDef]:
         """Every device in libvirt's iteration order (serials, parallels, channels, consoles)."""
         return [*self.serials, *self.parallels, *self.channels, *self.consoles]
+
+
+def _as_console(serial: ChrDef) -> ChrDef:
+    """*serial* written as the console showing it: a shallow copy, as ``replace`` makes,
+    without running the dataclass's ``__init__`` (the devices are printed often)."""
+    shown = object.__new__(type(serial))
+    shown.__dict__.update(serial.__dict__)
+    shown.device_type = "console"
+    shown.target_type = "serial"
+    return shown
 
 
 def resolve_chardevs(

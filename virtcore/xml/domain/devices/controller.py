@@ -54,6 +54,7 @@ from virtcore.xml.domain.devices.support import (
     text_of,
     virtio_attrs,
 )
+from virtcore.xml.domain.outnode import OutNode
 from virtcore.xml.units import parse_int, parse_scaled
 
 __all__ = [
@@ -180,7 +181,7 @@ class ControllerDef(DeviceDef):
                 "'iothread' attribute only supported for virtio scsi controllers",
             )
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainControllerDefFormat``."""
         attrs: list[tuple[str, str | int | None]] = [
             ("type", self.type),
@@ -196,7 +197,7 @@ class ControllerDef(DeviceDef):
                 ("maxGrantFrames", self.max_grant_frames),
                 ("maxEventChannels", self.max_event_channels),
             ]
-        kids: list[etree._Element | None] = []
+        kids: list[OutNode | None] = []
         if self.type == "pci":
             if self.model_name is not None:
                 kids.append(element("model", [("name", self.model_name)]))

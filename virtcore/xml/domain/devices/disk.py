@@ -48,7 +48,7 @@ from virtcore.xml.domain.devices.source import (
     STORAGE_TYPES,
     StorageSource,
     auth_element,
-    backing_store_element,
+    backing_store_node,
     parse_auth,
     parse_backing_store,
     parse_encryption,
@@ -73,6 +73,7 @@ from virtcore.xml.domain.devices.support import (
     virtio_attrs,
     yesno,
 )
+from virtcore.xml.domain.outnode import OutNode
 from virtcore.xml.units import ULLONG_MAX, parse_scaled, parse_ullong
 
 __all__ = [
@@ -256,7 +257,7 @@ class DiskDef(DeviceDef):
 
     # -- output -----------------------------------------------------------------------
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainDiskDefFormat``."""
         snapshot = self.snapshot
         if snapshot == "no" and self.src.readonly:
@@ -269,7 +270,7 @@ class DiskDef(DeviceDef):
             ("sgio", self.sgio),
             ("snapshot", snapshot),
         ]
-        kids: list[etree._Element | None] = [self._driver_element()]
+        kids: list[OutNode | None] = [self._driver_element()]
         if self.src.auth is not None and self.disk_auth:
             kids.append(auth_element(self.src.auth))
         kids.append(
@@ -280,7 +281,7 @@ class DiskDef(DeviceDef):
                 with_index=True,
             )
         )
-        kids.append(backing_store_element(self.src, flags))
+        kids.append(backing_store_node(self.src, flags))
         if self.backend_domain is not None:
             kids.append(element("backenddomain", [("name", self.backend_domain)]))
         cyls, heads, secs = self.geometry
@@ -288,13 +289,15 @@ class DiskDef(DeviceDef):
             geometry = [("cyls", cyls), ("heads", heads), ("secs", secs), ("trans", self.trans)]
             kids.append(element("geometry", geometry))
         logical, physical = self.blockio
-        blockio = [
-            ("logical_block_size", logical or None),
-            ("physical_block_size", physical or None),
-        ]
-        kids.append(optional_element("blockio", blockio))
+        if logical or physical:
+            blockio = [
+                ("logical_block_size", logical or None),
+                ("physical_block_size", physical or None),
+            ]
+            kids.append(element("blockio", blockio))
         kids.append(element("target", self._target_attrs()))
-        kids.append(self._iotune_element())
+        if self.iotune or self.group_name is not None:
+            kids.append(self._iotune_element())
         for flag, tag in ((self.src.readonly, "readonly"), (self.src.shared, "shareable")):
             if flag:
                 kids.append(element(tag))
@@ -315,7 +318,7 @@ class DiskDef(DeviceDef):
         kids.extend(self.info.elements())
         return element("disk", attrs, kids)
 
-    def _driver_element(self) -> etree._Element | None:
+    def _driver_element(self) -> OutNode | None:
         attrs: list[tuple[str, str | int | None]] = [
             ("name", self.driver_name),
             ("type", self.src.format),
@@ -323,7 +326,7 @@ class DiskDef(DeviceDef):
         if self.driver:
             attrs += [(name, self.driver.get(name)) for name in _DRIVER_ATTR_ORDER]
         attrs += virtio_attrs(self.virtio)
-        kids: list[etree._Element | None] = []
+        kids: list[OutNode | None] = []
         if self.metadata_cache is not None:
             size = element("max_size", [("unit", "bytes")], text=str(self.metadata_cache))
             kids.append(element("metadata_cache", kids=[size]))
@@ -340,7 +343,7 @@ class DiskDef(DeviceDef):
             ("rotation_rate", self.rotation_rate or None),
         ]
 
-    def _iotune_element(self) -> etree._Element | None:
+    def _iotune_element(self) -> OutNode | None:
         if not self.iotune and self.group_name is None:
             return None
         kids = []

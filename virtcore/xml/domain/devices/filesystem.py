@@ -49,6 +49,7 @@ from virtcore.xml.domain.devices.support import (
     text_of,
     virtio_attrs,
 )
+from virtcore.xml.domain.outnode import OutNode
 from virtcore.xml.units import parse_int, parse_scaled, parse_ullong, unit_multiplier
 
 __all__ = ["TYPES", "Filesystem", "FilesystemDef", "check_filesystems"]
@@ -110,7 +111,7 @@ class FilesystemDef(DeviceDef):
         if self.info.boot_order and self.driver_type != "virtiofs":
             fail(ErrorNumber.CONFIG_UNSUPPORTED, "boot order is only supported for virtiofs")
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainFSDefFormat``."""
         attrs: list[tuple[str, str | int | None]] = [
             ("type", self.type),
@@ -128,7 +129,7 @@ class FilesystemDef(DeviceDef):
                 ("wrpolicy", self.wrpolicy),
                 ("queue", self.queue or None),
             ]
-        kids: list[etree._Element | None] = [
+        kids: list[OutNode | None] = [
             optional_element("driver", driver + virtio_attrs(self.virtio))
         ]
         if self.driver_type == "virtiofs":

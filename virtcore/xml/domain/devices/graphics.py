@@ -65,6 +65,7 @@ from virtcore.xml.domain.devices.support import (
     prop_uint,
     yesno,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = ["LISTEN_TYPES", "TYPES", "Graphics", "GraphicsDef", "Listen", "ListenDef"]
 
@@ -100,7 +101,7 @@ class ListenDef:
     network: str | None = None
     socket: str | None = None
 
-    def to_element(self, flags: int) -> etree._Element:
+    def to_element(self, flags: int) -> OutNode:
         """``virDomainGraphicsListenDefFormat``."""
         address = None
         if self.type == "address" or (self.type == "network" and not flags & INACTIVE):
@@ -171,10 +172,10 @@ class GraphicsDef(DeviceDef):
         elif self.type == "dbus" and self.p2p and self.address is not None:
             fail(ErrorNumber.XML_ERROR, "D-Bus p2p with an address is not supported")
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainGraphicsDefFormat``."""
         attrs: list[tuple[str, str | int | None]] = [("type", self.type)]
-        kids: list[etree._Element | None] = []
+        kids: list[OutNode | None] = []
         first = self.listens[0] if self.listens else None
         kind = self.type
         if kind == "vnc":
@@ -281,8 +282,8 @@ class GraphicsDef(DeviceDef):
         attrs += [("keymap", self.keymap), ("defaultMode", default_mode)]
         return attrs + self._auth_attrs(flags)
 
-    def _spice_children(self) -> list[etree._Element | None]:
-        kids: list[etree._Element | None] = []
+    def _spice_children(self) -> list[OutNode | None]:
+        kids: list[OutNode | None] = []
         for name in CHANNEL_NAMES:
             mode = self.channels.get(name, "any")
             if mode != "any":

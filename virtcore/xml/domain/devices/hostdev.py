@@ -66,6 +66,7 @@ from virtcore.xml.domain.devices.support import (
     text_of,
     yesno,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = [
     "SUBSYS_TYPES",
@@ -144,17 +145,17 @@ class SubsysSource:
     display: bool | None = None
     ramfb: bool | None = None
 
-    def driver_element(self) -> etree._Element | None:
+    def driver_element(self) -> OutNode | None:
         """``<driver name=...>`` of a PCI host device (written before its source)."""
         if self.type == "pci" and self.pci_backend is not None:
             return element("driver", [("name", self.pci_backend)])
         return None
 
-    def source_element(self, *, with_type: bool) -> etree._Element | None:
+    def source_element(self, *, with_type: bool) -> OutNode | None:
         """``virDomainHostdevDefFormatSubsys``: the ``<source>`` element."""
         typed: list[tuple[str, str | int | None]] = [("type", self.type)] if with_type else []
         if self.type == "usb":
-            kids: list[etree._Element | None] = []
+            kids: list[OutNode | None] = []
             if self.usb_vendor is not None:
                 kids.append(element("vendor", [("id", f"0x{self.usb_vendor:04x}")]))
                 kids.append(element("product", [("id", f"0x{self.usb_product or 0:04x}")]))
@@ -172,11 +173,11 @@ class SubsysSource:
             return element("source", [("protocol", "vhost"), ("wwpn", self.wwpn)])
         return element("source", kids=[element("address", [("uuid", self.mdev_uuid)])])
 
-    def _scsi_source(self, with_type: bool) -> etree._Element:
+    def _scsi_source(self, with_type: bool) -> OutNode:
         if self.iscsi is not None:
             src = self.iscsi
             host = src.hosts[0]
-            kids: list[etree._Element | None] = [
+            kids: list[OutNode | None] = [
                 element("host", [("name", host.name), ("port", host.port or None)])
             ]
             if src.auth is not None:
@@ -424,7 +425,7 @@ class HostdevDef(DeviceDef):
         if self.subsys is not None and self.subsys.sgio == "unfiltered":
             fail(ErrorNumber.CONFIG_UNSUPPORTED, "unfiltered sgio is no longer supported")
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainHostdevDefFormat``."""
         if self.subsys is not None:
             sub = self.subsys

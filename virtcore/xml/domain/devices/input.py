@@ -22,8 +22,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from lxml import etree
-
 from virtcore.enums.errors import ErrorNumber
 from virtcore.xml.builder import XMLProperty
 from virtcore.xml.domain.devices.support import (
@@ -45,6 +43,7 @@ from virtcore.xml.domain.devices.support import (
     sanitize_path,
     virtio_attrs,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = ["BUSES", "MODELS", "TYPES", "Input", "InputDef", "default_bus"]
 
@@ -148,7 +147,7 @@ class InputDef(DeviceDef):
         """Whether libvirt leaves the device out (PS/2 and Xen keyboards in migratable XML)."""
         return bool(flags & MIGRATABLE) and self.type == "keyboard" and self.bus in ("ps2", "xen")
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainInputDefFormat`` (see :meth:`hidden` for what it skips)."""
         source_attrs: list[tuple[str, str | int | None]] = [
             ("dev" if self.type == "evdev" else "evdev", self.evdev),

@@ -74,6 +74,7 @@ from virtcore.xml.domain.devices.support import (
     virtio_attrs,
     yesno,
 )
+from virtcore.xml.domain.outnode import OutNode
 from virtcore.xml.network_addr import format_ip, try_ip
 from virtcore.xml.units import parse_uint
 
@@ -135,7 +136,7 @@ class InterfaceDef(DeviceDef):
     mac_check: bool | None = None
     trust_guest_rx_filters: bool | None = None
     source: list[tuple[str, str | int | None]] = field(default_factory=list)
-    source_children: list[etree._Element] = field(default_factory=list)
+    source_children: list[OutNode] = field(default_factory=list)
     hostdev: SubsysSource | None = None
     portid: str | None = None
     host_ip: IPInfo = field(default_factory=IPInfo)
@@ -160,7 +161,7 @@ class InterfaceDef(DeviceDef):
     backend_vhost: str | None = None
     backend_type: str | None = None
     backend_logfile: str | None = None
-    port_forwards: list[etree._Element] = field(default_factory=list)
+    port_forwards: list[OutNode] = field(default_factory=list)
     filter: str | None = None
     filter_params: list[tuple[str, str]] = field(default_factory=list)
     sndbuf: int | None = None
@@ -236,14 +237,14 @@ class InterfaceDef(DeviceDef):
 
     # -- output -------------------------------------------------------------------------
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainNetDefFormat`` (for a definition without a live network binding)."""
         attrs: list[tuple[str, str | int | None]] = [("type", self.type)]
         if self.hostdev is not None and self.hostdev.managed:
             attrs.append(("managed", "yes"))
         attrs.append(("trustGuestRxFilters", yesno(self.trust_guest_rx_filters)))
         mac = [("address", self.mac), ("type", self.mac_type), ("check", yesno(self.mac_check))]
-        kids: list[etree._Element | None] = [element("mac", mac)]
+        kids: list[OutNode | None] = [element("mac", mac)]
         kids.extend(self._source_elements(flags))
         if self.vlan is not None:
             kids.append(self.vlan.to_element())
@@ -292,7 +293,7 @@ class InterfaceDef(DeviceDef):
         kids.extend(self.info.elements())
         return element("interface", attrs, kids)
 
-    def _source_elements(self, flags: int) -> list[etree._Element | None]:
+    def _source_elements(self, flags: int) -> list[OutNode | None]:
         if self.hostdev is not None:
             return [self.hostdev.driver_element(), self.hostdev.source_element(with_type=True)]
         attrs = list(self.source)
@@ -303,7 +304,7 @@ class InterfaceDef(DeviceDef):
             return []
         return [element("source", attrs, kids)]
 
-    def _driver_element(self) -> etree._Element | None:
+    def _driver_element(self) -> OutNode | None:
         attrs: list[tuple[str, str | int | None]] = [
             (name, self.driver.get(name)) for name in _DRIVER_ORDER
         ]
@@ -584,7 +585,7 @@ def _parse_misc(node: etree._Element, net: InterfaceDef) -> None:
     net.guest_ip = parse_ip_info(node)
 
 
-def _parse_port_forward(node: etree._Element) -> etree._Element:
+def _parse_port_forward(node: etree._Element) -> OutNode:
     """``virDomainNetPortForwardParseXML``: the element as libvirt writes it back."""
     proto = prop_enum(node, "proto", ("tcp", "udp"), required=True)
     address = prop(node, "address")

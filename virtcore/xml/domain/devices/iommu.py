@@ -18,8 +18,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from lxml import etree
-
 from virtcore.enums.errors import ErrorNumber
 from virtcore.xml.builder import ONOFF, XMLProperty
 from virtcore.xml.domain.devices.support import (
@@ -36,6 +34,7 @@ from virtcore.xml.domain.devices.support import (
     prop_switch,
     prop_uint,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = ["IOMMU", "MODELS", "ONLY_ONE_MESSAGE", "IOMMUDef"]
 
@@ -86,7 +85,7 @@ class IOMMUDef(DeviceDef):
                 "IOMMU eim requires interrupt remapping to be enabled",
             )
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainIOMMUDefFormat``."""
         driver = optional_element(
             "driver",

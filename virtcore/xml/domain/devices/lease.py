@@ -19,8 +19,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from lxml import etree
-
 from virtcore.enums.errors import ErrorDomain, ErrorNumber
 from virtcore.errors import VirtError
 from virtcore.xml.builder import ULLONG, XMLProperty
@@ -36,6 +34,7 @@ from virtcore.xml.domain.devices.support import (
     prop_ullong,
     text_of,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = ["Lease", "LeaseDef"]
 
@@ -57,7 +56,7 @@ class LeaseDef(DeviceDef):
     def validate(self, ctx: DeviceContext) -> None:
         """Leases carry no device info to check."""
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainLeaseDefFormat``."""
         target = element("target", [("path", self.path), ("offset", self.offset or None)])
         kids = [

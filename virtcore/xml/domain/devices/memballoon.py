@@ -19,8 +19,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from lxml import etree
-
 from virtcore.xml import units
 from virtcore.xml.builder import ONOFF, IntConverter, XMLProperty
 from virtcore.xml.domain.devices.support import (
@@ -38,6 +36,7 @@ from virtcore.xml.domain.devices.support import (
     prop_switch,
     virtio_attrs,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = ["MODELS", "ONLY_ONE_MESSAGE", "MemBalloon", "MemBalloonDef"]
 
@@ -60,7 +59,7 @@ class MemBalloonDef(DeviceDef):
     virtio: VirtioOptions | None = None
     info: DeviceInfo = field(default_factory=DeviceInfo)
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainMemballoonDefFormat``."""
         stats = element("stats", [("period", self.period)]) if self.period else None
         return element(

@@ -61,6 +61,7 @@ from virtcore.xml.domain.devices.support import (
     text_of,
     yesno,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = [
     "ACCESS",
@@ -247,9 +248,9 @@ class MemoryDeviceDef(DeviceDef):
                 "requested size must be an integer multiple of block size",
             )
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainMemoryDefFormat``."""
-        source: list[etree._Element | None] = []
+        source: list[OutNode | None] = []
         if self.model in ("dimm", "virtio-mem", "sgx-epc") and self.nodemask is not None:
             source.append(element("nodemask", text=format_bitmap(self.nodemask)))
         if self.model in ("dimm", "virtio-mem") and self.pagesize:
@@ -259,7 +260,7 @@ class MemoryDeviceDef(DeviceDef):
         if self.model == "nvdimm":
             source.append(_kib("alignsize", self.alignsize) if self.alignsize else None)
             source.append(element("pmem") if self.pmem else None)
-        target: list[etree._Element | None] = [_kib("size", self.size)]
+        target: list[OutNode | None] = [_kib("size", self.size)]
         if self.node >= 0:
             target.append(element("node", text=str(self.node)))
         if self.labelsize:
@@ -283,7 +284,7 @@ class MemoryDeviceDef(DeviceDef):
         )
 
 
-def _kib(tag: str, value: int) -> etree._Element:
+def _kib(tag: str, value: int) -> OutNode:
     return element(tag, [("unit", "KiB")], text=str(value))
 
 

@@ -34,6 +34,7 @@ from virtcore.xml.domain.devices.support import (
     prop_enum,
     prop_uint,
 )
+from virtcore.xml.domain.outnode import OutNode
 from virtcore.xml.network_addr import IPAddress, format_ip, try_ip
 from virtcore.xml.units import UINT_MAX, parse_c_integer, parse_uint, parse_ullong
 
@@ -79,7 +80,7 @@ class Bandwidth:
     inbound: dict[str, int] | None = None
     outbound: dict[str, int] | None = None
 
-    def to_element(self) -> etree._Element:
+    def to_element(self) -> OutNode:
         """``virNetDevBandwidthFormat``."""
         kids = []
         for tag, rate in (("inbound", self.inbound), ("outbound", self.outbound)):
@@ -168,7 +169,7 @@ class Vlan:
     native_mode: str | None = None
     native_tag: int | None = None
 
-    def to_element(self) -> etree._Element | None:
+    def to_element(self) -> OutNode | None:
         """``virNetDevVlanFormat``."""
         if not self.tags:
             return None
@@ -238,7 +239,7 @@ class VirtualPort:
     type: str | None = None
     params: dict[str, str] = field(default_factory=dict)
 
-    def to_element(self) -> etree._Element:
+    def to_element(self) -> OutNode:
         """``virNetDevVPortProfileFormat``."""
         attrs = [(name, self.params.get(name)) for name in _VPORT_PARAMS]
         kids = [element("parameters", attrs)] if self.params else []
@@ -338,7 +339,7 @@ class IPInfo:
     def __bool__(self) -> bool:
         return bool(self.ips or self.routes)
 
-    def elements(self) -> list[etree._Element]:
+    def elements(self) -> list[OutNode]:
         """``virDomainNetIPInfoFormat``."""
         return [element("ip", attrs) for attrs in self.ips] + [
             element("route", attrs) for attrs in self.routes
@@ -498,7 +499,7 @@ def parse_filterref(node: etree._Element) -> tuple[str | None, list[tuple[str, s
     return prop(node, "filter"), params
 
 
-def filterref_element(name: str, params: list[tuple[str, str]]) -> etree._Element:
+def filterref_element(name: str, params: list[tuple[str, str]]) -> OutNode:
     """``virNWFilterFormatParamAttributes``: parameters sorted by name (stable)."""
     ordered = sorted(params, key=lambda item: item[0])
     kids = [element("parameter", [("name", n), ("value", v)]) for n, v in ordered]

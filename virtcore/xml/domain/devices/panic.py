@@ -28,8 +28,6 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from lxml import etree
-
 from virtcore.enums.errors import ErrorNumber
 from virtcore.xml.builder import HEX, XMLProperty
 from virtcore.xml.domain.devices.support import (
@@ -41,6 +39,7 @@ from virtcore.xml.domain.devices.support import (
     fail,
     prop,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = ["MODELS", "Panic", "PanicDef", "check_duplicate_models"]
 
@@ -61,7 +60,7 @@ class PanicDef(DeviceDef):
         """A panic device with neither model nor address is not written at all."""
         return self.model == "default" and not self.info.elements()
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainPanicDefFormat``."""
         model = None if self.model == "default" else self.model
         return element("panic", [("model", model)], self.info.elements())

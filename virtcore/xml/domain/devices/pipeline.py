@@ -83,6 +83,7 @@ from virtcore.xml.domain.devices.support import (
     text_of,
 )
 from virtcore.xml.domain.devices.video import VideoDef, resolve_videos
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = [
     "INACTIVE",
@@ -105,6 +106,7 @@ _ITERATION = (
     "shmem", "tpm", "panic", "memory", "redirdev", "rng", "iommu", "vsock", "audio",
 )  # fmt: skip
 _CHARDEVS = ("parallel", "serial", "console", "channel")
+_FORMAT_INDEX = {tag: index for index, tag in enumerate(FORMAT_ORDER)}
 _D = TypeVar("_D", bound=DeviceDef)
 
 
@@ -180,7 +182,7 @@ class DevicesDef:
             return list(chardevs.channels)
         return self.by_tag[tag]
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``<devices>`` as libvirt writes it for *flags* (``VIR_DOMAIN_XML_*``)."""
         out = element("devices")
         if self.emulator is not None:
@@ -188,17 +190,22 @@ class DevicesDef:
         if not any(self.by_tag.values()) and (self.chardevs is None or not self.chardevs.all()):
             return out
         chardevs = self.chardevs
+        # Most kinds are absent: only those present are visited, in libvirt's order.
+        tags = [tag for tag, devices in self.by_tag.items() if devices and tag in _FORMAT_INDEX]
+        if chardevs is not None:
+            # Character devices are written from their resolved lists, not by_tag.
+            tags.extend(tag for tag in _CHARDEVS if tag not in tags)
+        tags.sort(key=_FORMAT_INDEX.__getitem__)
+        kids = out.children
         by_tag = self.by_tag
-        for tag in FORMAT_ORDER:
-            # Most kinds are absent: only character devices are not kept in by_tag.
-            if not by_tag[tag] and (chardevs is None or tag not in _CHARDEVS):
-                continue
-            for device in self._output(tag):
-                if device.hidden(flags):
+        for tag in tags:
+            devices = self._output(tag) if tag in _CHARDEVS else by_tag[tag]
+            for device in devices:
+                if device.hidden(flags) or (
+                    isinstance(device, RedirFilterDef) and not device.rules
+                ):
                     continue
-                if isinstance(device, RedirFilterDef) and not device.rules:
-                    continue
-                out.append(device.to_element(flags))
+                kids.append(device.to_element(flags))
         return out
 
 

@@ -47,6 +47,7 @@ from virtcore.xml.domain.devices.support import (
     prop_int,
     prop_tristate,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = [
     "USB_DISABLED_MESSAGE",
@@ -78,7 +79,7 @@ class RedirdevDef(DeviceDef):
         """``virDomainRedirdevDefValidate`` (the USB bus is checked by :func:`check_usb`)."""
         self.info.validate()
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainRedirdevDefFormat``."""
         kids = [*self.source.elements(flags), *self.info.elements()]
         return element("redirdev", [("bus", self.bus), ("type", self.source.type)], kids)
@@ -139,7 +140,7 @@ class RedirFilterDef(DeviceDef):
     def validate(self, ctx: DeviceContext) -> None:
         """A filter has nothing to check once parsed."""
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainRedirFilterDefFormat`` (callers skip a filter without rules)."""
         kids = []
         for usb_class, vendor, product, version, allow in self.rules:
@@ -226,7 +227,7 @@ class HubDef(DeviceDef):
     type: str = "usb"
     info: DeviceInfo = field(default_factory=DeviceInfo)
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainHubDefFormat``."""
         return element("hub", [("type", self.type)], self.info.elements())
 

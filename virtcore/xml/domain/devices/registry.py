@@ -55,6 +55,7 @@ from virtcore.xml.domain.devices.vsock import ONLY_ONE_MESSAGE as ONE_VSOCK
 from virtcore.xml.domain.devices.vsock import VSock
 from virtcore.xml.domain.devices.watchdog import ONLY_ONE_MESSAGE as ONE_WATCHDOG
 from virtcore.xml.domain.devices.watchdog import Watchdog
+from virtcore.xml.domain.outnode import Embedded, OutNode
 
 __all__ = [
     "FORMAT_ORDER",
@@ -79,9 +80,9 @@ class RawDeviceDef(DeviceDef):
     def validate(self, ctx: DeviceContext) -> None:
         """Nothing is known about the device, so nothing is checked."""
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """A copy of the element without comments and foreign namespaces."""
-        return _clean_copy(self.node)
+        return Embedded(_clean_copy(self.node))
 
 
 def _clean_copy(node: etree._Element) -> etree._Element:

@@ -49,6 +49,7 @@ from virtcore.xml.domain.devices.support import (
     text_of,
     virtio_attrs,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = ["BACKENDS", "MODELS", "RNG", "RNGDef"]
 
@@ -85,7 +86,7 @@ class RNGDef(DeviceDef):
         if self.backend == "egd" and self.chardev is not None:
             self.chardev.validate(ctx)
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainRNGDefFormat``."""
         rate = None
         if self.rate:

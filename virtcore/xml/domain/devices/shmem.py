@@ -40,6 +40,7 @@ from virtcore.xml.domain.devices.support import (
     prop_uint,
     sanitize_path,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = ["MODELS", "ROLES", "Shmem", "ShmemDef"]
 
@@ -74,9 +75,9 @@ class ShmemDef(DeviceDef):
         if self.name in (".", ".."):
             fail(ErrorNumber.CONFIG_UNSUPPORTED, f"shmem name cannot be equal to '{self.name}'")
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainShmemDefFormat``."""
-        kids: list[etree._Element | None] = [element("model", [("type", self.model)])]
+        kids: list[OutNode | None] = [element("model", [("type", self.model)])]
         if self.size:
             kids.append(element("size", [("unit", "M")], text=str(self.size >> 20)))
         if self.server:

@@ -27,8 +27,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from lxml import etree
-
 from virtcore.enums.errors import ErrorNumber
 from virtcore.xml.builder import XMLProperty
 from virtcore.xml.domain.devices.chardev import ChrSourceDef, chr_type
@@ -46,6 +44,7 @@ from virtcore.xml.domain.devices.support import (
     prop_enum,
     text_of,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = ["MODES", "Smartcard", "SmartcardDef", "assign_ccid_addresses"]
 
@@ -74,9 +73,9 @@ class SmartcardDef(DeviceDef):
         if self.mode == "passthrough" and self.passthrough is not None:
             self.passthrough.validate(ctx)
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainSmartcardDefFormat``."""
-        kids: list[etree._Element | None] = []
+        kids: list[OutNode | None] = []
         attrs: list[tuple[str, str | int | None]] = [("mode", self.mode)]
         if self.mode == "host-certificates":
             kids += [element("certificate", text=c) for c in self.certificates]

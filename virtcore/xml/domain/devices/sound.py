@@ -37,6 +37,7 @@ from virtcore.xml.domain.devices.support import (
     prop_enum,
     prop_uint,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = ["CODECS", "MODELS", "Sound", "SoundDef", "check_audio_id"]
 
@@ -69,7 +70,7 @@ class SoundDef(DeviceDef):
         super().validate(ctx)
         check_audio_id(ctx, self.audio_id)
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainSoundDefFormat``."""
         kids = [element("codec", [("type", codec)]) for codec in self.codecs]
         if self.audio_id > 0:

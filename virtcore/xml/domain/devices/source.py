@@ -54,6 +54,7 @@ from virtcore.xml.domain.devices.support import (
     text_of,
     yesno,
 )
+from virtcore.xml.domain.outnode import OutNode
 from virtcore.xml.units import ULLONG_MAX, parse_c_integer, parse_ullong
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "StorageSource",
     "auth_element",
     "backing_store_element",
+    "backing_store_node",
     "parse_auth",
     "parse_encryption",
     "parse_source",
@@ -173,7 +175,7 @@ def parse_auth(node: etree._Element) -> Auth:
     return Auth(username, auth_type, prop(secret, "type"), uuid, usage)
 
 
-def _secret_element(secret_type: str | None, uuid: str | None, usage: str | None) -> etree._Element:
+def _secret_element(secret_type: str | None, uuid: str | None, usage: str | None) -> OutNode:
     # libvirt stores the UUID parsed and writes it back in canonical form.
     if uuid is not None:
         uuid = _canonical_uuid(uuid)
@@ -185,7 +187,7 @@ def _canonical_uuid(text: str) -> str:
     return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:32]}"
 
 
-def auth_element(auth: Auth) -> etree._Element:
+def auth_element(auth: Auth) -> OutNode:
     """``virStorageAuthDefFormat``."""
     secret = _secret_element(auth.secret_type, auth.secret_uuid, auth.secret_usage)
     return element("auth", [("type", auth.auth_type), ("username", auth.username)], [secret])
@@ -205,7 +207,7 @@ class Encryption:
     cipher: dict[str, str] | None = None
     ivgen: dict[str, str] | None = None
 
-    def to_element(self) -> etree._Element:
+    def to_element(self) -> OutNode:
         """``virStorageEncryptionFormat``."""
         kids = [_secret_element("passphrase", uuid, usage) for uuid, usage in self.secrets]
         # libvirt writes the cipher of LUKS encryption only.
@@ -279,7 +281,7 @@ class NetHost:
     transport: str = "tcp"
     socket: str | None = None
 
-    def to_element(self) -> etree._Element:
+    def to_element(self) -> OutNode:
         """The ``<host>`` element as libvirt writes it."""
         return element(
             "host",
@@ -398,14 +400,14 @@ class StorageSource:
         skip_auth: bool = False,
         skip_encryption: bool = False,
         with_index: bool = False,
-    ) -> etree._Element | None:
+    ) -> OutNode | None:
         """``virDomainDiskSourceFormat``: the ``<source>`` element, None when it is empty.
 
         *with_index* (a disk's own source) writes a non-zero :attr:`index`
         whatever the flags, as libvirt does.
         """
         attrs: list[tuple[str, str | int | None]] = []
-        kids: list[etree._Element | None] = []
+        kids: list[OutNode | None] = []
         if self.type == "file":
             attrs.append(("file", self.path))
         elif self.type == "block":
@@ -457,7 +459,7 @@ class StorageSource:
     def _network(
         self,
         attrs: list[tuple[str, str | int | None]],
-        kids: list[etree._Element | None],
+        kids: list[OutNode | None],
         flags: int,
     ) -> None:
         attrs += [
@@ -489,6 +491,13 @@ class StorageSource:
 
 
 def backing_store_element(src: StorageSource, flags: int) -> etree._Element | None:
+    """``virDomainDiskBackingStoreFormat``: the ``<backingStore>`` chain below *src*, as an
+    lxml element to put into a document (:func:`backing_store_node` for output trees)."""
+    node = backing_store_node(src, flags)
+    return None if node is None else node.to_lxml()
+
+
+def backing_store_node(src: StorageSource, flags: int) -> OutNode | None:
     """``virDomainDiskBackingStoreFormat``: the ``<backingStore>`` chain below *src*."""
     backing = src.backing
     if backing is None:
@@ -501,7 +510,7 @@ def backing_store_element(src: StorageSource, flags: int) -> etree._Element | No
     kids = [
         element("format", [("type", backing.format)]),
         backing.source_element(flags),
-        backing_store_element(backing, flags),
+        backing_store_node(backing, flags),
     ]
     attrs: list[tuple[str, str | int | None]] = [("type", backing.type)]
     if backing.index:

@@ -43,6 +43,7 @@ from virtcore.errors import VirtError
 from virtcore.xml import units
 from virtcore.xml.builder import XMLNode
 from virtcore.xml.childindex import all_children, first_child
+from virtcore.xml.domain.outnode import OutNode
 from virtcore.xml.format import FormatRules, format_xml
 
 __all__ = [
@@ -344,31 +345,40 @@ def as_c_int(value: int) -> int:
 def element(
     tag: str,
     attrs: Iterable[tuple[str, str | int | None]] = (),
-    kids: Iterable[etree._Element | None] = (),
+    kids: Iterable[OutNode | None] = (),
     text: str | None = None,
-) -> etree._Element:
+) -> OutNode:
     """A new element: attributes whose value is None and children that are None are left out."""
-    node = etree.Element(tag)
-    for key, value in attrs:
-        if value is not None:
-            node.set(key, value if type(value) is str else str(value))
-    for kid in kids:
-        if kid is not None:
-            node.append(kid)
-    if text is not None:
-        node.text = text
+    node = _new_node(OutNode)
+    node.tag = tag
+    node.pairs = list(attrs)
+    node._attrs = None
+    node.children = [kid for kid in kids if kid is not None] if kids else []
+    node.text = text
     return node
+
+
+# Elements are made by the thousand: the slots are filled without an __init__ call.
+_new_node = OutNode.__new__
 
 
 def optional_element(
     tag: str,
     attrs: Iterable[tuple[str, str | int | None]] = (),
-    kids: Iterable[etree._Element | None] = (),
-) -> etree._Element | None:
+    kids: Iterable[OutNode | None] = (),
+) -> OutNode | None:
     """``virXMLFormatElement``: the element, or None when it has neither attributes nor children."""
-    present = [(key, value) for key, value in attrs if value is not None]
+    pairs = [pair for pair in attrs if pair[1] is not None]
     inside = [kid for kid in kids if kid is not None]
-    return element(tag, present, inside) if present or inside else None
+    if not pairs and not inside:
+        return None
+    node = _new_node(OutNode)
+    node.tag = tag
+    node.pairs = pairs
+    node._attrs = None
+    node.children = inside
+    node.text = None
+    return node
 
 
 def onoff(value: bool | None) -> str | None:
@@ -467,7 +477,7 @@ class Seclabel:
             labels.append(label)
         return labels
 
-    def to_element(self, flags: int) -> etree._Element | None:
+    def to_element(self, flags: int) -> OutNode | None:
         """``virSecurityDeviceLabelDefFormat``."""
         if flags & INACTIVE and self.label is None and self.relabel:
             return None
@@ -644,9 +654,9 @@ class DeviceInfo:
                 "address of type 'unassigned' is supported only for hostdevs",
             )
 
-    def elements(self) -> list[etree._Element]:
+    def elements(self) -> list[OutNode]:
         """``virDomainDeviceInfoFormat``: the elements to append to the device."""
-        out: list[etree._Element] = []
+        out: list[OutNode] = []
         if self.alias is not None:
             out.append(element("alias", [("name", self.alias)]))
         if self.master_startport is not None:
@@ -735,7 +745,7 @@ class DeviceDef:
         """Whether libvirt leaves the device out of its output for *flags* (rarely)."""
         return False
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """The device element libvirt writes for *flags* (see :meth:`hidden`)."""
         raise NotImplementedError
 
@@ -776,7 +786,7 @@ class DeviceModel(XMLNode):
         self, flags: int = 0, ctx: DeviceContext | None = None
     ) -> etree._Element:
         """The element libvirt writes for this device (alone in its domain)."""
-        return self.definition(ctx).to_element(flags)
+        return self.definition(ctx).to_element(flags).to_lxml()
 
     def format(self, flags: int = 0, ctx: DeviceContext | None = None) -> str:
         """libvirt's text for this device (alone in its domain), as ``dumpxml`` shows it.

@@ -51,6 +51,7 @@ from virtcore.xml.domain.devices.support import (
     prop,
     prop_enum,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = ["BACKENDS", "MAX_MESSAGE", "MODELS", "PCR_BANKS", "TPM", "VERSIONS", "TPMDef"]
 
@@ -102,10 +103,10 @@ class TPMDef(DeviceDef):
             if self.source.path is None:
                 fail(ErrorNumber.XML_ERROR, "missing socket path for external TPM device")
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainTPMDefFormat``."""
         attrs: list[tuple[str, str | int | None]] = [("type", self.backend)]
-        kids: list[etree._Element | None] = []
+        kids: list[OutNode | None] = []
         if self.backend == "passthrough":
             kids.append(element("device", [("path", self.device_path)]))
         elif self.backend == "emulator":

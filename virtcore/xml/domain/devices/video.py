@@ -54,6 +54,7 @@ from virtcore.xml.domain.devices.support import (
     virtio_attrs,
     yesno,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = [
     "BACKENDS",
@@ -174,7 +175,7 @@ class VideoDef(DeviceDef):
         if self.type != "virtio" and self.virtio is not None:
             self.virtio.check_absent()
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainVideoDefFormat``."""
         driver_attrs = [
             *virtio_attrs(self.virtio),
@@ -184,7 +185,7 @@ class VideoDef(DeviceDef):
         driver = None
         if any(value is not None for _, value in driver_attrs):
             driver = element("driver", driver_attrs)
-        model_kids: list[etree._Element | None] = []
+        model_kids: list[OutNode | None] = []
         if self.has_accel:
             model_kids.append(
                 element(

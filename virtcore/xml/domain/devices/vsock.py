@@ -17,8 +17,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from lxml import etree
-
 from virtcore.enums.errors import ErrorNumber
 from virtcore.xml.builder import YESNO, XMLProperty
 from virtcore.xml.domain.devices.support import (
@@ -37,6 +35,7 @@ from virtcore.xml.domain.devices.support import (
     virtio_attrs,
     yesno,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = ["MODELS", "ONLY_ONE_MESSAGE", "VSock", "VSockDef"]
 
@@ -71,7 +70,7 @@ class VSockDef(DeviceDef):
         if self.model == "default" and self.virtio is not None:
             self.virtio.check_absent()
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainVsockDefFormat``."""
         cid = optional_element(
             "cid", [("auto", yesno(self.auto_cid)), ("address", self.cid or None)]

@@ -37,8 +37,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from lxml import etree
-
 from virtcore.enums.errors import ErrorNumber
 from virtcore.xml.builder import XMLProperty
 from virtcore.xml.domain.devices.support import (
@@ -50,6 +48,7 @@ from virtcore.xml.domain.devices.support import (
     fail,
     prop,
 )
+from virtcore.xml.domain.outnode import OutNode
 
 __all__ = ["ACTIONS", "MODELS", "ONLY_ONE_MESSAGE", "Watchdog", "WatchdogDef"]
 
@@ -71,7 +70,7 @@ class WatchdogDef(DeviceDef):
     action: str = "reset"
     info: DeviceInfo = field(default_factory=DeviceInfo)
 
-    def to_element(self, flags: int = 0) -> etree._Element:
+    def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainWatchdogDefFormat``."""
         return element(
             "watchdog", [("model", self.model), ("action", self.action)], self.info.elements()
