@@ -212,50 +212,34 @@ class InterceptedTable(DriverTable):
 
         state = session.state
 
+        def check(conn: Connection, args: tuple[Any, ...]) -> None:
+            """Bind the connection, then apply the fault rules and any pending loss."""
+            if not session.bound:
+                session.bind(conn)
+            if faults.active or session.pending_loss is not None:
+                faults.before_call(session, method, conn, args)
+
         # Every call pays for these wrappers, so each method gets only the checks it needs.
         if method in READ_ONLY_METHODS and not domain_info and role is None:
 
             def call(conn: Connection, *args: Any) -> Any:
-                if not session.bound:
-                    session.bind(conn)
-                if faults.active or session.pending_loss is not None:
-                    faults.before_call(session, method, conn, args)
+                check(conn, args)
                 return func(conn, *args)
 
         elif domain_info:
 
             def call(conn: Connection, *args: Any) -> Any:
-                if not session.bound:
-                    session.bind(conn)
-                if faults.active or session.pending_loss is not None:
-                    faults.before_call(session, method, conn, args)
+                check(conn, args)
                 result = func(conn, *args)
                 if det.clock is not None:
                     result = det.domain_info(args[0], result)
                 return result
 
-        elif role is None and quiet:
-            # Only TestState.begin_change/end_change, inlined: lifecycle calls are hot.
-            in_flight = state.changes_in_flight
-
-            def call(conn: Connection, *args: Any) -> Any:
-                in_flight.append(None)
-                state.generation = next(GENERATIONS)
-                try:
-                    return func(conn, *args)
-                finally:
-                    state.generation = next(GENERATIONS)
-                    in_flight.pop()
-
         elif role is None:
-            # TestState.begin_change/end_change, inlined: lifecycle calls are hot too.
+            # TestState.begin_change/end_change, inlined: lifecycle calls are hot.
             in_flight = state.changes_in_flight
 
-            def call(conn: Connection, *args: Any) -> Any:
-                if not session.bound:
-                    session.bind(conn)
-                if faults.active or session.pending_loss is not None:
-                    faults.before_call(session, method, conn, args)
+            def bracketed(conn: Connection, *args: Any) -> Any:
                 in_flight.append(None)
                 state.generation = next(GENERATIONS)
                 try:
@@ -263,14 +247,19 @@ class InterceptedTable(DriverTable):
                 finally:
                     state.generation = next(GENERATIONS)
                     in_flight.pop()
+
+            if quiet:
+                call = bracketed
+            else:
+
+                def call(conn: Connection, *args: Any) -> Any:
+                    check(conn, args)
+                    return bracketed(conn, *args)
 
         else:
 
             def call(conn: Connection, *args: Any) -> Any:
-                if not session.bound:
-                    session.bind(conn)
-                if faults.active or session.pending_loss is not None:
-                    faults.before_call(session, method, conn, args)
+                check(conn, args)
                 if det.seed is not None:
                     args = _complete_args(det, args, device)
                 state.begin_change()
