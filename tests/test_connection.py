@@ -20,6 +20,7 @@ from virtcore.errors import (
 )
 from virtcore.events import Event, EventDispatcher, EventKind
 from virtcore.objects import Domain, Handle
+from virtcore.objects.domain_config import bools_to_cpumap, cpumap_to_bools
 from virtcore.registry import Registry
 
 
@@ -251,3 +252,23 @@ def test_events_can_be_iterated_with_async_for(registry: Registry) -> None:
 
     with virtcore.open("fake:///x", registry=registry) as conn:
         assert asyncio.run(asyncio.wait_for(consume(conn), 30)) == [("one", (2, 0))]
+
+
+def test_cpumap_bits_read_lowest_first() -> None:
+    assert cpumap_to_bools(b"\x05\x80", 16) == (
+        *(True, False, True, False, False, False, False, False),
+        *(False, False, False, False, False, False, False, True),
+    )
+
+
+def test_cpumap_shorter_than_the_host_reads_the_rest_as_unset() -> None:
+    assert cpumap_to_bools(b"\x01", 10) == (True, *[False] * 9)
+
+
+def test_cpumap_longer_than_the_host_is_cut() -> None:
+    assert cpumap_to_bools(b"\xff\xff", 3) == (True, True, True)
+
+
+def test_cpumap_round_trips_through_bools() -> None:
+    cpus = (False, True, True, False, False, False, False, False, True)
+    assert cpumap_to_bools(bools_to_cpumap(cpus, 2), len(cpus)) == cpus

@@ -14,6 +14,7 @@ from __future__ import annotations
 from virtcore.connection.base import CallsBase, invalid_arg
 from virtcore.enums.errors import ErrorDomain
 from virtcore.objects import Interface, NodeDevice, NWFilter, NWFilterBinding, Secret
+from virtcore.objects.domain_config import cpumap_to_bools
 from virtcore.results import HostCPUMap, SecurityModel
 
 # HostCPUMap and SecurityModel live in virtcore.results; re-exported for existing imports.
@@ -24,12 +25,6 @@ ALL_CPUS = -1
 
 ALL_CELLS = -1
 """``VIR_NODE_MEMORY_STATS_ALL_CELLS``: :meth:`HostObjectCalls.get_memory_stats` for all cells."""
-
-
-def _cpumap_bools(cpumap: bytes, cpus: int) -> tuple[bool, ...]:
-    return tuple(
-        cpu // 8 < len(cpumap) and bool(cpumap[cpu // 8] & (1 << (cpu % 8))) for cpu in range(cpus)
-    )
 
 
 class HostObjectCalls(CallsBase):
@@ -113,7 +108,7 @@ class HostObjectCalls(CallsBase):
     def get_cpu_map(self, flags: int = 0) -> HostCPUMap:
         """How many CPUs the host has and which are online (``virNodeGetCPUMap``)."""
         cpus, cpumap, online = self._hv("node_get_cpu_map", "virNodeGetCPUMap", flags)
-        return HostCPUMap(int(cpus), _cpumap_bools(bytes(cpumap), int(cpus)), int(online))
+        return HostCPUMap(int(cpus), cpumap_to_bools(bytes(cpumap), int(cpus)), int(online))
 
     def get_security_model(self) -> SecurityModel:
         """The host's security model and DOI (``virNodeGetSecurityModel``)."""

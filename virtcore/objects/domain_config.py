@@ -32,11 +32,17 @@ def bools_to_cpumap(cpus: Sequence[bool], maplen: int) -> bytes:
     return bytes(out)
 
 
+# The eight CPUs of each cpumap byte value, lowest bit first.
+_BYTE_CPUS = tuple(tuple(bool(value >> bit & 1) for bit in range(8)) for value in range(256))
+
+
 def cpumap_to_bools(cpumap: bytes, ncpus: int) -> tuple[bool, ...]:
-    """The first *ncpus* bits of a libvirt cpumap as booleans."""
-    return tuple(
-        cpu // 8 < len(cpumap) and bool(cpumap[cpu // 8] & (1 << (cpu % 8))) for cpu in range(ncpus)
-    )
+    """The first *ncpus* bits of a libvirt cpumap as booleans (False past its end)."""
+    table = _BYTE_CPUS
+    bits = [cpu for value in cpumap[: (ncpus + 7) // 8] for cpu in table[value]]
+    if len(bits) < ncpus:
+        bits.extend([False] * (ncpus - len(bits)))
+    return tuple(bits[:ncpus])
 
 
 class DomainConfigCalls(Handle):
@@ -46,7 +52,8 @@ class DomainConfigCalls(Handle):
 
     def _host_cpus(self) -> int:
         """How many CPUs maps cover: ``virNodeGetCPUMap``'s count, like libvirt-python."""
-        return self._conn.get_cpu_map().cpus
+        cpus = self._conn._invoke("hypervisor", "node_get_cpu_map", "virNodeGetCPUMap", 0)[0]
+        return int(cpus)
 
     # -- metadata and name --------------------------------------------------------------
 
