@@ -9,18 +9,26 @@ every element asked are grouped by name once, on the first question, and
 (``"os/type"``), :func:`first_at` and :func:`all_at` answer from that
 index.
 
-Contract: the tree must not change inside the block (the index would not
-see it); outside any block the functions walk the tree as lxml does. Names
-are matched exactly like ``iterchildren(name)``: a plain name finds
-elements of that name in no namespace, ``{uri}name`` those of the
-namespace. Wildcards are not indexed and walk the tree.
+Contract: the answers are exactly lxml's. Names are matched like
+``iterchildren(name)``: a plain name finds elements of that name in no
+namespace, ``{uri}name`` those of the namespace. Wildcards are not indexed
+and walk the tree; an element without children answers from nothing at
+all. A tree must not change while a block reads it (the index would not
+see the change); once the block ends, its index is forgotten and the
+functions walk the tree as lxml does.
+
+The indexes live in one table shared by all threads, keyed by element, so
+that a lookup of an indexed element costs no context lookup: a block adds
+the elements it reads and removes them when it ends (an element without
+children needs no index at all). Another thread asking about an element a
+block is reading gets the answer that element's unchanged tree gives, which
+is lxml's; an element two blocks index at once is indexed again, or walked,
+once the first block ends.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 
 from lxml import etree
@@ -30,61 +38,92 @@ __all__ = ["all_at", "all_children", "first_at", "first_child", "indexed_reading
 logger = logging.getLogger(__name__)
 
 _Index = dict[str, list[etree._Element]]
-_INDEXES: ContextVar[dict[etree._Element, _Index] | None] = ContextVar(
-    "virtcore_child_indexes", default=None
+
+_INDEXES: dict[etree._Element, _Index] = {}
+"""The index of each element read by some block. The key keeps lxml's proxy alive, so
+the element keeps its identity while it is indexed."""
+
+_OWNED: ContextVar[list[etree._Element] | None] = ContextVar(
+    "virtcore_child_index_owner", default=None
 )
+"""The elements the current block added to :data:`_INDEXES` (None outside any block)."""
 
 
-@contextmanager
-def indexed_reading() -> Iterator[None]:
+class indexed_reading:  # noqa: N801 - used like the function it replaces, in a with
     """Within the block, child lookups by name use a per-element index (see the module)."""
-    token = _INDEXES.set({})
-    try:
-        yield
-    finally:
-        _INDEXES.reset(token)
+
+    __slots__ = ("_owned", "_token")
+
+    def __init__(self) -> None:
+        self._owned: list[etree._Element] = []
+
+    def __enter__(self) -> None:
+        self._token = _OWNED.set(self._owned)
+
+    def __exit__(self, *exc_info: object) -> None:
+        _OWNED.reset(self._token)
+        pop = _INDEXES.pop
+        for element in self._owned:
+            pop(element, None)
+        self._owned.clear()
 
 
-def _index(element: etree._Element, indexes: dict[etree._Element, _Index]) -> _Index:
+def _index_one(element: etree._Element) -> _Index | None:
+    """The index of an element not indexed yet, made for the block; None outside any block."""
+    owned = _OWNED.get()
+    if owned is None:
+        return None
     index: _Index = {}
     for node in element:
         tag = node.tag
-        if isinstance(tag, str):
+        if tag.__class__ is str:
             found = index.get(tag)
             if found is None:
                 index[tag] = [node]
             else:
                 found.append(node)
-    # The key keeps lxml's proxy alive, so the element keeps its identity.
-    indexes[element] = index
+    _INDEXES[element] = index
+    owned.append(element)
     return index
 
 
 def first_child(element: etree._Element, name: str) -> etree._Element | None:
     """The first child element called *name* (``next(element.iterchildren(name))``)."""
-    indexes = _INDEXES.get()
-    if indexes is not None and "*" not in name:
-        index = indexes.get(element)
+    index = _INDEXES.get(element)
+    if index is None:
+        if not len(element):
+            return None
+        index = _index_one(element)
         if index is None:
-            index = _index(element, indexes)
-        found = index.get(name)
-        return found[0] if found else None
-    return next(element.iterchildren(name), None)
+            return next(element.iterchildren(name), None)
+    found = index.get(name)
+    if found is not None:
+        return found[0]
+    if "*" in name:
+        return next(element.iterchildren(name), None)
+    return None
 
 
 def all_children(element: etree._Element, name: str) -> list[etree._Element]:
     """Every child element called *name*, in document order (``list(iterchildren(name))``)."""
-    indexes = _INDEXES.get()
-    if indexes is not None and "*" not in name:
-        index = indexes.get(element)
+    index = _INDEXES.get(element)
+    if index is None:
+        if not len(element):
+            return []
+        index = _index_one(element)
         if index is None:
-            index = _index(element, indexes)
-        return list(index.get(name, ()))
-    return list(element.iterchildren(name))
+            return list(element.iterchildren(name))
+    found = index.get(name)
+    if found is not None:
+        return found.copy()  # the caller's list: the index must not change with it
+    if "*" in name:
+        return list(element.iterchildren(name))
+    return []
 
 
 _UNKNOWN: tuple[str, ...] = ("",)  # a marker, compared by identity
 _STEPS: dict[str, tuple[str, ...] | None] = {}
+_NO_CHILDREN: _Index = {}  # never written to
 
 
 def _steps(path: str) -> tuple[str, ...] | None:
@@ -99,33 +138,46 @@ def _steps(path: str) -> tuple[str, ...] | None:
     return steps
 
 
+class _NotIndexed(Exception):
+    """An element on the way has no index (outside any block): walk the tree instead."""
+
+
+def _index_at(element: etree._Element) -> _Index:
+    """The index of an element not in :data:`_INDEXES` (raises :class:`_NotIndexed`)."""
+    if not len(element):
+        return _NO_CHILDREN
+    index = _index_one(element)
+    if index is None:
+        raise _NotIndexed
+    return index
+
+
 def first_at(element: etree._Element, path: str) -> etree._Element | None:
     """The first element *path* (``"os/type"``) selects, as ``next(iterfind(path))``."""
-    indexes = _INDEXES.get()
     steps = _STEPS.get(path, _UNKNOWN)
     if steps is _UNKNOWN:
         steps = _steps(path)
-    if indexes is None or steps is None:
-        return next(element.iterfind(path), None)
-    return _first(element, steps, 0, indexes)
+    if steps is not None:
+        try:
+            return _first(element, steps, 0)
+        except _NotIndexed:
+            pass
+    return next(element.iterfind(path), None)
 
 
-def _first(
-    element: etree._Element,
-    steps: tuple[str, ...],
-    at: int,
-    indexes: dict[etree._Element, _Index],
-) -> etree._Element | None:
-    index = indexes.get(element)
+def _first(element: etree._Element, steps: tuple[str, ...], at: int) -> etree._Element | None:
+    """The first match of ``steps[at:]`` below *element*, depth first as in document order."""
+    index = _INDEXES.get(element)
     if index is None:
-        index = _index(element, indexes)
+        index = _index_at(element)
     found = index.get(steps[at])
-    if not found:
+    if found is None:
         return None
-    if at + 1 == len(steps):
+    at += 1
+    if at == len(steps):
         return found[0]
     for head in found:
-        below = _first(head, steps, at + 1, indexes)
+        below = _first(head, steps, at)
         if below is not None:
             return below
     return None
@@ -133,21 +185,26 @@ def _first(
 
 def all_at(element: etree._Element, path: str) -> list[etree._Element]:
     """Every element *path* (``"cputune/vcpupin"``) selects, as ``list(iterfind(path))``."""
-    indexes = _INDEXES.get()
     steps = _STEPS.get(path, _UNKNOWN)
     if steps is _UNKNOWN:
         steps = _steps(path)
-    if indexes is None or steps is None:
+    if steps is None:
         return list(element.iterfind(path))
+    indexes = _INDEXES
     found = [element]
-    for name in steps:
-        below: list[etree._Element] = []
-        for head in found:
-            index = indexes.get(head)
-            if index is None:
-                index = _index(head, indexes)
-            below.extend(index.get(name, ()))
-        if not below:
-            return below
-        found = below
+    try:
+        for name in steps:
+            below: list[etree._Element] = []
+            for head in found:
+                index = indexes.get(head)
+                if index is None:
+                    index = _index_at(head)
+                matches = index.get(name)
+                if matches is not None:
+                    below += matches
+            if not below:
+                return below
+            found = below
+    except _NotIndexed:
+        return list(element.iterfind(path))
     return found

@@ -40,12 +40,11 @@ from lxml import etree
 from virtcore.enums.errors import ErrorNumber
 from virtcore.errors import VirtError
 from virtcore.xml import units
-from virtcore.xml.childindex import indexed_reading
+from virtcore.xml.childindex import all_children, first_child, indexed_reading
 from virtcore.xml.domain.clock import ClockInfo, check_timers, read_clock
 from virtcore.xml.domain.common import (
     DOM,
     child,
-    children,
     internal,
     parse_uuid,
     text_of,
@@ -210,11 +209,11 @@ def _read_ids(
             raise internal("malformed uuid element")
         raw = parsed
     genid: bytes | None = None
-    if len(children(root, "genid")) > 1:
+    genids = all_children(root, "genid")
+    if len(genids) > 1:
         raise xml_error("element 'genid' can only appear once")
-    genid_element = child(root, "genid")
-    if genid_element is not None:
-        genid_text = text_of(genid_element)
+    if genids:
+        genid_text = text_of(genids[0])
         if genid_text is None:
             genid = uuid_factory()
         else:
@@ -309,35 +308,63 @@ def _read_definition(
     validate: bool,
 ) -> Definition:
     virt_type, ident, name, raw_uuid, genid, generated = _read_ids(root, uuid_factory, inactive)
-    definition = Definition(virt_type, ident, name, raw_uuid, genid)
-    definition.os = read_os_type(root)
-    definition.title = text_of(root, "title")
-    if definition.title is not None and "\n" in definition.title:
+    # The sections are read into locals and the record made once they are all there:
+    # a record made first would build every section's default only to replace it.
+    os_info = read_os_type(root)
+    title = text_of(root, "title")
+    if title is not None and "\n" in title:
         raise xml_error("Domain title can't contain newlines")
-    definition.description = text_of(root, "description")
-    definition.metadata = _metadata(root)
-    definition.seclabels = read_seclabels(root)
-    definition.memory = read_memory(root)
-    definition.vcpus = read_vcpus(root)
-    definition.iothreads = read_iothreads(root)
-    definition.blkio = read_blkiotune(root)
-    definition.cputune = read_cputune(root, definition.vcpus, definition.iothreads)
-    definition.cpu = read_cpu(root)
-    definition.numa = read_numa(root)
-    check_numa_cpus(definition.numa, definition.vcpus.maximum)
-    definition.numatune = read_numatune(root)
-    read_memnodes(root, definition.numatune, len(definition.numa.cells))
-    link_placement(definition.numatune, definition.vcpus)
-    definition.resource = read_resource(root)
-    definition.features = read_features(root)
-    definition.lifecycle = read_lifecycle(root)
-    definition.pm = read_pm(root)
-    definition.perf = read_perf(root)
-    definition.clock = read_clock(root)
-    read_os(root, definition.os)
-    definition.idmap = read_idmap(root)
-    definition.devices = child(root, "devices")
-    devices = _DeviceSteps(definition, device_options or {})
+    description = text_of(root, "description")
+    metadata = _metadata(root)
+    seclabels = read_seclabels(root)
+    memory = read_memory(root)
+    vcpus = read_vcpus(root)
+    iothreads = read_iothreads(root)
+    blkio = read_blkiotune(root)
+    cputune = read_cputune(root, vcpus, iothreads)
+    cpu = read_cpu(root)
+    numa = read_numa(root)
+    check_numa_cpus(numa, vcpus.maximum)
+    numatune = read_numatune(root)
+    read_memnodes(root, numatune, len(numa.cells))
+    link_placement(numatune, vcpus)
+    resource = read_resource(root)
+    features = read_features(root)
+    lifecycle = read_lifecycle(root)
+    pm = read_pm(root)
+    perf = read_perf(root)
+    clock = read_clock(root)
+    read_os(root, os_info)
+    idmap = read_idmap(root)
+    definition = Definition(
+        virt_type,
+        ident,
+        name,
+        raw_uuid,
+        genid,
+        title=title,
+        description=description,
+        metadata=metadata,
+        memory=memory,
+        blkio=blkio,
+        vcpus=vcpus,
+        iothreads=iothreads,
+        cputune=cputune,
+        numatune=numatune,
+        resource=resource,
+        os=os_info,
+        idmap=idmap,
+        features=features,
+        cpu=cpu,
+        numa=numa,
+        clock=clock,
+        lifecycle=lifecycle,
+        pm=pm,
+        perf=perf,
+        seclabels=seclabels,
+        devices=child(root, "devices"),
+    )
+    devices = _DeviceSteps(definition, device_options)
     definition.sysinfo = read_sysinfo(root, None if generated else raw_uuid)
     if generated:
         from_sysinfo = sysinfo_uuid(root)
@@ -364,31 +391,30 @@ _CONTEXT_FIELDS = frozenset(f.name for f in dataclasses.fields(DomainDeviceConte
 class _DeviceSteps:
     """The devices' processing (:mod:`virtcore.xml.domain.devices`), step by step."""
 
-    def __init__(self, definition: Definition, options: dict[str, Any]) -> None:
-        source = definition.devices if definition.devices is not None else etree.Element("devices")
-        audio_ids: set[int] = set()
-        for audio in source.iterchildren("audio"):
-            try:
-                audio_ids.add(units.parse_int(audio.get("id") or ""))
-            except ValueError:
-                continue
-        self.ctx = self._context(
-            definition,
-            {
-                "audio_ids": frozenset(audio_ids),
-                "seclabel_relabel": {s.model: s.relabel for s in definition.seclabels if s.model},
-                **options,
-            },
-        )
-        self.defs = parse_devices(source, self.ctx)
+    __slots__ = ("ctx", "defs")
 
-    @staticmethod
-    def _context(definition: Definition, updates: dict[str, Any]) -> DomainDeviceContext:
-        ctx = context_for(definition)  # a new context: set the options in place
-        for name, value in updates.items():
-            if name in _CONTEXT_FIELDS:
-                setattr(ctx, name, value)
-        return ctx
+    def __init__(self, definition: Definition, options: dict[str, Any] | None) -> None:
+        ctx = context_for(definition)  # a new context: its options are set in place
+        source = definition.devices
+        if source is None:
+            source = etree.Element("devices")
+        else:
+            audio_ids: set[int] = set()
+            for audio in all_children(source, "audio"):
+                try:
+                    audio_ids.add(units.parse_int(audio.get("id") or ""))
+                except ValueError:
+                    continue
+            if audio_ids:
+                ctx.audio_ids = frozenset(audio_ids)
+        if definition.seclabels:
+            ctx.seclabel_relabel = {s.model: s.relabel for s in definition.seclabels if s.model}
+        if options:
+            for name, value in options.items():
+                if name in _CONTEXT_FIELDS:
+                    setattr(ctx, name, value)
+        self.ctx = ctx
+        self.defs = parse_devices(source, ctx)
 
     def post_parse(self) -> None:
         """The devices' post-parse (defaults, implicit controllers, addresses)."""
@@ -400,8 +426,7 @@ class _DeviceSteps:
 
     def validate(self, definition: Definition) -> None:
         """The devices' validation, with the domain's final memory size."""
-        # A copy, as the context of the earlier steps stays as it was.
-        self.ctx = copy.copy(self.ctx)
+        # The last step: no earlier one reads the context again, so it changes in place.
         self.ctx.memory_kib = definition.memory.total
         validate_devices(self.defs, self.ctx)
 
@@ -409,7 +434,7 @@ class _DeviceSteps:
 def _device_boot_order(devices: etree._Element | None) -> bool:
     if devices is None:
         return False
-    return any(child(device, "boot") is not None for device in devices)
+    return any(first_child(device, "boot") is not None for device in devices)
 
 
 def _post_parse(definition: Definition) -> None:

@@ -41,6 +41,7 @@ from virtcore.xml.builder import (
     XMLNode,
     XMLProperty,
 )
+from virtcore.xml.childindex import all_children, indexed_reading
 from virtcore.xml.domain.checks import Definition, UUIDFactory, new_uuid, read_definition
 from virtcore.xml.domain.clock import Clock
 from virtcore.xml.domain.common import format_uuid
@@ -67,6 +68,7 @@ from virtcore.xml.domain.misc import (
 from virtcore.xml.domain.os import OS, IDMap
 from virtcore.xml.domain.tuning import BlkioTune, CPUTune, NumaTune, Resource
 from virtcore.xml.domain.vcpu import DefaultIOThread, IOThreadID, VcpuInfo
+from virtcore.xml.node import _string_value
 from virtcore.xml.paths import insert_element
 
 __all__ = ["TOP_ORDER", "Domain"]
@@ -88,11 +90,28 @@ _LIVE_DEVICES = {"inactive": False}
 """Device options reading a running domain's devices (libvirt's status parse)."""
 
 
+_TEST_IFNAMES: dict[str, Any] = {"test_ifnames": True}
+"""Device options naming interfaces as libvirt's test driver does (never changed)."""
+
+
+def _snapshot(root: etree._Element) -> str:
+    """The whole tree as text: a kept definition stands while this stays the same.
+
+    Any change to an element, attribute, text, comment or namespace
+    declaration below *root* changes the serialization (the unicode form is
+    the cheapest lxml writes).
+    """
+    return etree.tostring(root, encoding="unicode")
+
+
 def _macs_missing(root: etree._Element) -> bool:
     """Whether an interface lacks ``<mac address=...>`` (a quick look before the model's)."""
-    for devices in root.iterchildren("devices"):
-        for interface in devices.iterchildren("interface"):
-            if not any(mac.get("address") is not None for mac in interface.iterchildren("mac")):
+    for devices in all_children(root, "devices"):
+        for interface in all_children(devices, "interface"):
+            for mac in all_children(interface, "mac"):
+                if mac.get("address") is not None:
+                    break
+            else:
                 return True
     return False
 
@@ -202,23 +221,34 @@ class Domain(XMLNode):
         accepted as libvirt accepts it, and errors come in libvirt's order.
         """
         domain = cls.from_xml(text, validate_schema=validate_schema)
-        if _macs_missing(domain.element):
+        root = domain.element
+
+        def read() -> Definition:
+            return read_definition(
+                root,
+                uuid_factory=uuid_factory,
+                inactive=inactive,
+                device_options=_TEST_IFNAMES if test_ifnames else None,
+                validate=validate,
+            )
+
+        # One index of the tree serves the look for missing MAC addresses and the
+        # reading; adding addresses changes the tree, which is then indexed anew.
+        with indexed_reading():
+            definition = None if _macs_missing(root) else read()
+        if definition is None:
             if mac_generator is not None:
                 domain.devices.assign_macs(mac_generator)
             else:
                 domain.devices.assign_macs()
-        definition = read_definition(
-            domain.element,
-            uuid_factory=uuid_factory,
-            inactive=inactive,
-            device_options={"test_ifnames": test_ifnames},
-            validate=validate,
-        )
-        if domain.uuid is None or domain.uuid.strip() == "":
+            definition = read()
+        # What the uuid property reads (the first <uuid>'s string value), without its XPath.
+        uuid_node = next(root.iterchildren("uuid"), None)
+        if uuid_node is None or not _string_value(uuid_node).strip():
             domain.uuid = format_uuid(definition.uuid)
         if definition.genid is not None and not domain.genid:
             domain.genid = format_uuid(definition.genid)
-        if inactive and domain.element.get("id") is not None:
+        if inactive and root.get("id") is not None:
             del domain.id
         if test_ifnames:
             domain._store_ifnames(definition)
@@ -252,21 +282,23 @@ class Domain(XMLNode):
         one is validated again before it is formatted); *live* whether it
         was read as a running domain's definition (:meth:`definition`).
         """
-        kept: dict[bool, tuple[bytes, Definition, bool]] = self.__dict__.setdefault(
+        kept: dict[bool, tuple[str, Definition, bool]] = self.__dict__.setdefault(
             "_kept_definitions", {}
         )
-        kept[live] = (etree.tostring(self.element), definition, validated)
+        kept[live] = (_snapshot(self.element), definition, validated)
 
     def _checked(self, *, live: bool = False) -> Definition:
         """The validated definition of the current tree, read again only when it changed."""
-        kept: dict[bool, tuple[bytes, Definition, bool]] = self.__dict__.get(
+        kept: dict[bool, tuple[str, Definition, bool]] = self.__dict__.setdefault(
             "_kept_definitions", {}
         )
+        snapshot = _snapshot(self.element)
         cached = kept.get(live)
-        if cached is not None and cached[2] and cached[0] == etree.tostring(self.element):
+        if cached is not None and cached[2] and cached[0] == snapshot:
             return cached[1]
         definition = self.definition(live=live)
-        self.keep_definition(definition, live=live)
+        # Reading the definition leaves the tree as it is: the snapshot still holds.
+        kept[live] = (snapshot, definition, True)
         return definition
 
     def _store_ifnames(self, definition: Definition) -> None:
@@ -276,19 +308,26 @@ class Domain(XMLNode):
         parsed = definition.devices_def.interfaces
         if not parsed:
             return
-        devices = next(self.element.iterchildren("devices"), None)
+        devices = definition.devices  # the first <devices> of this tree, as read
         if devices is None:
             return
         # The elements of Devices.interfaces, looked at directly; the new <target> goes
         # where the Interface model would put it, without building a view per interface.
         for node, net in zip(devices.iterchildren("interface"), parsed, strict=False):
-            if not net.ifname or any(t.get("dev") is not None for t in node.iterchildren("target")):
+            ifname = net.ifname
+            if not ifname:
                 continue
-            target = next(node.iterchildren("target"), None)
-            if target is None:
-                target = etree.Element("target")
-                insert_element(node, target, Interface._order(()))
-            target.set("dev", net.ifname)
+            target: etree._Element | None = None
+            for candidate in node.iterchildren("target"):
+                if candidate.get("dev") is not None:
+                    break  # named in the document
+                if target is None:
+                    target = candidate
+            else:
+                if target is None:
+                    target = etree.Element("target")
+                    insert_element(node, target, Interface._order(()))
+                target.set("dev", ifname)
 
     def definition(
         self, *, uuid_factory: UUIDFactory = new_uuid, live: bool = False, validate: bool = True
