@@ -48,6 +48,7 @@ from virtcore.xml.domain.devices.support import (
     child,
     element,
     fail,
+    first_children,
     prop,
     prop_switch,
     prop_tristate,
@@ -218,28 +219,44 @@ class DeviceInfo(support.DeviceInfo):
 
     @classmethod
     def parse(
-        cls, node: etree._Element, ctx: DeviceContext, *, boot: bool = False, rom: bool = False
+        cls,
+        node: etree._Element,
+        ctx: DeviceContext,
+        *,
+        boot: bool = False,
+        rom: bool = False,
+        kids: dict[str, etree._Element] | None = None,
     ) -> Self:
-        """``virDomainDeviceInfoParseXML`` with libvirt's ``ALLOW_BOOT``/``ALLOW_ROM`` flags."""
+        """``virDomainDeviceInfoParseXML`` with libvirt's ``ALLOW_BOOT``/``ALLOW_ROM`` flags.
+
+        *kids* is :func:`~virtcore.xml.domain.devices.support.first_children` of
+        *node* when the caller has it already.
+        """
         info = cls()
-        alias_node = child(node, "alias")
+        if kids is None:
+            if not len(node):
+                return info  # nothing to read: no child element at all
+            kids = first_children(node)
+        alias_node = kids.get("alias")
         alias = prop(alias_node, "name") if alias_node is not None else None
         if alias and (not ctx.inactive or is_user_alias(alias)):
             info.alias = alias
-        master = child(node, "master")
+        master = kids.get("master")
         if master is not None:
             # virDomainDeviceUSBMasterParseXML: an absent start port is port 0.
             info.master_startport = prop_uint(master, "startport") or 0
-        boot_node = child(node, "boot")
-        if boot and boot_node is not None:
-            info._parse_boot(boot_node)
-        rom_node = child(node, "rom")
-        if rom and rom_node is not None:
-            info._parse_rom(rom_node)
-        acpi = child(node, "acpi")
+        if boot:
+            boot_node = kids.get("boot")
+            if boot_node is not None:
+                info._parse_boot(boot_node)
+        if rom:
+            rom_node = kids.get("rom")
+            if rom_node is not None:
+                info._parse_rom(rom_node)
+        acpi = kids.get("acpi")
         if acpi is not None:
             info.acpi_index = prop_uint(acpi, "index", nonzero=True)
-        address = child(node, "address")
+        address = kids.get("address")
         if address is not None:
             info._parse_address(address)
             if info.address_type == "pci":
@@ -293,8 +310,12 @@ class DeviceInfo(support.DeviceInfo):
         """The drive address, when the device has one."""
         if self.address_type != "drive":
             return None
+        address = self.address
         return DriveAddress(
-            *(int(self.address[n]) for n in ("controller", "bus", "target", "unit"))
+            int(address["controller"]),
+            int(address["bus"]),
+            int(address["target"]),
+            int(address["unit"]),
         )
 
     def set_drive(self, controller: int, bus: int, target: int, unit: int) -> None:

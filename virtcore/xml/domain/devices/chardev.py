@@ -36,7 +36,7 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -149,6 +149,8 @@ class ChrSourceDef:
         the four character devices have them).
         """
         src = cls(type=kind)
+        if not len(node):
+            return src  # no child element: no source, log or protocol to read
         sources = children(node, "source")
         if len(sources) > 1 and kind != "udp":
             fail(
@@ -500,10 +502,13 @@ class ChardevModel(DeviceModel):
 
     def parse(self, ctx: DeviceContext | None = None) -> ChrDef:
         """``virDomainChrDefParseXML``."""
-        ctx = ctx or DeviceContext()
-        node = self.element
+        return self.read(self.element, ctx or DeviceContext())
+
+    @classmethod
+    def read(cls, node: etree._Element, ctx: DeviceContext) -> ChrDef:
+        """:meth:`parse` of *node*, without a model around it."""
         kind = chr_type(node)
-        device = etree.QName(node).localname
+        device = node.tag.rpartition("}")[2]  # the local name (etree.QName's, cheaper)
         if device not in ("parallel", "serial", "console", "channel"):
             fail(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown character device type: {device}")
         result = ChrDef(device_type=device)
@@ -677,6 +682,14 @@ def _as_console(serial: ChrDef) -> ChrDef:
     return shown
 
 
+def _copy(dev: ChrDef) -> ChrDef:
+    """A shallow copy of *dev*, as ``dataclasses.replace(dev)`` makes (:class:`ChrDef` has no
+    ``__post_init__`` and no field left out of ``__init__``), without the keyword call."""
+    copied = object.__new__(type(dev))
+    copied.__dict__.update(dev.__dict__)
+    return copied
+
+
 def resolve_chardevs(
     parallels: Sequence[ChrDef],
     serials: Sequence[ChrDef],
@@ -695,10 +708,10 @@ def resolve_chardevs(
     device. Raises libvirt's errors; the inputs are not modified.
     """
     ctx = ctx or DeviceContext()
-    par = [replace(d) for d in parallels]
-    ser = [replace(d) for d in serials]
-    con = [replace(d) for d in consoles]
-    chan = [replace(d) for d in channels]
+    par = [_copy(d) for d in parallels]
+    ser = [_copy(d) for d in serials]
+    con = [_copy(d) for d in consoles]
+    chan = [_copy(d) for d in channels]
     for index, dev in enumerate(par):
         if dev.port == -1:
             dev.port = max((p.port for p in par[:index]), default=-1) + 1
@@ -754,8 +767,19 @@ def _post_parse_one(
             ErrorNumber.CONFIG_UNSUPPORTED,
             "isa-debug serial type only valid on x86 architecture",
         )
-    same = {"serial": serials, "parallel": parallels, "console": consoles}.get(dev.device_type)
-    if dev.port == -1 and same is not None:
+    if dev.port != -1:
+        return
+    kind = dev.device_type
+    same = (
+        serials
+        if kind == "serial"
+        else parallels
+        if kind == "parallel"
+        else consoles
+        if kind == "console"
+        else None
+    )
+    if same is not None:
         dev.port = max((d.port for d in same), default=-1) + 1
 
 

@@ -62,6 +62,7 @@ from virtcore.xml.domain.devices.support import (
     child,
     element,
     fail,
+    first_children,
     onoff,
     optional_element,
     prop,
@@ -368,6 +369,11 @@ _DRIVER_ATTR_ORDER = (
 
 def check_duplicates(disks: list[DiskDef]) -> None:
     """libvirt's checks for duplicate disk targets and drive addresses."""
+    targets = {disk.dst for disk in disks}
+    if len(targets) == len(disks):
+        drives = [(d.bus, d.info.drive) for d in disks if d.info.address_type == "drive"]
+        if len(set(drives)) == len(drives):
+            return  # nothing duplicated: no pair to find and report
     for i, disk in enumerate(disks):
         for other in disks[i + 1 :]:
             if disk.dst == other.dst:
@@ -448,55 +454,68 @@ class Disk(DeviceModel):
 
     def parse(self, ctx: DeviceContext | None = None) -> DiskDef:
         """``virDomainDiskDefParseXML``: the definition, with libvirt's parse-time errors."""
-        ctx = ctx or DeviceContext()
-        node = self.element
-        disk = DiskDef()
+        return self.read(self.element, ctx or DeviceContext())
+
+    @classmethod
+    def read(cls, node: etree._Element, ctx: DeviceContext) -> DiskDef:
+        """:meth:`parse` of *node*, without a model around it."""
+        # A disk is asked for some thirty children, most of them absent: one pass finds them.
+        kids = first_children(node)
+        get = kids.get
         kind = prop_enum(node, "type", STORAGE_TYPES, nonzero=True)
-        disk.src = StorageSource(type=kind or "file")
-        source = child(node, "source")
+        src = StorageSource(type=kind or "file")
+        disk = DiskDef(src=src)
+        source = get("source")
         if source is not None:
-            parse_source(source, disk.src, ctx)
-            disk.src.startup_policy = prop_enum(
-                source, "startupPolicy", STARTUP_POLICIES, nonzero=True
-            )
+            parse_source(source, src, ctx)
+            src.startup_policy = prop_enum(source, "startupPolicy", STARTUP_POLICIES, nonzero=True)
         else:
             # Without a <source> element libvirt resets the type to a file.
-            disk.src.type = "file"
-        parse_backing_store(node, disk.src, ctx)
+            src.type = "file"
+        if "backingStore" in kids:
+            parse_backing_store(node, src, ctx)
         disk.device = prop_enum(node, "device", DEVICES) or "disk"
-        model = prop_enum(node, "model", MODELS)
-        disk.model = None if model == "default" else model
-        disk.snapshot = prop_enum(node, "snapshot", SNAPSHOTS, nonzero=True)
-        disk.rawio = prop_tristate(node, "rawio")
-        disk.sgio = prop_enum(node, "sgio", SGIO, nonzero=True)
-        driver = child(node, "driver")
+        if not _PLAIN_DISK.issuperset(node.keys()):
+            model = prop_enum(node, "model", MODELS)
+            disk.model = None if model == "default" else model
+            disk.snapshot = prop_enum(node, "snapshot", SNAPSHOTS, nonzero=True)
+            disk.rawio = prop_tristate(node, "rawio")
+            disk.sgio = prop_enum(node, "sgio", SGIO, nonzero=True)
+        driver = get("driver")
         if driver is not None:
             disk.virtio = VirtioOptions.parse(driver)
             _parse_driver(driver, disk)
-        self._parse_disk_level(node, disk)
-        self._parse_target(node, disk)
-        _parse_geometry(node, disk)
-        self._parse_flags(node, disk)
-        _parse_iotune(node, disk)
-        backend = child(node, "backenddomain")
+        if "auth" in kids or "encryption" in kids:
+            cls._parse_disk_level(kids, disk)
+        target = get("target")
+        if target is not None:
+            cls._parse_target(target, disk)
+        geometry = get("geometry")
+        if geometry is not None:
+            _parse_geometry(geometry, disk)
+        cls._parse_flags(kids, disk)
+        iotune = get("iotune")
+        if iotune is not None:
+            _parse_iotune(iotune, disk)
+        backend = get("backenddomain")
         if backend is not None:
             disk.backend_domain = prop(backend, "name")
-        disk.serial = text_of(child(node, "serial"))
-        disk.wwn = text_of(child(node, "wwn"))
-        disk.vendor = text_of(child(node, "vendor"))
-        disk.product = text_of(child(node, "product"))
-        disk.info = DeviceInfo.parse(node, ctx, boot=True)
+        for name in _TEXT_CHILDREN:
+            text_node = get(name)
+            if text_node is not None:
+                setattr(disk, name, text_of(text_node))
+        disk.info = DeviceInfo.parse(node, ctx, boot=True, kids=kids)
         return disk
 
     @staticmethod
-    def _parse_disk_level(node: etree._Element, disk: DiskDef) -> None:
-        auth = child(node, "auth")
+    def _parse_disk_level(kids: dict[str, etree._Element], disk: DiskDef) -> None:
+        auth = kids.get("auth")
         if auth is not None:
             if disk.src.auth is not None:
                 fail(ErrorNumber.XML_ERROR, "an <auth> definition already found for disk source")
             disk.src.auth = parse_auth(auth)
             disk.disk_auth = True
-        encryption = child(node, "encryption")
+        encryption = kids.get("encryption")
         if encryption is not None:
             if disk.src.encryption is not None:
                 fail(
@@ -507,33 +526,39 @@ class Disk(DeviceModel):
             disk.disk_encryption = True
 
     @staticmethod
-    def _parse_target(node: etree._Element, disk: DiskDef) -> None:
-        target = child(node, "target")
-        if target is None:
-            return
+    def _parse_target(target: etree._Element, disk: DiskDef) -> None:
         disk.dst = prop(target, "dev")
         disk.bus = prop_enum(target, "bus", BUSES, nonzero=True) or "none"
-        tray = prop_enum(target, "tray", TRAYS)
-        disk.tray = None if tray == "closed" else tray
-        disk.removable = prop_switch(target, "removable")
-        disk.rotation_rate = prop_uint(target, "rotation_rate") or 0
+        if not _PLAIN_TARGET.issuperset(target.keys()):
+            tray = prop_enum(target, "tray", TRAYS)
+            disk.tray = None if tray == "closed" else tray
+            disk.removable = prop_switch(target, "removable")
+            disk.rotation_rate = prop_uint(target, "rotation_rate") or 0
 
     @staticmethod
-    def _parse_flags(node: etree._Element, disk: DiskDef) -> None:
-        blockio = child(node, "blockio")
+    def _parse_flags(kids: dict[str, etree._Element], disk: DiskDef) -> None:
+        blockio = kids.get("blockio")
         if blockio is not None:
             disk.blockio = (
                 prop_uint(blockio, "logical_block_size") or 0,
                 prop_uint(blockio, "physical_block_size") or 0,
             )
-        if child(node, "readonly") is not None:
+        if "readonly" in kids:
             disk.src.readonly = True
-        if child(node, "shareable") is not None:
+        if "shareable" in kids:
             disk.src.shared = True
-        transient = child(node, "transient")
+        transient = kids.get("transient")
         if transient is not None:
             disk.transient = True
             disk.transient_share_backing = prop_tristate(transient, "shareBacking")
+
+
+_PLAIN_DISK = frozenset({"type", "device"})
+"""The usual ``<disk>`` attributes: with no others, the optional ones need no reading."""
+_PLAIN_TARGET = frozenset({"dev", "bus"})
+"""The usual ``<target>`` attributes: with no others, the optional ones need no reading."""
+_TEXT_CHILDREN = ("serial", "wwn", "vendor", "product")
+"""The children read as text, in libvirt's order; each names its :class:`DiskDef` field."""
 
 
 def _parse_driver(driver: etree._Element, disk: DiskDef) -> None:
@@ -549,7 +574,7 @@ def _parse_driver(driver: etree._Element, disk: DiskDef) -> None:
             fail(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown driver format value '{fmt}'")
         else:
             disk.src.format = fmt
-    metadata = child(driver, "metadata_cache")
+    metadata = child(driver, "metadata_cache") if len(driver) else None
     size = child(metadata, "max_size") if metadata is not None else None
     if size is not None:
         disk.metadata_cache = parse_scaled(
@@ -589,10 +614,7 @@ def _parse_driver_options(driver: etree._Element, disk: DiskDef) -> None:
             disk.driver[name] = str(number)
 
 
-def _parse_geometry(node: etree._Element, disk: DiskDef) -> None:
-    geometry = child(node, "geometry")
-    if geometry is None:
-        return
+def _parse_geometry(geometry: etree._Element, disk: DiskDef) -> None:
     disk.geometry = (
         prop_uint(geometry, "cyls") or 0,
         prop_uint(geometry, "heads") or 0,
@@ -601,11 +623,8 @@ def _parse_geometry(node: etree._Element, disk: DiskDef) -> None:
     disk.trans = prop_enum(geometry, "trans", TRANSLATIONS, nonzero=True)
 
 
-def _parse_iotune(node: etree._Element, disk: DiskDef) -> None:
+def _parse_iotune(iotune: etree._Element, disk: DiskDef) -> None:
     """``virDomainDiskDefIotuneParse``."""
-    iotune = child(node, "iotune")
-    if iotune is None:
-        return
     for name in IOTUNE_FIELDS:
         text = text_of(child(iotune, name))
         if text is None:

@@ -97,7 +97,8 @@ def _validate_layer(src: StorageSource) -> None:
 
 def validate_disk(disk: DiskDef) -> None:
     """``virDomainDiskDefValidate`` (the device-info checks run before it)."""
-    _check_target(disk)
+    if disk.dst is None:
+        _check_target(disk)
     validate_source_chain(disk.src)
     if disk.sgio == "unfiltered":
         fail(ErrorNumber.CONFIG_UNSUPPORTED, "unfiltered sgio is no longer supported")
@@ -105,7 +106,8 @@ def validate_disk(disk: DiskDef) -> None:
         _validate_lun(disk.src)
     else:
         _validate_not_lun(disk)
-    _validate_iotune(disk.iotune)
+    if disk.iotune:
+        _validate_iotune(disk.iotune)
     if not _address_fits_bus(disk.bus, disk.info.address_type):
         fail(
             ErrorNumber.CONFIG_UNSUPPORTED,
@@ -118,7 +120,8 @@ def validate_disk(disk: DiskDef) -> None:
         _validate_vhostuser(disk)
     if disk.tray is not None and disk.device not in ("cdrom", "floppy"):
         fail(ErrorNumber.CONFIG_UNSUPPORTED, "tray is only valid for cdrom and floppy")
-    _validate_strings(disk)
+    if disk.vendor is not None or disk.product is not None:
+        _validate_strings(disk)
     _validate_bus(disk)
     _validate_startup_policy(disk)
     if disk.wwn is not None and not _valid_wwn(disk.wwn):

@@ -36,6 +36,7 @@ from __future__ import annotations
 import datetime
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -386,23 +387,17 @@ class Graphics(DeviceModel):
 
     def parse(self, ctx: DeviceContext | None = None) -> GraphicsDef:
         """``virDomainGraphicsDefParseXML``."""
-        ctx = ctx or DeviceContext()
-        node = self.element
+        return self.read(self.element, ctx or DeviceContext())
+
+    @classmethod
+    def read(cls, node: etree._Element, ctx: DeviceContext) -> GraphicsDef:
+        """:meth:`parse` of *node*, without a model around it."""
         kind = prop_enum(node, "type", TYPES, required=True)
         assert kind is not None
         result = GraphicsDef(type=kind)
         if kind in ("vnc", "rdp", "spice"):
             result.listens = _parse_listens(node, result, ctx)
-        parser = {
-            "vnc": _parse_vnc,
-            "sdl": _parse_sdl,
-            "rdp": _parse_rdp,
-            "desktop": _parse_desktop,
-            "spice": _parse_spice,
-            "egl-headless": _parse_egl,
-            "dbus": _parse_dbus,
-        }[kind]
-        parser(node, result, ctx)
+        _PARSERS[kind](node, result, ctx)
         return result
 
 
@@ -517,6 +512,10 @@ def _audio(node: etree._Element) -> int:
     return prop_uint(audio, "id", required=True, nonzero=True) or 0
 
 
+_PLAIN_VNC = frozenset({"type", "port", "autoport", "listen", "socket"})
+"""The attributes of the usual VNC display: the port's, and the listens' (read apart)."""
+
+
 def _parse_vnc(node: etree._Element, result: GraphicsDef, ctx: DeviceContext) -> None:
     if _parse_port(node, result, "vnc"):
         result.autoport = True
@@ -527,6 +526,8 @@ def _parse_vnc(node: etree._Element, result: GraphicsDef, ctx: DeviceContext) ->
         result.autoport = autoport == "yes"
     if autoport is not None and result.autoport and ctx.inactive:
         result.port = 0
+    if not len(node) and _PLAIN_VNC.issuperset(node.keys()):
+        return  # none of the attributes and children below: their defaults stand
     result.websocket = prop_int(node, "websocket") or 0
     result.websocket_generated = prop(node, "websocketGenerated") == "yes"
     result.share_policy = prop_enum(node, "sharePolicy", SHARE_POLICIES)
@@ -622,3 +623,15 @@ def _parse_dbus(node: etree._Element, result: GraphicsDef, ctx: DeviceContext) -
         result.rendernode = prop(gl, "rendernode")
         result.gl = prop_tristate(gl, "enable", required=True)
     result.audio_id = _audio(node)
+
+
+_PARSERS: dict[str, Callable[[etree._Element, GraphicsDef, DeviceContext], None]] = {
+    "vnc": _parse_vnc,
+    "sdl": _parse_sdl,
+    "rdp": _parse_rdp,
+    "desktop": _parse_desktop,
+    "spice": _parse_spice,
+    "egl-headless": _parse_egl,
+    "dbus": _parse_dbus,
+}
+"""The reader of each graphics type's own attributes and children."""

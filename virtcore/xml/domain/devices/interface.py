@@ -62,6 +62,7 @@ from virtcore.xml.domain.devices.support import (
     children,
     element,
     fail,
+    first_children,
     optional_element,
     prop,
     prop_enum,
@@ -100,6 +101,7 @@ DIRECT_MODES = ("vepa", "private", "bridge", "passthrough")
 _GENERATED_PREFIXES = ("vnet", "macvtap", "macvlan")
 _MODEL_CHARS = re.compile(r"[A-Za-z0-9_-]+\Z")
 _MAC = re.compile(r"[0-9a-fA-F]{1,2}(?::[0-9a-fA-F]{1,2}){5}\Z")
+_CANONICAL_MAC = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}\Z")
 _DRIVER_ORDER = ("name", "txmode", "ioeventfd", "event_idx", "queues", "rx_queue_size",
                  "tx_queue_size")  # fmt: skip
 _HOST_OFFLOADS = ("csum", "gso", "tso4", "tso6", "ecn", "ufo", "mrg_rxbuf")
@@ -118,9 +120,12 @@ def random_mac() -> str:
 
 def parse_mac(text: str) -> str:
     """``virMacAddrParse``: the canonical (lower-case, two digits) form of a unicast MAC."""
-    if not _MAC.match(text):
-        fail(ErrorNumber.XML_ERROR, f"unable to parse mac address '{text}'")
-    canonical = ":".join(f"{int(part, 16):02x}" for part in text.split(":"))
+    if _CANONICAL_MAC.match(text):
+        canonical = text  # already as libvirt writes it: nothing to rewrite
+    else:
+        if not _MAC.match(text):
+            fail(ErrorNumber.XML_ERROR, f"unable to parse mac address '{text}'")
+        canonical = ":".join(f"{int(part, 16):02x}" for part in text.split(":"))
     if int(canonical[:2], 16) & 1:
         fail(ErrorNumber.XML_ERROR, f"expected unicast mac address, found multicast '{text}'")
     return canonical
@@ -348,19 +353,24 @@ class Interface(DeviceModel):
 
     def parse(self, ctx: DeviceContext | None = None) -> InterfaceDef:
         """``virDomainNetDefParseXML``."""
-        ctx = ctx or DeviceContext()
-        node = self.element
+        return self.read(self.element, ctx or DeviceContext())
+
+    @classmethod
+    def read(cls, node: etree._Element, ctx: DeviceContext) -> InterfaceDef:
+        """:meth:`parse` of *node*, without a model around it."""
+        # Most of the twenty-odd children asked for are absent: one pass finds them all.
+        kids = first_children(node)
         net = InterfaceDef(type=prop_enum(node, "type", TYPES) or "user")
         net.trust_guest_rx_filters = prop_tristate(node, "trustGuestRxFilters")
-        mac = child(node, "mac")
+        mac = kids.get("mac")
         if mac is not None:
             address = prop(mac, "address")
             if address is not None:
                 net.mac = parse_mac(address)
             net.mac_type = prop_enum(mac, "type", ("", "generated", "static"), nonzero=True)
             net.mac_check = prop_tristate(mac, "check")
-        _parse_source(node, net, ctx)
-        virtualport = child(node, "virtualport")
+        _parse_source(node, kids, net, ctx)
+        virtualport = kids.get("virtualport")
         if virtualport is not None:
             if net.type not in ("network", "bridge", "direct", "hostdev"):
                 fail(
@@ -372,15 +382,17 @@ class Interface(DeviceModel):
                 require_all=net.type != "network",
                 uuid_factory=ctx.new_uuid,
             )
-        _parse_target(node, net, ctx)
-        _parse_model_and_driver(node, net)
-        _parse_misc(node, net)
-        net.info = DeviceInfo.parse(node, ctx, boot=True, rom=True)
+        _parse_target(kids, net, ctx)
+        _parse_model_and_driver(kids, net)
+        _parse_misc(node, kids, net)
+        net.info = DeviceInfo.parse(node, ctx, boot=True, rom=True, kids=kids)
         return net
 
 
-def _parse_source(node: etree._Element, net: InterfaceDef, ctx: DeviceContext) -> None:
-    source = child(node, "source")
+def _parse_source(
+    node: etree._Element, kids: dict[str, etree._Element], net: InterfaceDef, ctx: DeviceContext
+) -> None:
+    source = kids.get("source")
     if source is None:
         if net.type not in ("user", "ethernet", "hostdev"):
             fail(ErrorNumber.XML_ERROR, f"interface type='{net.type}' requires a 'source' element")
@@ -460,8 +472,8 @@ def _parse_vhostuser(source: etree._Element, net: InterfaceDef) -> None:
     net.source_children = [element("reconnect", attrs)]
 
 
-def _parse_target(node: etree._Element, net: InterfaceDef, ctx: DeviceContext) -> None:
-    target = child(node, "target")
+def _parse_target(kids: dict[str, etree._Element], net: InterfaceDef, ctx: DeviceContext) -> None:
+    target = kids.get("target")
     if target is not None:
         ifname = prop(target, "dev")
         net.managed_tap = prop_tristate(target, "managed")
@@ -474,20 +486,20 @@ def _parse_target(node: etree._Element, net: InterfaceDef, ctx: DeviceContext) -
         ):
             ifname = None
         net.ifname = ifname
-    guest = child(node, "guest")
+    guest = kids.get("guest")
     if guest is not None:
         net.guest_dev = prop(guest, "dev")
         net.guest_actual = prop(guest, "actual")
 
 
-def _parse_model_and_driver(node: etree._Element, net: InterfaceDef) -> None:
-    model = child(node, "model")
+def _parse_model_and_driver(kids: dict[str, etree._Element], net: InterfaceDef) -> None:
+    model = kids.get("model")
     model_type = prop(model, "type") if model is not None else None
     if model_type:  # read through XPath string(): empty is absent
         if not _MODEL_CHARS.match(model_type):
             fail(ErrorNumber.INVALID_ARG, "Model name contains invalid characters")
         net.model = model_type
-    driver = child(node, "driver")
+    driver = kids.get("driver")
     if driver is None or net.type == "hostdev":
         return
     net.virtio = VirtioOptions.parse(driver)
@@ -522,34 +534,35 @@ def _parse_model_and_driver(node: etree._Element, net: InterfaceDef) -> None:
                 store[key] = "on" if switch else "off"
 
 
-def _parse_misc(node: etree._Element, net: InterfaceDef) -> None:
-    backend = child(node, "backend")
+def _parse_misc(node: etree._Element, kids: dict[str, etree._Element], net: InterfaceDef) -> None:
+    backend = kids.get("backend")
     if backend is not None:
         net.backend_type = prop_enum(backend, "type", ("default", "passt"), nonzero=True)
         net.backend_tap = prop(backend, "tap")
         if net.is_virtio:
             net.backend_vhost = prop(backend, "vhost")
         net.backend_logfile = prop(backend, "logFile")
-    net.port_forwards = [_parse_port_forward(item) for item in children(node, "portForward")]
-    filterref = child(node, "filterref")
+    if "portForward" in kids:
+        net.port_forwards = [_parse_port_forward(item) for item in children(node, "portForward")]
+    filterref = kids.get("filterref")
     # Only interfaces on a host bridge or tap device can be filtered.
     if filterref is not None and net.type in ("ethernet", "network", "bridge"):
         net.filter, net.filter_params = parse_filterref(filterref)
     for tag in ("script", "downscript"):
-        holder = child(node, tag)
+        holder = kids.get(tag)
         if holder is not None:
             setattr(net, tag, prop(holder, "path"))
-    backend_domain = child(node, "backenddomain")
+    backend_domain = kids.get("backenddomain")
     if backend_domain is not None:
         net.backend_domain = prop(backend_domain, "name")
-    tune = child(node, "tune")
+    tune = kids.get("tune")
     sndbuf = text_of(child(tune, "sndbuf")) if tune is not None else None
     if sndbuf is not None:
         try:
             net.sndbuf = parse_uint(sndbuf)
         except ValueError:
             fail(ErrorNumber.XML_ERROR, "sndbuf must be a positive integer")
-    teaming = child(node, "teaming")
+    teaming = kids.get("teaming")
     if teaming is not None:
         # virDomainNetTeamingInfoParseXML reads both through XPath string().
         kind = prop(teaming, "type") or None
@@ -559,30 +572,33 @@ def _parse_misc(node: etree._Element, net: InterfaceDef) -> None:
                 fail(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown teaming type '{kind or '(null)'}'")
             net.teaming = kind
             net.teaming_persistent = persistent
-    link = child(node, "link")
+    link = kids.get("link")
     state = prop(link, "state") if link is not None else None
     if state is not None:
         if state not in ("up", "down"):
             fail(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown interface link state '{state}'")
         net.link_state = state
-    mtu = child(node, "mtu")
+    mtu = kids.get("mtu")
     size = prop(mtu, "size") if mtu is not None else None
     if size:  # virXPathUInt: an empty value counts as absent
         try:
             net.mtu = parse_uint(size)
         except ValueError:
             fail(ErrorNumber.XML_ERROR, "malformed mtu size")
-    _parse_coalesce(node, net)
-    bandwidth = child(node, "bandwidth")
+    coalesce = kids.get("coalesce")
+    if coalesce is not None:
+        _parse_coalesce(coalesce, net)
+    bandwidth = kids.get("bandwidth")
     if bandwidth is not None:
         net.bandwidth = parse_bandwidth(bandwidth, allow_floor=net.type == "network")
-    vlan = child(node, "vlan")
+    vlan = kids.get("vlan")
     if vlan is not None:
         net.vlan = parse_vlan(vlan)
-    port = child(node, "port")
+    port = kids.get("port")
     if port is not None:
         net.isolated = prop_tristate(port, "isolated")
-    net.guest_ip = parse_ip_info(node)
+    if "ip" in kids or "route" in kids:
+        net.guest_ip = parse_ip_info(node)
 
 
 def _parse_port_forward(node: etree._Element) -> OutNode:
@@ -617,9 +633,8 @@ def _parse_port_forward(node: etree._Element) -> OutNode:
     return element("portForward", forward, ranges)
 
 
-def _parse_coalesce(node: etree._Element, net: InterfaceDef) -> None:
-    coalesce = child(node, "coalesce")
-    rx = child(coalesce, "rx") if coalesce is not None else None
+def _parse_coalesce(coalesce: etree._Element, net: InterfaceDef) -> None:
+    rx = child(coalesce, "rx")
     frames = child(rx, "frames") if rx is not None else None
     value = prop(frames, "max") if frames is not None else None
     if value is None:

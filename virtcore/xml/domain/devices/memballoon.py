@@ -19,6 +19,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from lxml import etree
+
 from virtcore.xml import units
 from virtcore.xml.builder import ONOFF, IntConverter, XMLProperty
 from virtcore.xml.domain.devices.support import (
@@ -95,8 +97,11 @@ class MemBalloon(DeviceModel):
 
     def parse(self, ctx: DeviceContext | None = None) -> MemBalloonDef:
         """``virDomainMemballoonDefParseXML``."""
-        ctx = ctx or DeviceContext()
-        node = self.element
+        return self.read(self.element, ctx or DeviceContext())
+
+    @classmethod
+    def read(cls, node: etree._Element, ctx: DeviceContext) -> MemBalloonDef:
+        """:meth:`parse` of *node*, without a model around it."""
         model = prop_enum(node, "model", MODELS, required=True)
         assert model is not None
         result = MemBalloonDef(

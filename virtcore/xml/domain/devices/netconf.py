@@ -473,6 +473,8 @@ def parse_ip_info(holder: etree._Element, where: str = "guest interface") -> IPI
     interface`` or ``interface host IP``.
     """
     info = IPInfo()
+    if not len(holder):
+        return info  # no child element: neither addresses nor routes
     info.ips = [_parse_ip(node) for node in children(holder, "ip")]
     info.routes = [_parse_route(node, where) for node in children(holder, "route")]
     return info

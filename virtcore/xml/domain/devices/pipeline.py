@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -78,6 +78,7 @@ from virtcore.xml.domain.devices.support import (
     INACTIVE,
     DeviceContext,
     DeviceDef,
+    DeviceInfo,
     element,
     fail,
     text_of,
@@ -106,6 +107,15 @@ _ITERATION = (
     "shmem", "tpm", "panic", "memory", "redirdev", "rng", "iommu", "vsock", "audio",
 )  # fmt: skip
 _CHARDEVS = ("parallel", "serial", "console", "channel")
+_CHARDEVS_SET = frozenset(_CHARDEVS)
+_ALWAYS_VISITED = frozenset({"video", "serial"})
+"""Kinds :func:`validate_devices` visits even when absent (the implicit video card; the
+character devices as resolved)."""
+_BOOTABLE = ("disk", "interface", "hostdev", "filesystem", "redirdev")
+"""The kinds that may have a ``<boot order>``, in the order libvirt checks them."""
+_POST_PARSED_APART = frozenset({"video", "parallel", "console", "channel"})
+"""Kinds :func:`post_parse_devices` does not visit in its loop (``serial`` stands for all
+the character devices)."""
 _FORMAT_INDEX = {tag: index for index, tag in enumerate(FORMAT_ORDER)}
 _D = TypeVar("_D", bound=DeviceDef)
 
@@ -213,34 +223,45 @@ class DevicesDef:
 
 
 def _nodes(node: etree._Element) -> dict[str, list[etree._Element]]:
+    """The device elements of *node* by name (elements in a namespace left out)."""
     found: dict[str, list[etree._Element]] = {}
     for item in node:
-        if isinstance(item.tag, str) and not item.tag.startswith("{"):
-            found.setdefault(item.tag, []).append(item)
+        tag = item.tag
+        if tag.__class__ is str and not tag.startswith("{"):
+            items = found.get(tag)
+            if items is None:
+                found[tag] = [item]
+            else:
+                items.append(item)
     return found
 
 
 def parse_devices(node: etree._Element, ctx: DeviceContext) -> DevicesDef:
     """Parse every device of ``<devices>`` *node* in libvirt's parse order."""
-    defs = DevicesDef(emulator=text_of(_first(node, "emulator")))
     nodes = _nodes(node)
-    if not nodes.keys() - {"emulator"}:
-        ctx.usb_disabled = False  # as after parsing no controller
-        return defs
-    for tag in PARSE_ORDER:
-        items = nodes.get(tag)
-        if items is None:
-            if tag == "controller":
-                ctx.usb_disabled = False  # no <controller>: none of them is USB 'none'
-            continue
+    emulator = nodes.get("emulator")
+    defs = DevicesDef(emulator=text_of(emulator[0]) if emulator is not None else None)
+    # Only the kinds present are visited, in libvirt's order; others are unknown elements.
+    tags = sorted(nodes.keys() & _PARSE_INDEX.keys(), key=_PARSE_INDEX.__getitem__)
+    if "controller" not in nodes:
+        # As after parsing no controller (no kind parsed before controllers reads it).
+        ctx.usb_disabled = False
+    by_tag = defs.by_tag
+    for tag in tags:
+        items = nodes[tag]
         single = SINGLE.get(tag)
         if single is not None and len(items) > 1:
             fail(*single)
         if tag == "tpm" and len(items) > 2:
             fail(*TPM_LIMIT)
         model = BY_TAG[tag].model
+        if tag not in _PARSED_APART:
+            found = by_tag[tag]
+            for item in items:
+                found.append(model.read(item, ctx))
+            continue
         for item in items:
-            parsed = model(item).parse(ctx)
+            parsed = model.read(item, ctx)
             if tag == "controller":
                 assert isinstance(parsed, ControllerDef)
                 _add_controller(
@@ -248,20 +269,25 @@ def parse_devices(node: etree._Element, ctx: DeviceContext) -> DevicesDef:
                 )
             elif tag == "disk":
                 assert isinstance(parsed, DiskDef)
-                insert_disk(defs.by_tag["disk"], parsed)
+                insert_disk(by_tag["disk"], parsed)
             elif tag == "hostdev":
                 assert isinstance(parsed, HostdevDef)
                 _add_hostdev(defs, parsed, ctx)
-            elif tag == "hub" and ctx.usb_disabled:
+            elif ctx.usb_disabled:  # a hub
                 fail(
                     ErrorNumber.CONFIG_UNSUPPORTED,
                     "Can't add USB hub: USB is disabled for this domain",
                 )
             else:
-                defs.by_tag[tag].append(parsed)
+                by_tag[tag].append(parsed)
         if tag == "controller":
             ctx.usb_disabled = any(c.type == "usb" and c.model == "none" for c in defs.controllers)
     return defs
+
+
+_PARSE_INDEX = {tag: index for index, tag in enumerate(PARSE_ORDER)}
+_PARSED_APART = frozenset({"controller", "disk", "hostdev", "hub"})
+"""The kinds :func:`parse_devices` does more with than append them to their list."""
 
 
 def insert_disk(disks: list[DeviceDef], new: DiskDef) -> None:
@@ -315,13 +341,6 @@ def _add_controller(defs: DevicesDef, parsed: ControllerDef, *, keep_order: bool
     defs.by_tag["controller"] = list(controllers)
 
 
-def _first(node: etree._Element, tag: str) -> etree._Element | None:
-    for item in node:
-        if item.tag == tag:
-            return item
-    return None
-
-
 # -- post-parse ---------------------------------------------------------------------------
 
 
@@ -331,31 +350,33 @@ def post_parse_devices(defs: DevicesDef, ctx: DeviceContext) -> None:
         # Nothing to fill in, number, address or add controllers for.
         defs.chardevs = _resolve_chardevs(defs, ctx)
         return
+    by_tag = defs.by_tag
     controllers = defs.controllers
     assign_indexes(controllers)
     disks = defs.disks
     hostdevs = defs.hostdevs
-    explicit = {h.info.drive for h in hostdevs if h.is_scsi and h.info.drive is not None}
     for tag in _ITERATION:
-        if tag == "disk":
+        if not by_tag[tag] and tag != "serial":
+            continue  # absent (the serial ports stand for all character devices, present or not)
+        if tag == "serial":
+            defs.chardevs = _resolve_chardevs(defs, ctx)
+        elif tag in _POST_PARSED_APART:
+            continue  # handled apart: video cards with the implicit devices
+        elif tag == "disk":
+            explicit = {h.info.drive for h in hostdevs if h.is_scsi and h.info.drive is not None}
             for disk in disks:
                 disk.post_parse(ctx)
                 disk.assign_address(explicit)
                 expand_group_iotune(disk, disks)
         elif tag == "hostdev":
             _hostdev_addresses(disks, hostdevs, ctx)
-        elif tag == "video":
-            continue  # resolved with the implicit devices, below
-        elif tag in _CHARDEVS:
-            if tag == "serial":
-                defs.chardevs = _resolve_chardevs(defs, ctx)
         else:
-            for device in defs.by_tag[tag]:
+            for device in by_tag[tag]:
                 device.post_parse(ctx)
     if getattr(ctx, "test_ifnames", False):
         assign_test_ifnames(defs.interfaces)
     _common_checks(defs, ctx)
-    _implicit_controllers(defs, controllers)
+    _implicit_controllers(defs, disks, controllers)
     defs.by_tag["controller"] = list(controllers)
     for graphics in defs.by_tag["graphics"]:
         graphics.post_parse(ctx)
@@ -398,15 +419,21 @@ def _typed(devices: list[DeviceDef], kind: type[_D]) -> list[_D]:
 
 def _common_checks(defs: DevicesDef, ctx: DeviceContext) -> None:
     """The device checks of ``virDomainDefPostParseCommon``."""
+    by_tag = defs.by_tag
     memory_kib = getattr(ctx, "memory_kib", None)
-    memories = _typed(defs.by_tag["memory"], MemoryDeviceDef)
-    if memory_kib is not None and total_size(memories) > memory_kib:
-        fail(ErrorNumber.XML_ERROR, "Total size of memory devices exceeds the total memory size")
-    check_controllers(defs.controllers)
-    check_duplicate_models(_typed(defs.by_tag["panic"], PanicDef))
+    if memory_kib is not None:
+        memories = _typed(by_tag["memory"], MemoryDeviceDef)
+        if total_size(memories) > memory_kib:
+            fail(
+                ErrorNumber.XML_ERROR, "Total size of memory devices exceeds the total memory size"
+            )
+    if by_tag["controller"]:
+        check_controllers(defs.controllers)
+    if by_tag["panic"]:
+        check_duplicate_models(_typed(by_tag["panic"], PanicDef))
     seen: set[int] = set()
-    for tag in ("disk", "interface", "hostdev", "filesystem", "redirdev"):
-        for device in defs.by_tag[tag]:
+    for tag in _BOOTABLE:
+        for device in by_tag[tag]:
             order = getattr(device.info, "boot_order", None)
             if not order:
                 continue
@@ -418,15 +445,21 @@ def _common_checks(defs: DevicesDef, ctx: DeviceContext) -> None:
             seen.add(order)
 
 
-def _implicit_controllers(defs: DevicesDef, controllers: list[ControllerDef]) -> None:
+def _implicit_controllers(
+    defs: DevicesDef, disks: list[DiskDef], controllers: list[ControllerDef]
+) -> None:
     """``virDomainDefAddImplicitControllers``."""
-    for kind, bus in _DISK_CONTROLLERS:
-        highest = max(
-            (d.info.drive.controller for d in defs.disks if d.bus == bus and d.info.drive),
-            default=-1,
-        )
-        for index in range(highest + 1):
-            ensure_controller(controllers, kind, index)
+    highest: dict[str, int] = {}
+    for disk in disks:
+        if disk.info.address_type != "drive":
+            continue  # no drive address: no controller it needs
+        drive = disk.info.drive
+        if drive is not None and drive.controller > highest.get(disk.bus, -1):
+            highest[disk.bus] = drive.controller
+    if highest:
+        for kind, bus in _DISK_CONTROLLERS:
+            for index in range(highest.get(bus, -1) + 1):
+                ensure_controller(controllers, kind, index)
     chardevs = defs.chardevs
     virtio_chardevs = [*chardevs.channels, *chardevs.consoles] if chardevs is not None else []
     for dev in virtio_chardevs:
@@ -436,9 +469,11 @@ def _implicit_controllers(defs: DevicesDef, controllers: list[ControllerDef]) ->
         if dev.info.address_type == "virtio-serial":
             index = int(dev.info.address.get("controller", "0"))
         ensure_controller(controllers, "virtio-serial", index)
-    for index in assign_ccid_addresses(_typed(defs.by_tag["smartcard"], SmartcardDef)):
-        ensure_controller(controllers, "ccid", index)
-    _implicit_scsi_for_hostdevs(defs.hostdevs, controllers)
+    if defs.by_tag["smartcard"]:
+        for index in assign_ccid_addresses(_typed(defs.by_tag["smartcard"], SmartcardDef)):
+            ensure_controller(controllers, "ccid", index)
+    if defs.by_tag["hostdev"]:
+        _implicit_scsi_for_hostdevs(defs.hostdevs, controllers)
 
 
 def _implicit_scsi_for_hostdevs(
@@ -471,57 +506,87 @@ def validate_devices(defs: DevicesDef, ctx: DeviceContext) -> None:
     """libvirt's validation of the devices (``virDomainDefValidate``)."""
     if not any(defs.by_tag.values()):
         return  # no device, and none added without graphics: nothing to check
-    graphics = bool(defs.by_tag["graphics"])
+    by_tag = defs.by_tag
+    graphics = bool(by_tag["graphics"])
     for tag in _ITERATION:
+        if not by_tag[tag] and tag not in _ALWAYS_VISITED:
+            continue  # absent: no device to validate and no domain check follows
         if tag == "video":
             _resolve_videos(defs, graphics, ctx)
-        elif tag in _CHARDEVS:
-            if tag == "serial" and defs.chardevs is not None:
+        elif tag == "serial":
+            if defs.chardevs is not None:
                 for dev in defs.chardevs.all():
                     dev.validate(ctx)
-        else:
-            for device in defs.by_tag[tag]:
+        elif tag in _CHARDEVS_SET:
+            continue  # validated with the serial ports
+        elif tag == "controller":
+            for device in by_tag[tag]:
                 device.validate(ctx)
-        if tag == "controller":
             check_usb_masters(defs.controllers)
-        if tag == "redirdev":
+        elif tag == "redirdev":
+            for device in by_tag[tag]:
+                device.validate(ctx)
             check_usb(
-                [r for r in defs.by_tag[tag] if isinstance(r, RedirdevDef)],
+                [r for r in by_tag[tag] if isinstance(r, RedirdevDef)],
                 has_usb(defs.controllers),
             )
-    for device in defs.by_tag["graphics"]:
+        else:
+            for device in by_tag[tag]:
+                device.validate(ctx)
+    for device in by_tag["graphics"]:
         device.validate(ctx)
-    for iommu in defs.by_tag["iommu"]:
+    for iommu in by_tag["iommu"]:
         if isinstance(iommu, IOMMUDef):
             iommu.validate_domain(ctx)
-    check_duplicates(defs.disks)
-    check_duplicate_hostdevs(
-        defs.hostdevs, (n.hostdev for n in defs.interfaces if n.hostdev is not None)
-    )
-    check_unique_aliases(d.info for d in _alias_holders(defs))
-    check_filesystems(_typed(defs.by_tag["filesystem"], FilesystemDef))
-    check_audio_ids(_typed(defs.by_tag["audio"], AudioDef))
+    if by_tag["disk"]:
+        check_duplicates(defs.disks)
+    interface_hostdevs = [n.hostdev for n in defs.interfaces if n.hostdev is not None]
+    if by_tag["hostdev"] or interface_hostdevs:
+        check_duplicate_hostdevs(defs.hostdevs, interface_hostdevs)
+    if _any_alias(by_tag):
+        check_unique_aliases(_aliased(defs))
+    if by_tag["filesystem"]:
+        check_filesystems(_typed(by_tag["filesystem"], FilesystemDef))
+    if by_tag["audio"]:
+        check_audio_ids(_typed(by_tag["audio"], AudioDef))
 
 
-def _alias_holders(defs: DevicesDef) -> Iterable[DeviceDef]:
-    """The devices whose aliases must differ, as ``virDomainDefValidateAliases`` visits them.
+def _any_alias(by_tag: dict[str, list[DeviceDef]]) -> bool:
+    """Whether some device has an alias: the resolved character devices are copies of the
+    parsed ones or consoles without one, so the parsed devices tell."""
+    for devices in by_tag.values():
+        for device in devices:
+            if device.info.alias is not None:
+                return True
+    return False
+
+
+def _aliased(defs: DevicesDef) -> list[DeviceInfo]:
+    """The infos that have an alias, as ``virDomainDefValidateAliases`` visits the devices.
 
     The console that stands for the first serial port shares that port's
     alias, so the port itself is skipped when the first console is one.
     """
     chardevs = defs.chardevs
+    by_tag = defs.by_tag
+    found: list[DeviceInfo] = []
     for tag in FORMAT_ORDER:
-        if chardevs is None or tag not in _CHARDEVS:
-            yield from defs.by_tag[tag]
+        devices: Sequence[DeviceDef]
+        if chardevs is None or tag not in _CHARDEVS_SET:
+            devices = by_tag[tag]
         elif tag == "serial":
             compat = bool(chardevs.consoles) and chardevs.consoles[0].target_type == "serial"
-            yield from chardevs.serials[1:] if compat else chardevs.serials
+            devices = chardevs.serials[1:] if compat else chardevs.serials
         elif tag == "console":
-            yield from chardevs.consoles
+            devices = chardevs.consoles
         elif tag == "parallel":
-            yield from chardevs.parallels
+            devices = chardevs.parallels
         else:
-            yield from chardevs.channels
+            devices = chardevs.channels
+        for device in devices:
+            if device.info.alias is not None:
+                found.append(device.info)
+    return found
 
 
 def finish_devices(defs: DevicesDef, ctx: DeviceContext) -> None:

@@ -538,16 +538,21 @@ def parse_source(node: etree._Element, src: StorageSource, ctx: DeviceContext) -
         _parse_nvme(node, src)
     elif src.type == "vhostuser":
         _parse_vhostuser(node, src)
-    auth = child(node, "auth")
-    if auth is not None:
-        src.auth = parse_auth(auth)
-    encryption = child(node, "encryption")
-    if encryption is not None:
-        src.encryption = parse_encryption(encryption)
-    reservations = child(node, "reservations")
-    if reservations is not None:
-        src.reservations = _parse_reservations(reservations)
-    src.seclabels = Seclabel.parse_all(node, ctx.inactive)
+    # Most sources are a bare element: none of their children to look for.
+    nested = len(node) != 0
+    if nested:
+        auth = child(node, "auth")
+        if auth is not None:
+            src.auth = parse_auth(auth)
+        encryption = child(node, "encryption")
+        if encryption is not None:
+            src.encryption = parse_encryption(encryption)
+        reservations = child(node, "reservations")
+        if reservations is not None:
+            src.reservations = _parse_reservations(reservations)
+        src.seclabels = Seclabel.parse_all(node, ctx.inactive)
+    else:
+        src.seclabels = []
     if not ctx.inactive:
         index = prop(node, "index")
         if index is not None:
@@ -555,7 +560,7 @@ def parse_source(node: etree._Element, src: StorageSource, ctx: DeviceContext) -
     # libvirt treats an empty path as no source at all (CD-ROM without media).
     if src.path == "":
         src.path = None
-    slices = child(node, "slices")
+    slices = child(node, "slices") if nested else None
     if slices is not None:
         for item in children(slices, "slice"):
             if prop(item, "type") != "storage":

@@ -60,6 +60,7 @@ __all__ = [
     "element",
     "fail",
     "fail_unknown",
+    "first_children",
     "is_ppc64",
     "is_x86",
     "prop",
@@ -127,8 +128,7 @@ def _name(node: etree._Element) -> str:
 
 def prop(node: etree._Element, name: str) -> str | None:
     """``virXMLPropString``: the attribute's value (possibly empty) or None."""
-    value = node.get(name)
-    return None if value is None else str(value)
+    return node.get(name)
 
 
 def prop_required(node: etree._Element, name: str) -> str:
@@ -153,7 +153,7 @@ def prop_enum(
         if required:
             _xml_fail(f"Missing required attribute '{name}' in element '{_name(node)}'")
         return None
-    if value not in values or (nonzero and values.index(value) == 0):
+    if value not in values or (nonzero and value == values[0]):
         _xml_fail(f"Invalid value for attribute '{name}' in element '{_name(node)}': '{value}'.")
     return value
 
@@ -258,6 +258,24 @@ def text_of(node: etree._Element | None) -> str | None:
         return node.text or None
     text = str(node.xpath("string()"))
     return text or None
+
+
+def first_children(node: etree._Element) -> dict[str, etree._Element]:
+    """The first child element of each name, read in one pass over *node*'s children.
+
+    A reader that asks one element for many children, most of them absent,
+    looks them up here instead of asking :func:`child` each time: the
+    answer for a plain name is ``child(node, name)``'s. The first element
+    of a name wins; comments and processing instructions are skipped, and
+    elements in a namespace are kept under ``{uri}name``, a key no plain
+    name matches.
+    """
+    found: dict[str, etree._Element] = {}
+    for item in node:
+        tag = item.tag
+        if tag.__class__ is str and tag not in found:
+            found[tag] = item
+    return found
 
 
 # The device readers ask for children hundreds of times per domain: no wrapper call.
@@ -394,6 +412,9 @@ def yesno(value: bool | None) -> str | None:
 # -- shared sub-structures --------------------------------------------------------------
 
 
+_VIRTIO_ATTRS = frozenset({"iommu", "ats", "packed", "page_per_vq"})
+
+
 @dataclass
 class VirtioOptions:
     """``<driver iommu= ats= packed= page_per_vq=>`` of virtio devices."""
@@ -408,6 +429,8 @@ class VirtioOptions:
         """``virDomainVirtioOptionsParseXML``."""
         if driver is None:
             return None
+        if _VIRTIO_ATTRS.isdisjoint(driver.keys()):
+            return cls()  # the usual <driver>: none of the options given
         return cls(
             iommu=prop_switch(driver, "iommu"),
             ats=prop_switch(driver, "ats"),
@@ -515,22 +538,35 @@ class DeviceInfo:
     zpci: dict[str, str] | None = None
 
     @classmethod
-    def parse(cls, node: etree._Element, ctx: DeviceContext) -> Self:
+    def parse(
+        cls,
+        node: etree._Element,
+        ctx: DeviceContext,
+        *,
+        kids: dict[str, etree._Element] | None = None,
+    ) -> Self:
         """``virDomainDeviceInfoParseXML``, without boot order or ROM (device kinds that have
-        them use :class:`virtcore.xml.domain.devices.address.DeviceInfo`)."""
+        them use :class:`virtcore.xml.domain.devices.address.DeviceInfo`).
+
+        *kids* is :func:`first_children` of *node* when the caller has it already.
+        """
         info = cls()
-        alias_node = child(node, "alias")
+        if kids is None:
+            if not len(node):
+                return info  # no child element: nothing to read
+            kids = first_children(node)
+        alias_node = kids.get("alias")
         alias = prop(alias_node, "name") if alias_node is not None else None
         # On define (an inactive parse) only user aliases survive.
         if alias and (not ctx.inactive or _USER_ALIAS.match(alias)):
             info.alias = alias
-        master = child(node, "master")
+        master = kids.get("master")
         if master is not None:
             info.master_startport = prop_uint(master, "startport") or 0
-        acpi = child(node, "acpi")
+        acpi = kids.get("acpi")
         if acpi is not None:
             info.acpi_index = prop_uint(acpi, "index", nonzero=True)
-        address = child(node, "address")
+        address = kids.get("address")
         if address is not None:
             info._parse_address(address)
         return info
@@ -769,6 +805,11 @@ class DeviceModel(XMLNode):
     def parse(self, ctx: DeviceContext | None = None) -> DeviceDef:
         """Read the element as libvirt's parser does; raises libvirt's errors."""
         raise NotImplementedError
+
+    @classmethod
+    def read(cls, node: etree._Element, ctx: DeviceContext) -> DeviceDef:
+        """:meth:`parse` of *node*; kinds read often do it without making a model first."""
+        return cls(node).parse(ctx)
 
     def definition(self, ctx: DeviceContext | None = None) -> DeviceDef:
         """Parse, post-parse and validate the device as the only one of its domain."""

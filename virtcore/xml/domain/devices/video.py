@@ -45,6 +45,7 @@ from virtcore.xml.domain.devices.support import (
     child,
     element,
     fail,
+    first_children,
     is_ppc64,
     prop,
     prop_enum,
@@ -257,13 +258,18 @@ class Video(DeviceModel):
 
     def parse(self, ctx: DeviceContext | None = None) -> VideoDef:
         """``virDomainVideoDefParseXML``."""
-        ctx = ctx or DeviceContext()
-        node = self.element
-        model = child(node, "model")
+        return self.read(self.element, ctx or DeviceContext())
+
+    @classmethod
+    def read(cls, node: etree._Element, ctx: DeviceContext) -> VideoDef:
+        """:meth:`parse` of *node*, without a model around it."""
+        kids = first_children(node)
+        model = kids.get("model")
         result = VideoDef()
         primary = prop(model, "primary") if model is not None else None
         result.primary = primary == "yes"
-        accel = child(model, "acceleration") if model is not None else None
+        # A bare <model> (the usual) has neither child to look for.
+        accel = child(model, "acceleration") if model is not None and len(model) else None
         if accel is not None:
             rendernode = prop(accel, "rendernode")
             result.accel3d = prop_tristate(accel, "accel3d")
@@ -272,12 +278,12 @@ class Video(DeviceModel):
                 fail(ErrorNumber.CONFIG_UNSUPPORTED, "missing values for acceleration")
             result.has_accel = True
             result.rendernode = sanitize_path(rendernode) if rendernode is not None else None
-        res = child(model, "resolution") if model is not None else None
+        res = child(model, "resolution") if model is not None and len(model) else None
         if res is not None:
             x = prop_uint(res, "x", required=True) or 0
             y = prop_uint(res, "y", required=True) or 0
             result.resolution = (x, y)
-        driver = child(node, "driver")
+        driver = kids.get("driver")
         if driver is not None:
             result.backend = prop_enum(driver, "name", BACKENDS, nonzero=True) or "default"
             result.virtio = VirtioOptions.parse(driver)
@@ -293,7 +299,7 @@ class Video(DeviceModel):
         heads = prop(model, "heads") if model is not None else None
         if heads:
             result.heads = _uint_attr(model, "heads", ErrorNumber.INTERNAL_ERROR, "heads")
-        result.info = DeviceInfo.parse(node, ctx)
+        result.info = DeviceInfo.parse(node, ctx, kids=kids)
         if driver is not None:
             vgaconf = prop(driver, "vgaconf")
             # libvirt drops the whole <driver vgaconf> quietly when it is invalid.
