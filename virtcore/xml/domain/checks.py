@@ -40,7 +40,7 @@ from lxml import etree
 from virtcore.enums.errors import ErrorNumber
 from virtcore.errors import VirtError
 from virtcore.xml import units
-from virtcore.xml.childindex import all_children, first_child, indexed_reading
+from virtcore.xml.childindex import all_children, indexed_reading
 from virtcore.xml.domain.clock import ClockInfo, check_timers, read_clock
 from virtcore.xml.domain.common import (
     DOM,
@@ -434,7 +434,8 @@ class _DeviceSteps:
 def _device_boot_order(devices: etree._Element | None) -> bool:
     if devices is None:
         return False
-    return any(first_child(device, "boot") is not None for device in devices)
+    # Asked once per device: lxml's own search, with no index built for the device.
+    return any(next(device.iterchildren("boot"), None) is not None for device in devices)
 
 
 def _post_parse(definition: Definition) -> None:
