@@ -158,7 +158,7 @@ class Definition:
     resource: tuple[str | None, str | None] | None = None
     sysinfo: list[SysInfoData] = field(default_factory=list)
     os: OSInfo = field(default_factory=OSInfo)
-    idmap: tuple[list[tuple[int, int, int]], ...] = ([], [])
+    idmap: tuple[list[tuple[int, int, int]], ...] = field(default_factory=lambda: ([], []))
     features: FeaturesInfo = field(default_factory=FeaturesInfo)
     cpu: CPUInfo = field(default_factory=CPUInfo)
     numa: NumaInfo = field(default_factory=NumaInfo)

@@ -27,6 +27,7 @@ from virtcore.xml.domain.common import (
     attr_ullong,
     child,
     children,
+    group_children,
     internal,
     sub,
     unsupported,
@@ -107,9 +108,10 @@ class ClockInfo:
 def read_clock(root: etree._Element) -> ClockInfo:
     """``virDomainClockDefParse`` and ``virDomainTimerDefParseXML``."""
     info = ClockInfo()
-    clock = child(root, "clock")
-    if clock is None:
+    clocks = children(root, "clock")
+    if not clocks:
         return info
+    clock = clocks[0]
     offset = clock.get("offset")
     if offset:
         if offset not in OFFSETS:
@@ -148,8 +150,11 @@ def read_clock(root: etree._Element) -> ClockInfo:
             info.start = units.parse_ullong(clock.get("start") or "")
         except ValueError:
             raise internal("missing 'start' attribute for clock with offset='absolute'") from None
-    for timer in children(root, "clock/timer"):
-        info.timers.append(_read_timer(timer))
+    # Like libvirt's "./clock/timer": the timers of every <clock> (the usual lone
+    # <clock offset=.../> has no children to look through).
+    timers = group_children(clocks).get("timer") if len(clocks) > 1 or len(clock) else None
+    if timers is not None:
+        info.timers = [_read_timer(timer) for timer in timers]
     return info
 
 
@@ -195,7 +200,8 @@ def emit_clock(info: ClockInfo, out: OutNode) -> None:
     """``<clock>`` in libvirt's form."""
     attrs: list[tuple[str, str | int | None]] = [("offset", info.offset)]
     if info.offset in ("utc", "localtime"):
-        attrs.append(("adjustment", "reset" if info.reset else None))
+        if info.reset:
+            attrs.append(("adjustment", "reset"))
     elif info.offset == "variable":
         attrs += [("adjustment", info.adjustment), ("basis", info.basis)]
     elif info.offset == "timezone":

@@ -19,6 +19,14 @@ attributes whose value is ``None``.
 Error constructors (:func:`xml_error`, :func:`unsupported`, :func:`internal`)
 carry the domain error domain (``VIR_FROM_DOMAIN``), as libvirt's domain
 configuration code does.
+
+Most documents have few sections and plain values, and the readers are
+built for that: a section's element is looked up once and its absence ends
+the reading, a section with many possible children groups them by name in
+one pass (:func:`group_children`), and numbers and sizes written the usual
+way (decimal digits, a common unit) are read directly (:func:`read_uint`,
+:func:`memory_kib`) while anything else - and every error - goes through
+:mod:`virtcore.xml.units`, so results and errors stay libvirt's.
 """
 
 from __future__ import annotations
@@ -51,18 +59,25 @@ __all__ = [
     "children",
     "format_bitmap",
     "format_uuid",
+    "group_children",
     "internal",
+    "memory_kib",
     "parse_bitmap",
     "parse_cpuset",
     "parse_uint_wrapping",
     "parse_ullong_wrapping",
     "parse_uuid",
+    "read_uint",
+    "read_ullong",
     "string_value",
     "sub",
     "text_of",
     "unsupported",
     "xml_error",
 ]
+
+Grouped = dict[str, list[etree._Element]]
+"""Child elements by name (:func:`group_children`)."""
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +167,30 @@ def children(element: etree._Element | None, tag: str) -> list[etree._Element]:
     return all_children(element, tag)
 
 
+def group_children(elements: Iterable[etree._Element]) -> Grouped:
+    """The child elements of all *elements*, by name, in document order.
+
+    One pass over a section's children answers every question about them:
+    ``group_children(children(root, "os")).get("boot")`` is what
+    ``children(root, "os/boot")`` selects (below every ``<os>``, like
+    libvirt's XPath), its first item what ``child(root, "os/boot")`` does,
+    and a name missing from the mapping is a child no element has. Names
+    are matched like :func:`child`: comments and processing instructions
+    are left out, namespaced elements are keyed ``{uri}name``.
+    """
+    grouped: Grouped = {}
+    for element in elements:
+        for node in element:
+            tag = node.tag
+            if tag.__class__ is str:
+                found = grouped.get(tag)
+                if found is None:
+                    grouped[tag] = [node]
+                else:
+                    found.append(node)
+    return grouped
+
+
 def string_value(element: etree._Element) -> str:
     """The text content of *element* as XPath ``string()`` reads it (comments excluded)."""
     if len(element) == 0:
@@ -165,9 +204,13 @@ def text_of(element: etree._Element | None, tag: str | None = None) -> str | Non
     None when the element is absent or its content is empty.
     """
     if tag is not None:
-        element = child(element, tag)
+        if element is None:
+            return None
+        element = first_at(element, tag) if "/" in tag else first_child(element, tag)
     if element is None:
         return None
+    if not len(element):
+        return element.text or None
     return string_value(element) or None
 
 
@@ -259,6 +302,67 @@ def attr_ullong(element: etree._Element, name: str, *, required: bool = False) -
         return units.parse_ullong(value)
     except ValueError:
         raise invalid_attr(element, name, value, "non-negative integer value") from None
+
+
+_DIGITS: Final = len(str(units.ULLONG_MAX))
+"""The longest plain decimal read directly; longer ones (leading zeros, or beyond what
+``int`` reads at once) are left to :mod:`virtcore.xml.units`."""
+
+
+def read_uint(text: str) -> int:
+    """:func:`~virtcore.xml.units.parse_uint` (``virStrToLong_uip``), plain decimals at once."""
+    if len(text) <= _DIGITS and text.isdigit() and text.isascii():
+        value = int(text)
+        if value <= units.UINT_MAX:
+            return value
+    return units.parse_uint(text)
+
+
+def read_ullong(text: str) -> int:
+    """:func:`~virtcore.xml.units.parse_ullong` (``virStrToLong_ullp``), plain decimals at once."""
+    if len(text) <= _DIGITS and text.isdigit() and text.isascii():
+        value = int(text)
+        if value <= units.ULLONG_MAX:
+            return value
+    return units.parse_ullong(text)
+
+
+# The unit spellings people write, with their multipliers (units.unit_multiplier's).
+_MULTIPLIERS: Final = {
+    **{f"{p}iB": 1024**i for i, p in enumerate("KMGTPE", 1)},
+    **{p: 1024**i for i, p in enumerate("KMGTPE", 1)},
+    **{p.lower(): 1024**i for i, p in enumerate("KMGTPE", 1)},
+    **{f"{p}B": 1000**i for i, p in enumerate("KMGTPE", 1)},
+    "b": 1,
+    "B": 1,
+    "bytes": 1,
+}
+# Per capping: the largest size in bytes, and the first size in KiB too large.
+_MEMORY_LIMITS: Final = {
+    capped: (units.memory_max_value(capped), -(-units.memory_max_value(capped) // 1024))
+    for capped in (False, True)
+}
+
+
+def memory_kib(
+    value: str | None, unit: str | None, *, where: str, capped: bool = False
+) -> int | None:
+    """:func:`~virtcore.xml.units.parse_memory`: a size in KiB, rounded up (None when empty).
+
+    The usual spelling - decimal digits and a common unit, or none - is read
+    here at once; anything else, and every error, is left to
+    :func:`~virtcore.xml.units.parse_memory`.
+    """
+    if value and len(value) <= _DIGITS and value.isdigit() and value.isascii():
+        multiplier = 1024 if not unit else _MULTIPLIERS.get(unit)
+        if multiplier is not None:
+            size = int(value) * multiplier
+            limit, kib_limit = _MEMORY_LIMITS[capped]
+            if size <= limit:
+                kib = -(-size // 1024)
+                if kib < kib_limit:
+                    return kib
+    return units.parse_memory(value, unit, where=where, capped=capped)
 
 
 def parse_uint_wrapping(text: str) -> int:
@@ -440,10 +544,14 @@ def sub(
     attrs: Iterable[tuple[str, AttrValue]] = (),
     text: str | int | None = None,
 ) -> OutNode:
-    """Append ``<tag>`` to *parent* with *attrs* in order (None values left out)."""
+    """Append ``<tag>`` to *parent* with *attrs* in order (None values left out).
+
+    A list given as *attrs* becomes the node's own, uncopied: the output code
+    writes them out as literals, which nothing changes afterwards.
+    """
     node = _new_node(OutNode)
     node.tag = tag
-    node.pairs = list(attrs)
+    node.pairs = attrs if attrs.__class__ is list else list(attrs)
     node._attrs = None
     node.children = []
     node.text = None if text is None else str(text)

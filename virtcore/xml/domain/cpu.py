@@ -27,6 +27,7 @@ from virtcore.enums.errors import ErrorDomain
 from virtcore.errors import ConfigUnsupportedError, XMLError
 from virtcore.xml import units
 from virtcore.xml.builder import UINT, XMLChildList, XMLNode, XMLProperty
+from virtcore.xml.childindex import first_child
 from virtcore.xml.domain.common import (
     attr_bool,
     attr_enum,
@@ -174,7 +175,7 @@ class CPUInfo:
 def read_cpu(root: etree._Element) -> CPUInfo:
     """``virCPUDefParseXML`` for a guest CPU."""
     info = CPUInfo()
-    cpu = child(root, "cpu")
+    cpu = first_child(root, "cpu")
     if cpu is None:
         return info
     info.present = True
@@ -297,7 +298,16 @@ class NumaInfo:
 def read_numa(root: etree._Element) -> NumaInfo:
     """``virDomainNumaDefParseXML``: the cells, numbered from 0 in any document order."""
     info = NumaInfo()
-    nodes = children(root, "cpu/numa[1]/cell")
+    sections = children(root, "cpu")
+    if not sections:
+        return info
+    # "cpu/numa[1]/cell": the cells of the first <numa> of every <cpu>.
+    nodes = [
+        cell
+        for cpu in sections
+        if (numa := first_child(cpu, "numa")) is not None
+        for cell in children(numa, "cell")
+    ]
     if not nodes:
         return info
     count = len(nodes)
@@ -375,6 +385,8 @@ def _read_distances(node: etree._Element, index: int, slots: list[Cell | None], 
 
 def check_numa_cpus(info: NumaInfo, max_vcpus: int) -> None:
     """The vCPUs the cells name must exist, each in one cell."""
+    if not info.cells and max_vcpus > 0:
+        return
     total = sum(len(c.cpus) for c in info.cells if c.cpus)
     if total > max_vcpus:
         raise internal("Number of CPUs in <numa> exceeds the <vcpu> count")
@@ -388,6 +400,8 @@ def check_numa_cpus(info: NumaInfo, max_vcpus: int) -> None:
 
 def emit_cpu(info: CPUInfo, numa: NumaInfo, out: OutNode) -> None:
     """``<cpu>`` (nothing when it would be empty)."""
+    if not info.present and not numa.cells:
+        return
     attrs: list[tuple[str, str | int | None]] = []
     if info.present:
         if info.mode != "custom" or info.model is not None:

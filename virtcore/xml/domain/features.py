@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Self
 
 from lxml import etree
 
@@ -59,6 +60,8 @@ STATE_REQUIRED = ("htm", "nested-hv", "ccf-assist")
 STATEFUL = (
     "hap", "pmu", "pvspinlock", "vmport", "smm", "vmcoreinfo", "htm", "nested-hv", "ccf-assist",
 )  # fmt: skip
+_FLAG_SET = frozenset(FLAGS)
+_STATEFUL_SET = frozenset(STATEFUL)
 HYPERV = (
     "relaxed", "vapic", "spinlocks", "vpindex", "runtime", "synic", "stimer", "reset",
     "vendor_id", "frequencies", "reenlightenment", "tlbflush", "ipi", "evmcs", "avic",
@@ -184,6 +187,22 @@ class FeaturesInfo:
     capabilities: dict[str, bool] = field(default_factory=dict)
     tb_cache: int | None = None
 
+    @classmethod
+    def fresh(cls) -> Self:
+        """A record of the defaults, made without the generated ``__init__``.
+
+        The readers make one per document: fields with plain defaults are read
+        from the class, where dataclasses keep them, until set; only the
+        mutable ones are made here.
+        """
+        info = object.__new__(cls)
+        info.values = {}
+        info.hyperv = {}
+        info.kvm = {}
+        info.xen = {}
+        info.capabilities = {}
+        return info
+
     @property
     def ioapic_driver(self) -> str | None:
         """The I/O APIC driver (``qemu`` or ``kvm``), which some devices depend on."""
@@ -192,26 +211,33 @@ class FeaturesInfo:
 
 def read_features(root: etree._Element) -> FeaturesInfo:
     """``virDomainFeaturesDefParse``: every feature element, in document order."""
-    info = FeaturesInfo()
-    if child(root, "features") is None:
+    info = FeaturesInfo.fresh()
+    sections = children(root, "features")
+    if not sections:
         return info
     info.present = True
+    values = info.values
     # What iterfind("features/*") yields: every element below every <features>.
-    nodes = [node for features in children(root, "features") for node in features.iterchildren("*")]
-    for node in nodes:
-        name = etree.QName(node).localname
-        if name not in FEATURES or node.tag != name:
-            raise unsupported(f"unexpected feature '{name}'")
-        _read_one(name, node, info)
-    _read_tseg(root, info)
-    _read_capabilities(root, info)
+    for features in sections:
+        for node in features:
+            name = node.tag
+            if name.__class__ is not str:  # a comment or processing instruction
+                continue
+            if name in _FLAG_SET:  # the most common ones, set by their presence alone
+                values[name] = "on"
+            elif name in _FEATURE_INDEX:
+                _read_one(name, node, info)
+            else:  # unknown, or in a namespace
+                raise unsupported(f"unexpected feature '{etree.QName(node).localname}'")
+    if values.get("smm") == "on":
+        _read_tseg(root, info)
+    if "capabilities" in values:
+        _read_capabilities(root, info)
     return info
 
 
 def _read_tseg(root: etree._Element, info: FeaturesInfo) -> None:
     """The SMM TSEG size of an enabled ``<smm>`` (read after the other features)."""
-    if info.values.get("smm") != "on":
-        return
     tseg = child(root, "features/smm/tseg")
     if tseg is None:
         return
@@ -225,13 +251,14 @@ def _read_tseg(root: etree._Element, info: FeaturesInfo) -> None:
 
 
 def _read_one(name: str, node: etree._Element, info: FeaturesInfo) -> None:
-    if name in FLAGS:
+    if name in _FLAG_SET:
         info.values[name] = "on"
-    elif name in STATEFUL:
+    elif name in _STATEFUL_SET:
         state = attr_switch(node, "state", required=name in STATE_REQUIRED)
         info.values[name] = "on" if state is None or state else "off"
     elif name == "apic":
-        info.apic_eoi = attr_switch(node, "eoi")
+        if node.get("eoi") is not None:
+            info.apic_eoi = attr_switch(node, "eoi")
         info.values[name] = "on"
     elif name == "gic":
         info.gic_version = attr_enum(node, "version", GIC_VERSIONS)
@@ -289,8 +316,6 @@ def _read_one(name: str, node: etree._Element, info: FeaturesInfo) -> None:
 
 def _read_capabilities(root: etree._Element, info: FeaturesInfo) -> None:
     """The process capabilities of an LXC guest (read after the other features)."""
-    if "capabilities" not in info.values:
-        return  # no <capabilities> among the features read
     for cap in root.iterfind("features/capabilities/*"):
         if cap.tag not in CAPABILITIES:
             raise unsupported(f"unexpected capability feature '{cap.tag}'")
@@ -376,20 +401,22 @@ def emit_features(info: FeaturesInfo, out: OutNode) -> None:
     values = info.values
     if not values:
         return
-    features = OutNode("features")
+    features = sub(out, "features")  # taken back below if nothing is written in it
     # Usually two or three are set: visit those, in libvirt's order.
-    for name in sorted((n for n in values if n in _FEATURE_INDEX), key=_FEATURE_INDEX.__getitem__):
-        value = values.get(name)
-        if value is None:
-            continue
-        if name in FLAGS:
+    index = _FEATURE_INDEX
+    names = [n for n in values if n in index]
+    if len(names) > 1:
+        names.sort(key=index.__getitem__)
+    for name in names:
+        value = values[name]
+        if name in _FLAG_SET:
             sub(features, name)
         elif name == "smm":
             smm = sub(features, name, [("state", value)])
             if value == "on" and info.smm_tseg is not None:
                 size, unit = _pretty(info.smm_tseg)
                 sub(smm, "tseg", [("unit", unit)], size)
-        elif name in STATEFUL:
+        elif name in _STATEFUL_SET:
             sub(features, name, [("state", value)])
         elif name == "apic":
             sub(features, name, [("eoi", on_off(info.apic_eoi))])
@@ -424,8 +451,8 @@ def emit_features(info: FeaturesInfo, out: OutNode) -> None:
         elif name == "tcg" and info.tb_cache:
             tcg = sub(features, "tcg")
             sub(tcg, "tb-cache", [("unit", "KiB")], info.tb_cache)
-    if len(features):
-        out.append(features)
+    if not features.children:
+        out.children.pop()
 
 
 def _emit_capabilities(info: FeaturesInfo, features: OutNode) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Self
 
 from lxml import etree
 
@@ -36,14 +37,17 @@ from virtcore.xml.builder import (
     XMLProperty,
     XMLScaled,
 )
+from virtcore.xml.childindex import first_child
 from virtcore.xml.domain.common import (
     DOM,
     attr_switch,
     child,
     children,
     format_bitmap,
+    memory_kib,
     on_off,
     parse_cpuset,
+    read_uint,
     string_value,
     sub,
     unsupported,
@@ -158,13 +162,23 @@ class MemoryInfo:
     allocation_threads: int = 0
     discard: bool = False
 
+    @classmethod
+    def fresh(cls) -> Self:
+        """A record of the defaults, made without the generated ``__init__``.
+
+        The readers make one per document: fields with plain defaults are read
+        from the class, where dataclasses keep them, until set; only the
+        mutable ones are made here.
+        """
+        info = object.__new__(cls)
+        info.pages = []
+        return info
+
 
 def _size(element: etree._Element | None, where: str, *, capped: bool = False) -> int:
     if element is None:
         return 0
-    value = units.parse_memory(
-        string_value(element), element.get("unit"), where=where, capped=capped
-    )
+    value = memory_kib(string_value(element), element.get("unit"), where=where, capped=capped)
     return value or 0
 
 
@@ -185,30 +199,43 @@ def _limit(root: etree._Element, tag: str) -> int:
 
 def read_memory(root: etree._Element) -> MemoryInfo:
     """The memory section of *root*, checked as ``virDomainDefParseMemory`` checks it."""
-    info = MemoryInfo()
-    memory = child(root, "memory")
-    info.total = _size(memory, "./memory[1]", capped=True)
+    info = MemoryInfo.fresh()
+    memory = first_child(root, "memory")
     if memory is not None:
-        info.dump_core = attr_switch(memory, "dumpCore")
-    max_memory = child(root, "maxMemory")
-    info.max_memory = _size(max_memory, "./maxMemory[1]")
-    slots = max_memory.get("slots") if max_memory is not None else None
-    if slots:
-        try:
-            info.slots = units.parse_uint(slots)
-        except ValueError:
-            raise xml_error("Failed to parse memory slot count") from None
-    info.current = _size(child(root, "currentMemory"), "./currentMemory[1]", capped=True)
+        size = memory_kib(
+            string_value(memory), memory.get("unit"), where="./memory[1]", capped=True
+        )
+        if size:
+            info.total = size
+        if memory.get("dumpCore") is not None:
+            info.dump_core = attr_switch(memory, "dumpCore")
+    max_memory = first_child(root, "maxMemory")
+    if max_memory is not None:
+        info.max_memory = _size(max_memory, "./maxMemory[1]")
+        slots = max_memory.get("slots")
+        if slots:
+            try:
+                info.slots = read_uint(slots)
+            except ValueError:
+                raise xml_error("Failed to parse memory slot count") from None
+    current = first_child(root, "currentMemory")
+    if current is not None:
+        size = memory_kib(
+            string_value(current), current.get("unit"), where="./currentMemory[1]", capped=True
+        )
+        if size:
+            info.current = size
     _read_backing(root, info)
-    tuned = child(root, "memtune") is not None
-    for tag in ("hard_limit", "soft_limit", "min_guarantee", "swap_hard_limit"):
-        value = _limit(root, tag) if tuned else MEMORY_UNLIMITED
-        setattr(info, tag, 0 if tag == "min_guarantee" and value == MEMORY_UNLIMITED else value)
+    if first_child(root, "memtune") is not None:
+        # Without <memtune> the limits keep their defaults: unlimited, no guarantee.
+        for tag in ("hard_limit", "soft_limit", "min_guarantee", "swap_hard_limit"):
+            value = _limit(root, tag)
+            setattr(info, tag, 0 if tag == "min_guarantee" and value == MEMORY_UNLIMITED else value)
     return info
 
 
 def _read_backing(root: etree._Element, info: MemoryInfo) -> None:
-    if child(root, "memoryBacking") is None:
+    if first_child(root, "memoryBacking") is None:
         return
     info.backing = True
     if child(root, "memoryBacking/hugepages") is not None:
@@ -314,6 +341,13 @@ def emit_memory(info: MemoryInfo, out: OutNode, hotplug: bool) -> None:
 
 def emit_memtune(info: MemoryInfo, out: OutNode) -> None:
     """``<memtune>`` with the limits that are set (nothing when none is)."""
+    if (
+        info.hard_limit >= MEMORY_UNLIMITED
+        and info.soft_limit >= MEMORY_UNLIMITED
+        and not info.min_guarantee
+        and info.swap_hard_limit >= MEMORY_UNLIMITED
+    ):
+        return
     values = [
         ("hard_limit", info.hard_limit if info.hard_limit < MEMORY_UNLIMITED else None),
         ("soft_limit", info.soft_limit if info.soft_limit < MEMORY_UNLIMITED else None),
@@ -333,6 +367,17 @@ def emit_memtune(info: MemoryInfo, out: OutNode) -> None:
 
 def emit_memory_backing(info: MemoryInfo, out: OutNode) -> None:
     """``<memoryBacking>`` (nothing when it would be empty)."""
+    if not (
+        info.hugepages
+        or info.nosharepages
+        or info.locked
+        or info.source
+        or info.access
+        or info.allocation
+        or info.allocation_threads
+        or info.discard
+    ):
+        return  # nothing to write: no element at all
     backing = OutNode("memoryBacking")
     if info.hugepages:
         hugepages = sub(backing, "hugepages")

@@ -169,11 +169,14 @@ def read_lifecycle(root: etree._Element) -> dict[str, str | None]:
     """``on_poweroff``, ``on_reboot``, ``on_crash`` and ``on_lockfailure``."""
     actions: dict[str, str | None] = {}
     for tag in ("on_reboot", "on_poweroff", "on_crash"):
-        default = LIFECYCLE_DEFAULTS[tag]
-        value = text_of(root, tag)
-        if value is not None and value not in LIFECYCLE_ACTIONS:
+        element = first_child(root, tag)
+        value = (string_value(element) or None) if element is not None else None
+        if value is None:
+            actions[tag] = LIFECYCLE_DEFAULTS[tag]
+            continue
+        if value not in LIFECYCLE_ACTIONS:
             raise unsupported(f"unknown {tag} action: {value}")
-        actions[tag] = value or default
+        actions[tag] = value
     value = text_of(root, "on_lockfailure")
     if value is not None and value not in LOCK_FAILURE_ACTIONS:
         raise unsupported(f"unknown on_lockfailure action: {value}")
@@ -192,8 +195,9 @@ def check_lifecycle(actions: dict[str, str | None]) -> None:
 def emit_lifecycle(actions: dict[str, str | None], out: OutNode) -> None:
     """The lifecycle actions, ``on_lockfailure`` only when set."""
     for tag in ("on_poweroff", "on_reboot", "on_crash", "on_lockfailure"):
-        if actions.get(tag) is not None:
-            sub(out, tag, text=actions[tag])
+        action = actions.get(tag)
+        if action is not None:
+            sub(out, tag, text=action)
 
 
 # -- pm and perf -----------------------------------------------------------------------
@@ -201,6 +205,8 @@ def emit_lifecycle(actions: dict[str, str | None], out: OutNode) -> None:
 
 def read_pm(root: etree._Element) -> tuple[bool | None, bool | None]:
     """``<pm>``: (suspend-to-mem, suspend-to-disk), None when unset."""
+    if first_child(root, "pm") is None:
+        return None, None
     values: list[bool | None] = []
     for tag in ("suspend-to-mem", "suspend-to-disk"):
         element = child(root, f"pm/{tag}")
@@ -221,6 +227,8 @@ def emit_pm(pm: tuple[bool | None, bool | None], out: OutNode) -> None:
 def read_perf(root: etree._Element) -> dict[str, bool]:
     """``<perf>``: event name -> enabled."""
     events: dict[str, bool] = {}
+    if first_child(root, "perf") is None:
+        return events
     for event in children(root, "perf/event"):
         name = attr_enum(event, "name", PERF_EVENTS, required=True)
         enabled = attr_bool(event, "enabled", required=True)
@@ -406,7 +414,7 @@ def emit_seclabels(labels: list[SecLabelData], out: OutNode) -> None:
 
 def read_keywrap(root: etree._Element) -> dict[str, bool] | None:
     """``<keywrap>``: cipher name -> state."""
-    if child(root, "keywrap") is None:
+    if first_child(root, "keywrap") is None:
         return None
     ciphers: dict[str, bool] = {}
     for cipher in children(root, "keywrap/cipher"):
@@ -457,7 +465,7 @@ def _sev_number(element: etree._Element, tag: str, words: str) -> int | None:
 
 def read_launch_security(root: etree._Element) -> LaunchSecurityData | None:
     """``<launchSecurity>``: AMD SEV settings or s390 protected virtualisation."""
-    element = child(root, "launchSecurity")
+    element = first_child(root, "launchSecurity")
     if element is None:
         return None
     kind = attr_enum(element, "type", ("sev", "s390-pv"), required=True)

@@ -25,20 +25,25 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Self
 
 from lxml import etree
 
 from virtcore.errors import XMLDetailError
 from virtcore.xml import units
 from virtcore.xml.builder import INT, UINT, YESNO, XMLChildList, XMLFlag, XMLNode, XMLProperty
+from virtcore.xml.childindex import first_child
 from virtcore.xml.domain.common import (
     DOM,
+    Grouped,
     attr_bool,
     attr_enum,
     attr_int,
     attr_uint,
     child,
     children,
+    group_children,
+    string_value,
     sub,
     text_of,
     unsupported,
@@ -232,11 +237,30 @@ class OSInfo:
     bootloader: str | None = None
     bootloader_args: str | None = None
 
+    @classmethod
+    def fresh(cls) -> Self:
+        """A record of the defaults, made without the generated ``__init__``.
+
+        The readers make one per document: fields with plain defaults are read
+        from the class, where dataclasses keep them, until set; only the
+        mutable ones are made here.
+        """
+        info = object.__new__(cls)
+        info.firmware_features = {}
+        info.initargs = []
+        info.initenv = []
+        info.boot = []
+        return info
+
 
 def read_os_type(root: etree._Element) -> OSInfo:
     """``virDomainDefParseCaps``: the OS type, architecture and machine."""
-    info = OSInfo()
-    kind = text_of(root, "os/type")
+    info = OSInfo.fresh()
+    os = first_child(root, "os")
+    type_element = first_child(os, "type") if os is not None else None
+    if type_element is None and os is not None:
+        type_element = child(root, "os/type")  # in a later <os>, if any
+    kind = (string_value(type_element) or None) if type_element is not None else None
     if kind is None:
         # A guest that boots with a host-side boot loader is a Xen guest.
         if text_of(root, "bootloader") is None:
@@ -245,7 +269,6 @@ def read_os_type(root: etree._Element) -> OSInfo:
     if kind not in OS_TYPES:
         raise unsupported(f"unknown OS type '{kind}'")
     info.type = kind
-    type_element = child(root, "os/type")
     if type_element is None:
         return info
     arch = type_element.get("arch")
@@ -257,38 +280,65 @@ def read_os_type(root: etree._Element) -> OSInfo:
     return info
 
 
+def _first(grouped: Grouped, tag: str) -> etree._Element | None:
+    found = grouped.get(tag)
+    return found[0] if found is not None else None
+
+
+def _text(grouped: Grouped, tag: str) -> str | None:
+    """``text_of(root, "os/<tag>")`` from the children of the ``<os>`` elements."""
+    found = grouped.get(tag)
+    if found is None:
+        return None
+    return string_value(found[0]) or None
+
+
 def read_os(root: etree._Element, info: OSInfo) -> None:
     """``virDomainDefParseBootOptions``: the rest of ``<os>`` and ``<bootloader>``."""
-    os = child(root, "os")
+    oses = children(root, "os")
+    # The children of every <os>, as libvirt's "./os/..." XPaths see them.
+    grouped = group_children(oses) if oses else _NOTHING
     info.bootloader = text_of(root, "bootloader")
     info.bootloader_args = text_of(root, "bootloader_args")
-    if info.type == "hvm" and os is not None:
-        _read_firmware(os, info)
-    if info.type == "exe":
-        _read_init(root, info)
-    if info.type in ("hvm", "xen", "xenpvh", "uml"):
-        info.kernel = text_of(root, "os/kernel")
-        info.initrd = text_of(root, "os/initrd")
-        info.cmdline = text_of(root, "os/cmdline")
-        info.dtb = text_of(root, "os/dtb")
-        info.root = text_of(root, "os/root")
-        _read_loader(root, info)
-    if info.type == "hvm":
-        _read_hvm(root, info)
-    info.smbios = _read_smbios(root)
+    kind = info.type
+    if kind == "hvm" and oses:
+        _read_firmware(oses[0], "firmware" in grouped, info)
+    if grouped.keys() <= _TYPE_AND_BOOT:
+        # The usual <os>: the type (read already) and the boot order; nothing else to read.
+        if kind == "hvm" and "boot" in grouped:
+            _read_boot(grouped["boot"], info)
+        return
+    if kind == "exe":
+        _read_init(grouped, info)
+    if kind in ("hvm", "xen", "xenpvh", "uml") and grouped:
+        info.kernel = _text(grouped, "kernel")
+        info.initrd = _text(grouped, "initrd")
+        info.cmdline = _text(grouped, "cmdline")
+        info.dtb = _text(grouped, "dtb")
+        info.root = _text(grouped, "root")
+        _read_loader(grouped, info)
+    if kind == "hvm" and grouped:
+        _read_hvm(grouped, info)
+    if "smbios" in grouped:
+        info.smbios = _read_smbios(grouped["smbios"][0])
 
 
-def _read_firmware(os: etree._Element, info: OSInfo) -> None:
+_NOTHING: Grouped = {}  # never written to
+_TYPE_AND_BOOT = frozenset(("type", "boot"))
+
+
+def _read_firmware(os: etree._Element, any_firmware: bool, info: OSInfo) -> None:
     """``virDomainDefParseBootFirmwareOptions``: only with a ``firmware`` attribute.
 
     The features of a firmware already chosen (see the module docs) are read without it.
+    *any_firmware* says whether some ``<os>`` has a ``<firmware>`` child.
     """
     firmware = os.get("firmware")
-    element = child(os, "firmware")
+    element = first_child(os, "firmware") if any_firmware else None
     selected = element is not None and element.get(FIRMWARE_SELECTED_MARK) == "yes"
     if not firmware and not selected:
         return
-    features = children(os, "firmware/feature")
+    features = children(os, "firmware/feature") if element is not None else []
     for feature in features:
         name = attr_enum(feature, "name", FIRMWARE_FEATURES, required=True)
         enabled = attr_bool(feature, "enabled", required=True)
@@ -302,14 +352,14 @@ def _read_firmware(os: etree._Element, info: OSInfo) -> None:
     info.firmware = firmware
 
 
-def _read_init(root: etree._Element, info: OSInfo) -> None:
-    info.init = text_of(root, "os/init")
-    for arg in children(root, "os/initarg"):
+def _read_init(grouped: Grouped, info: OSInfo) -> None:
+    info.init = _text(grouped, "init")
+    for arg in grouped.get("initarg", ()):
         value = text_of(arg)
         if value is None:
             raise xml_error("No data supplied for <initarg> element")
         info.initargs.append(value)
-    for env in children(root, "os/initenv"):
+    for env in grouped.get("initenv", ()):
         name = env.get("name")
         if name is None:
             raise xml_error("No name supplied for <initenv> element")
@@ -317,33 +367,33 @@ def _read_init(root: etree._Element, info: OSInfo) -> None:
         if value is None:
             raise xml_error(f"No value supplied for <initenv name='{name}'> element")
         info.initenv.append((name, value))
-    info.initdir = text_of(root, "os/initdir")
-    info.inituser = text_of(root, "os/inituser")
-    info.initgroup = text_of(root, "os/initgroup")
+    info.initdir = _text(grouped, "initdir")
+    info.inituser = _text(grouped, "inituser")
+    info.initgroup = _text(grouped, "initgroup")
 
 
-def _read_hvm(root: etree._Element, info: OSInfo) -> None:
-    tables = children(root, "os/acpi/table")
-    if len(tables) > 1:
-        raise xml_error("Only one acpi table is supported")
-    table = tables[0] if tables else None
-    if table is not None:
-        kind = table.get("type")
-        if kind is None:
-            raise xml_error("Missing acpi table type")
-        if kind != "slic":
-            raise xml_error(f"Unknown acpi table type: {kind}")
-        info.slic_table = text_of(table)
-    for boot in children(root, "os/boot")[:MAX_BOOT_DEVS]:
-        dev = attr_enum(boot, "dev", BOOT_DEVS, required=True)
-        assert dev is not None
-        info.boot.append(dev)
-    menu = child(root, "os/bootmenu")
+def _read_hvm(grouped: Grouped, info: OSInfo) -> None:
+    if "acpi" in grouped:
+        tables = group_children(grouped["acpi"]).get("table", [])
+        if len(tables) > 1:
+            raise xml_error("Only one acpi table is supported")
+        if tables:
+            table = tables[0]
+            kind = table.get("type")
+            if kind is None:
+                raise xml_error("Missing acpi table type")
+            if kind != "slic":
+                raise xml_error(f"Unknown acpi table type: {kind}")
+            info.slic_table = text_of(table)
+    boots = grouped.get("boot")
+    if boots is not None:
+        _read_boot(boots, info)
+    menu = _first(grouped, "bootmenu")
     if menu is not None:
         info.bootmenu = attr_bool(menu, "enable")
         if info.bootmenu:
             info.bootmenu_timeout = attr_uint(menu, "timeout")
-    bios = child(root, "os/bios")
+    bios = _first(grouped, "bios")
     if bios is not None:
         useserial = bios.get("useserial")
         if useserial:
@@ -352,9 +402,19 @@ def _read_hvm(root: etree._Element, info: OSInfo) -> None:
         info.bios_reboot_timeout = attr_int(bios, "rebootTimeout")
 
 
-def _read_loader(root: etree._Element, info: OSInfo) -> None:
-    loader = child(root, "os/loader")
-    nvram = child(root, "os/nvram")
+def _read_boot(boots: list[etree._Element], info: OSInfo) -> None:
+    """The BIOS boot order: the first four ``<boot>`` elements."""
+    for boot in boots[:MAX_BOOT_DEVS]:
+        dev = boot.get("dev")
+        if dev not in BOOT_DEVS:  # absent or unknown: the helper words the error
+            dev = attr_enum(boot, "dev", BOOT_DEVS, required=True)
+        assert dev is not None
+        info.boot.append(dev)
+
+
+def _read_loader(grouped: Grouped, info: OSInfo) -> None:
+    loader = _first(grouped, "loader")
+    nvram = _first(grouped, "nvram")
     if loader is None and nvram is None:
         return
     data: dict[str, str | None] = {
@@ -410,10 +470,7 @@ def check_loader(info: OSInfo) -> None:
         raise XMLDetailError("NVRAM template is not permitted when loader is stateless", domain=DOM)
 
 
-def _read_smbios(root: etree._Element) -> str | None:
-    smbios = child(root, "os/smbios")
-    if smbios is None:
-        return None
+def _read_smbios(smbios: etree._Element) -> str | None:
     mode = smbios.get("mode")
     if not mode or mode == "none":
         return None
@@ -457,7 +514,7 @@ def emit_bootloader(info: OSInfo, out: OutNode) -> None:
 
 def emit_os(info: OSInfo, out: OutNode) -> None:
     """``<os>`` in libvirt's order."""
-    os = sub(out, "os", [("firmware", info.firmware)])
+    os = sub(out, "os", () if info.firmware is None else [("firmware", info.firmware)])
     sub(os, "type", [("arch", info.arch), ("machine", info.machine)], info.type)
     if info.has_firmware_element:
         firmware = sub(os, "firmware")
@@ -465,20 +522,18 @@ def emit_os(info: OSInfo, out: OutNode) -> None:
             if name in info.firmware_features:
                 enabled = "yes" if info.firmware_features[name] else "no"
                 sub(firmware, "feature", [("enabled", enabled), ("name", name)])
-    for tag, value in (("init", info.init),):
-        if value is not None:
-            sub(os, tag, text=value)
+    if info.init is not None:
+        sub(os, "init", text=info.init)
     for arg in info.initargs:
         sub(os, "initarg", text=arg)
     for name, value in info.initenv:
         sub(os, "initenv", [("name", name)], value)
-    for tag, text in (
-        ("initdir", info.initdir),
-        ("inituser", info.inituser),
-        ("initgroup", info.initgroup),
-    ):
-        if text is not None:
-            sub(os, tag, text=text)
+    if info.initdir is not None:
+        sub(os, "initdir", text=info.initdir)
+    if info.inituser is not None:
+        sub(os, "inituser", text=info.inituser)
+    if info.initgroup is not None:
+        sub(os, "initgroup", text=info.initgroup)
     if info.loader is not None:
         loader = info.loader
         if any(loader[k] is not None for k in ("readonly", "secure", "type", "stateless", "path")):
@@ -490,15 +545,16 @@ def emit_os(info: OSInfo, out: OutNode) -> None:
             )
         if info.nvram is not None or info.nvram_template is not None:
             sub(os, "nvram", [("template", info.nvram_template)], info.nvram)
-    for tag, text in (
-        ("kernel", info.kernel),
-        ("initrd", info.initrd),
-        ("cmdline", info.cmdline),
-        ("dtb", info.dtb),
-        ("root", info.root),
-    ):
-        if text is not None:
-            sub(os, tag, text=text)
+    if info.kernel is not None:
+        sub(os, "kernel", text=info.kernel)
+    if info.initrd is not None:
+        sub(os, "initrd", text=info.initrd)
+    if info.cmdline is not None:
+        sub(os, "cmdline", text=info.cmdline)
+    if info.dtb is not None:
+        sub(os, "dtb", text=info.dtb)
+    if info.root is not None:
+        sub(os, "root", text=info.root)
     if info.slic_table is not None:
         acpi = sub(os, "acpi")
         sub(acpi, "table", [("type", "slic")], info.slic_table)
@@ -529,9 +585,13 @@ def emit_os(info: OSInfo, out: OutNode) -> None:
 
 def read_idmap(root: etree._Element) -> tuple[list[tuple[int, int, int]], ...]:
     """``<idmap>``: (uid maps, gid maps), each sorted by start as libvirt keeps them."""
+    idmaps = children(root, "idmap")
+    if not idmaps:
+        return [], []
+    grouped = group_children(idmaps)
     maps: list[list[tuple[int, int, int]]] = [[], []]
     for index, tag in enumerate(("uid", "gid")):
-        for entry in children(root, f"idmap/{tag}"):
+        for entry in grouped.get(tag, ()):
             values = []
             for name in ("start", "target", "count"):
                 try:

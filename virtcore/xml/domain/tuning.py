@@ -22,6 +22,7 @@ from virtcore.enums.errors import ErrorDomain, ErrorNumber
 from virtcore.errors import InvalidArgError, VirtError, XMLDetailError, XMLError
 from virtcore.xml import units
 from virtcore.xml.builder import LLONG, UINT, ULLONG, XMLChildList, XMLNode, XMLProperty
+from virtcore.xml.childindex import first_child
 from virtcore.xml.domain.common import (
     DOM,
     attr_enum,
@@ -206,7 +207,7 @@ def read_cputune(root: etree._Element, vcpus: Vcpus, iothreads: IOThreadInfo) ->
     Like libvirt's XPaths, the reading spans every ``<cputune>`` element.
     """
     info = CPUTuneInfo()
-    if child(root, "cputune") is None:
+    if first_child(root, "cputune") is None:
         return info
     if child(root, "cputune/shares") is not None:
         try:
@@ -404,6 +405,8 @@ def _monitor(
 
 def validate_cputune(info: CPUTuneInfo) -> None:
     """``virDomainDefCputuneValidate``: shares, periods and quotas in cgroup ranges."""
+    if not info.shares and not info.values:
+        return
     if info.shares and not SHARES_RANGE[0] <= info.shares <= SHARES_RANGE[1]:
         raise unsupported(
             f"Value of cputune 'shares' must be in range [{SHARES_RANGE[0]}, {SHARES_RANGE[1]}]"
@@ -447,6 +450,16 @@ def _emit_sched(
 
 def emit_cputune(info: CPUTuneInfo, vcpus: Vcpus, iothreads: IOThreadInfo, out: OutNode) -> None:
     """``<cputune>`` in libvirt's order (nothing when it would be empty)."""
+    if (
+        info.shares is None
+        and not info.values
+        and info.emulatorpin is None
+        and info.emulatorsched is None
+        and not info.resctrls
+        and not iothreads.threads
+        and all(vcpu.pin is None and vcpu.sched is None for vcpu in vcpus.vcpus)
+    ):
+        return  # the usual domain: nothing tuned
     cputune = OutNode("cputune")
     if info.shares is not None:
         sub(cputune, "shares", text=info.shares)
@@ -521,7 +534,7 @@ _BLKIO_FIELDS = (
 def read_blkiotune(root: etree._Element) -> BlkioInfo:
     """``<blkiotune>``: the weight (bad values ignored, as libvirt does) and devices."""
     info = BlkioInfo()
-    if child(root, "blkiotune") is None:
+    if first_child(root, "blkiotune") is None:
         return info
     weight = text_of(root, "blkiotune/weight")
     if weight is not None:
@@ -548,6 +561,8 @@ def read_blkiotune(root: etree._Element) -> BlkioInfo:
 
 def validate_blkiotune(info: BlkioInfo) -> None:
     """``virDomainDefTunablesValidate``: each device path once."""
+    if len(info.devices) < 2:
+        return
     seen: set[str] = set()
     for path, _ in info.devices:
         if path in seen:
@@ -557,6 +572,8 @@ def validate_blkiotune(info: BlkioInfo) -> None:
 
 def emit_blkiotune(info: BlkioInfo, out: OutNode) -> None:
     """``<blkiotune>`` (nothing when it would be empty)."""
+    if not info.weight and not info.devices:
+        return
     blkio = OutNode("blkiotune")
     if info.weight:
         sub(blkio, "weight", text=info.weight)
@@ -589,9 +606,12 @@ class NumaTuneInfo:
 def read_numatune(root: etree._Element) -> NumaTuneInfo:
     """``virDomainNumatuneParseXML``: the memory policy (cells are checked later)."""
     info = NumaTuneInfo()
-    if len(children(root, "numatune")) > 1:
+    numatunes = children(root, "numatune")
+    if not numatunes:
+        return info
+    if len(numatunes) > 1:
         raise xml_error("only one numatune is supported")
-    memory = child(root, "numatune/memory")
+    memory = first_child(numatunes[0], "memory")
     if memory is not None:
         info.present = True
         mode = memory.get("mode")
@@ -619,6 +639,8 @@ def read_numatune(root: etree._Element) -> NumaTuneInfo:
 
 def read_memnodes(root: etree._Element, info: NumaTuneInfo, cells: int) -> None:
     """``<memnode>`` entries, which need guest NUMA cells to refer to."""
+    if first_child(root, "numatune") is None:
+        return
     memnodes = children(root, "numatune/memnode")
     if not memnodes:
         return

@@ -24,15 +24,17 @@ from lxml import etree
 
 from virtcore.xml import units
 from virtcore.xml.builder import INT, UINT, YESNO, XMLNode, XMLProperty
+from virtcore.xml.childindex import first_child
 from virtcore.xml.domain.common import (
     attr_bool,
     attr_enum,
     attr_uint,
-    child,
     children,
     format_bitmap,
+    group_children,
     invalid_attr,
     parse_cpuset,
+    read_uint,
     string_value,
     sub,
     unsupported,
@@ -129,16 +131,19 @@ class Vcpus:
 def read_vcpus(root: etree._Element) -> Vcpus:
     """``virDomainVcpuParse`` and ``virDomainDefParseVcpus``: the vCPU counts and masks."""
     info = Vcpus()
-    vcpu = child(root, "vcpu")
+    vcpu = first_child(root, "vcpu")
     maximum = 1
     current: int | None = None
     if vcpu is not None:
         try:
-            maximum = units.parse_uint(string_value(vcpu))
+            maximum = read_uint(string_value(vcpu))
         except ValueError:
             raise xml_error("maximum vcpus count must be an integer") from None
-        current = attr_uint(vcpu, "current")
-        placement = attr_enum(vcpu, "placement", PLACEMENTS)
+        if vcpu.get("current") is not None:
+            current = attr_uint(vcpu, "current")
+        placement = vcpu.get("placement")
+        if placement is not None and placement not in PLACEMENTS:
+            placement = attr_enum(vcpu, "placement", PLACEMENTS)  # raises libvirt's error
         cpuset = vcpu.get("cpuset") if placement != "auto" else None
         if cpuset is not None:
             info.cpumask = parse_cpuset(cpuset)
@@ -150,8 +155,9 @@ def read_vcpus(root: etree._Element) -> Vcpus:
         current = maximum
     if maximum < current:
         raise unsupported("maximum vCPU count must not be less than current vCPU count")
-    info.vcpus = [Vcpu(online=i < current) for i in range(maximum)]
-    _read_individual(root, info)
+    info.vcpus = [Vcpu(i < current) for i in range(maximum)]
+    if first_child(root, "vcpus") is not None:
+        _read_individual(root, info)
     return info
 
 
@@ -189,7 +195,11 @@ def emit_vcpus(info: Vcpus, out: OutNode) -> None:
     cpuset = None
     if info.cpumask is not None and info.placement == "static":
         cpuset = format_bitmap(info.cpumask)
-    current = info.current if info.current != info.maximum else None
+    current = None  # written only when some vCPUs are offline
+    for vcpu in info.vcpus:
+        if not vcpu.online:
+            current = info.current
+            break
     sub(
         out,
         "vcpu",
@@ -263,20 +273,21 @@ def read_iothreads(root: etree._Element) -> IOThreadInfo:
     """``virDomainDefParseIOThreads``: the IOThread count, ids and thread pools."""
     info = IOThreadInfo()
     count = 0
-    element = child(root, "iothreads")
+    element = first_child(root, "iothreads")
     text = string_value(element) if element is not None else ""
     if text:
         try:
-            count = units.parse_uint(text)
+            count = read_uint(text)
         except ValueError:
             raise xml_error(f"invalid iothreads count '{text}'") from None
-    default = child(root, "defaultiothread")
+    default = first_child(root, "defaultiothread")
     if default is not None:
         info.default = (
             _pool_value(default, "thread_pool_min"),
             _pool_value(default, "thread_pool_max"),
         )
-    for entry in children(root, "iothreadids/iothread"):
+    ids = children(root, "iothreadids")
+    for entry in group_children(ids).get("iothread", ()) if ids else ():
         ident = attr_uint(entry, "id", required=True, nonzero=True)
         assert ident is not None
         thread = IOThread(ident, pool_min=_pool_value(entry, "thread_pool_min"))
@@ -284,6 +295,8 @@ def read_iothreads(root: etree._Element) -> IOThreadInfo:
         if info.find(ident) is not None:
             raise xml_error(f"duplicate iothread id '{ident}' found")
         info.threads.append(thread)
+    if len(info.threads) >= count:
+        return info
     used = {t.id for t in info.threads}
     candidate = 1
     while len(info.threads) < count:
@@ -303,20 +316,21 @@ def validate_iothreads(info: IOThreadInfo) -> None:
 
 def emit_iothreads(info: IOThreadInfo, out: OutNode) -> None:
     """``<iothreads>``, ``<iothreadids>`` and ``<defaultiothread>``."""
-    if info.threads:
-        sub(out, "iothreads", text=len(info.threads))
-    if any(not t.autofill or t.pool_min >= 0 or t.pool_max >= 0 for t in info.threads):
-        ids = sub(out, "iothreadids")
-        for thread in info.threads:
-            sub(
-                ids,
-                "iothread",
-                [
-                    ("id", thread.id),
-                    ("thread_pool_min", thread.pool_min if thread.pool_min >= 0 else None),
-                    ("thread_pool_max", thread.pool_max if thread.pool_max >= 0 else None),
-                ],
-            )
+    threads = info.threads
+    if threads:
+        sub(out, "iothreads", text=len(threads))
+        if any(not t.autofill or t.pool_min >= 0 or t.pool_max >= 0 for t in threads):
+            ids = sub(out, "iothreadids")
+            for thread in threads:
+                sub(
+                    ids,
+                    "iothread",
+                    [
+                        ("id", thread.id),
+                        ("thread_pool_min", thread.pool_min if thread.pool_min >= 0 else None),
+                        ("thread_pool_max", thread.pool_max if thread.pool_max >= 0 else None),
+                    ],
+                )
     if info.default is not None and (info.default[0] >= 0 or info.default[1] >= 0):
         low, high = info.default
         sub(
