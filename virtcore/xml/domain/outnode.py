@@ -55,7 +55,9 @@ class OutNode:
     meaning absent, numbers written in decimal - until something asks for
     them by name; :attr:`attrs` then turns them into a mapping once. Setting
     an attribute that is already there replaces its value in place, as lxml
-    does, so the attribute order is that of the first setting.
+    does, so the attribute order is that of the first setting. The list of
+    pairs is never changed in place (setting goes through the mapping), so
+    a node may keep the very list it was made with.
     """
 
     __slots__ = ("_attrs", "children", "pairs", "tag", "text")
@@ -216,10 +218,17 @@ def _compiled(rules: FormatRules) -> _Compiled:
 _CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f]")
 
 
+# The ASCII characters escape() keeps as they are, and NUL (the quotes).
+_KEPT_ASCII = bytes(c for c in range(128) if c == 0 or not _CONTROL.match(chr(c)))
+
+
 def _needs_escaping(values: str) -> bool:
     """Whether :func:`~virtcore.xml.format.escape` changes *values* (NUL quotes aside)."""
     if "&" in values or "<" in values or ">" in values or '"' in values or "'" in values:
         return True
+    if values.isascii():
+        # Deleting the characters kept leaves those dropped: one pass in C.
+        return bool(values.encode("ascii").translate(None, _KEPT_ASCII))
     # Control characters are not printable; neither are tabs, newlines, non-ASCII spaces.
     return not values.replace("\x00", "").isprintable() and _CONTROL.search(values) is not None
 
@@ -235,40 +244,110 @@ def serialize(root: OutNode, rules: FormatRules) -> str:
         # the rare document with something to escape is written again.
         values: list[str] = []
         out: list[str] = []
-        _element(root, "", [root.tag], out, values, rules=compiled)
+        _quoted(root, "", [root.tag], out, values, rules=compiled)
         if not _needs_escaping("".join(values)):
             out.append("\n")
             return "".join(out).replace("\x00", "'")
         out = []
-        _element(root, "", [root.tag], out, None, rules=compiled)
+        _element(root, "", [root.tag], out, rules=compiled)
     except _Unsupported:
         return format_xml(root.to_lxml(), rules=rules)
     out.append("\n")
     return "".join(out)
 
 
-def _start(node: OutNode, values: list[str] | None) -> str:
-    """``<tag`` and the attributes.
+def _quoted(
+    node: OutNode,
+    indent: str,
+    path: list[str],
+    out: list[str],
+    values: list[str],
+    *,
+    rules: _Compiled,
+) -> None:
+    """Write *node* (its name ends *path*) at *indent* as :func:`_element` does, attribute
+    values in NUL quotes and every value collected in *values* (the usual case, made tight:
+    each node's attributes are rendered once, in one pass)."""
+    tag = node.tag
+    pairs = node.pairs
+    if pairs is None:
+        pairs = node.attrs.items()  # type: ignore[assignment]
+    attrs = ""
+    if pairs:
+        for key, value in pairs:
+            if value is not None:
+                attrs += f" {key}=\x00{value}\x00"
+        values.append(attrs)
+    children = node.children
+    text = node.text
+    if not children:
+        open_empty = tag in rules.open_empty and _matches(rules.open_empty, path)
+        if text and not (open_empty and not text.strip()):
+            values.append(text)
+            out.append(f"<{tag}{attrs}>{text}</{tag}>")
+        elif open_empty:
+            out.append(f"<{tag}{attrs}>\n{indent}</{tag}>")
+        elif tag in rules.paired and _matches(rules.paired, path):
+            out.append(f"<{tag}{attrs}></{tag}>")
+        else:
+            out.append(f"<{tag}{attrs}/>")
+        return
+    if text and text.strip():
+        raise _Unsupported  # mixed content
+    gap = "\n\n" if tag in rules.spaced and _matches(rules.spaced, path) else "\n"
+    write = out.append
+    write(f"<{tag}{attrs}>{gap}")
+    inner = indent + "  "
+    native = rules.native
+    # Leaves without a quirk, most of the elements, are written right here.
+    quirky = rules.quirky
+    for child in children:
+        name = child.tag
+        if child.children or name in quirky or type(child) is Embedded:
+            path.append(name)
+            if name in native and _matches(native, path):
+                source = child.source if type(child) is Embedded else child.to_lxml()
+                if source.getparent() is not None:
+                    source = copy.deepcopy(source)
+                write(inner + format_native(source, len(path) - 1) + gap)
+            elif type(child) is Embedded:
+                raise _Unsupported
+            else:
+                write(inner)
+                _quoted(child, inner, path, out, values, rules=rules)
+                write(gap)
+            path.pop()
+            continue
+        pairs = child.pairs
+        if pairs is None:
+            pairs = child.attrs.items()  # type: ignore[assignment]
+        attrs = ""
+        if pairs:
+            for key, value in pairs:
+                if value is not None:
+                    attrs += f" {key}=\x00{value}\x00"
+            values.append(attrs)
+        text = child.text
+        if text:
+            values.append(text)
+            write(f"{inner}<{name}{attrs}>{text}</{name}>{gap}")
+        else:
+            write(f"{inner}<{name}{attrs}/>{gap}")
+    write(f"{indent}</{tag}>")
 
-    *values* collects the attributes written with NUL quotes; without it
-    (None) they are escaped and quoted now. Values are strings or numbers,
-    whose ``format`` is their ``str``.
-    """
+
+def _start(node: OutNode) -> str:
+    """``<tag`` and the attributes, escaped and quoted. Values are strings or numbers, whose
+    ``format`` is their ``str``."""
     pairs = node.pairs
     if pairs is None:
         pairs = list(node.attrs.items())
     elif not pairs:
         return "<" + node.tag
     attrs = ""
-    if values is not None:
-        for key, value in pairs:
-            if value is not None:
-                attrs += f" {key}=\x00{value}\x00"
-        values.append(attrs)
-    else:
-        for key, value in pairs:
-            if value is not None:
-                attrs += f" {key}='{escape(f'{value}')}'"
+    for key, value in pairs:
+        if value is not None:
+            attrs += f" {key}='{escape(f'{value}')}'"
     return "<" + node.tag + attrs
 
 
@@ -277,23 +356,19 @@ def _element(
     indent: str,
     path: list[str],
     out: list[str],
-    values: list[str] | None,
     *,
     rules: _Compiled,
 ) -> None:
-    """Write *node* (its name ends *path*) at *indent*, without a newline after it."""
+    """Write *node* (its name ends *path*) at *indent*, without a newline after it, every
+    value escaped (the rare document :func:`_quoted` found something to escape in)."""
     tag = node.tag
-    start = _start(node, values)
+    start = _start(node)
     children = node.children
     text = node.text
     if not children:
         open_empty = tag in rules.open_empty and _matches(rules.open_empty, path)
         if text and not (open_empty and not text.strip()):
-            if values is None:
-                text = escape(text)
-            else:
-                values.append(text)
-            out.append(f"{start}>{text}</{tag}>")
+            out.append(f"{start}>{escape(text)}</{tag}>")
         elif open_empty:
             out.append(f"{start}>\n{indent}</{tag}>")
         elif tag in rules.paired and _matches(rules.paired, path):
@@ -307,7 +382,6 @@ def _element(
     out.append(start + ">" + gap)
     inner = indent + "  "
     native = rules.native
-    # Leaves without a quirk, most of the elements, are written right here.
     quirky = rules.quirky
     for child in children:
         name = child.tag
@@ -322,32 +396,14 @@ def _element(
                 raise _Unsupported
             else:
                 out.append(inner)
-                _element(child, inner, path, out, values, rules=rules)
+                _element(child, inner, path, out, rules=rules)
                 out.append(gap)
             path.pop()
             continue
-        pairs = child.pairs
+        start = _start(child)
         text = child.text
-        if pairs is not None and values is not None:
-            attrs = ""
-            if pairs:
-                for key, value in pairs:
-                    if value is not None:
-                        attrs += f" {key}=\x00{value}\x00"
-                values.append(attrs)
-            if text:
-                values.append(text)
-                out.append(f"{inner}<{name}{attrs}>{text}</{name}>{gap}")
-            else:
-                out.append(f"{inner}<{name}{attrs}/>{gap}")
-            continue
-        start = _start(child, values)
         if not text:
             out.append(f"{inner}{start}/>{gap}")
             continue
-        if values is None:
-            text = escape(text)
-        else:
-            values.append(text)
-        out.append(f"{inner}{start}>{text}</{name}>{gap}")
+        out.append(f"{inner}{start}>{escape(text)}</{name}>{gap}")
     out.append(f"{indent}</{tag}>")

@@ -58,6 +58,7 @@ from virtcore.xml.domain.devices.support import (
 from virtcore.xml.domain.outnode import OutNode
 
 __all__ = [
+    "INFO_CHILDREN",
     "Address",
     "DeviceInfo",
     "DriveAddress",
@@ -203,6 +204,11 @@ class Address(XMLNode):
         self.type = kind
 
 
+INFO_CHILDREN = frozenset({"boot", "alias", "master", "rom", "acpi", "address"})
+"""The children :meth:`DeviceInfo.parse` reads: a device with none of them has the
+default :class:`DeviceInfo`."""
+
+
 @dataclass
 class DeviceInfo(support.DeviceInfo):
     """A device's parsed boot order, alias, USB master, ROM, ACPI index and address.
@@ -237,6 +243,8 @@ class DeviceInfo(support.DeviceInfo):
             if not len(node):
                 return info  # nothing to read: no child element at all
             kids = first_children(node)
+        if INFO_CHILDREN.isdisjoint(kids):
+            return info  # most devices have none of them
         alias_node = kids.get("alias")
         alias = prop(alias_node, "name") if alias_node is not None else None
         if alias and (not ctx.inactive or is_user_alias(alias)):
@@ -333,16 +341,13 @@ class DeviceInfo(support.DeviceInfo):
 
     def elements(self) -> list[OutNode]:
         """``virDomainDeviceInfoFormat``: the elements libvirt appends to the device."""
-        rest = super().elements()
-        if not self.boot_order and (
-            self.rom_enabled is None and self.rom_bar is None and self.rom_file is None
-        ):
-            return rest  # already in libvirt's order: alias, master, acpi, address
         out: list[OutNode] = []
         if self.boot_order:
             out.append(element("boot", [("order", self.boot_order), ("loadparm", self.loadparm)]))
-        tail = [e for e in rest if e.tag in ("acpi", "address")]
-        out.extend(e for e in rest if e.tag not in ("acpi", "address"))
+        if self.alias is not None:
+            out.append(element("alias", [("name", self.alias)]))
+        if self.master_startport is not None:
+            out.append(element("master", [("startport", self.master_startport)]))
         if self.rom_enabled is not None or self.rom_bar is not None or self.rom_file is not None:
             attrs = [
                 ("enabled", yesno(self.rom_enabled)),
@@ -350,7 +355,12 @@ class DeviceInfo(support.DeviceInfo):
                 ("file", self.rom_file),
             ]
             out.append(element("rom", attrs))
-        out.extend(tail)
+        if self.acpi_index:
+            out.append(element("acpi", [("index", self.acpi_index)]))
+        if self.address_type not in ("none", "virtio-s390"):
+            kids = [element("zpci", list(self.zpci.items()))] if self.zpci else []
+            pairs = [("type", self.address_type), *self.address.items()]
+            out.append(element("address", pairs, kids))
         return out
 
 

@@ -55,6 +55,7 @@ from virtcore.xml.domain.devices.support import (
     children,
     element,
     fail,
+    field_defaults,
     is_x86,
     onoff,
     optional_element,
@@ -334,9 +335,11 @@ class ChrSourceDef:
 
     def elements(self, flags: int) -> list[OutNode]:
         """``virDomainChrSourceDefFormat``: ``<source>``, ``<protocol>`` and ``<log>``."""
+        kind = self.type
+        if kind == "pty" and self.logfile is None and (self.path is None or flags & INACTIVE):
+            return []  # the usual pty: nothing to write on the host side
         out: list[OutNode | None] = []
         attrs: list[tuple[str, str | int | None]]
-        kind = self.type
         if kind == "qemu-vdagent":
             kids = []
             if self.clipboard is not None:
@@ -455,6 +458,21 @@ class ChrDef(DeviceDef):
             [*self.source.elements(flags), self._target(flags), *self.info.elements()],
         )
 
+    def console_element(self, flags: int) -> OutNode:
+        """The element of the console showing this serial port: :meth:`to_element` of a copy
+        whose device type is ``console`` and target type ``serial``."""
+        source = self.source
+        tty = source.path if source.type == "pty" and not flags & INACTIVE else None
+        return element(
+            "console",
+            [("type", source.type), ("tty", tty)],
+            [
+                *source.elements(flags),
+                element("target", [("type", "serial"), ("port", self.port)]),
+                *self.info.elements(),
+            ],
+        )
+
     def _target(self, flags: int) -> OutNode:
         kind = self.device_type
         if kind == "channel":
@@ -511,7 +529,7 @@ class ChardevModel(DeviceModel):
         device = node.tag.rpartition("}")[2]  # the local name (etree.QName's, cheaper)
         if device not in ("parallel", "serial", "console", "channel"):
             fail(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown character device type: {device}")
-        result = ChrDef(device_type=device)
+        result = _read_record(device)
         target = child(node, "target")
         if target is not None:
             _parse_target(result, target, ctx)
@@ -548,6 +566,21 @@ class ChardevModel(DeviceModel):
         return {"parallel": found.parallels, "serial": found.serials, "channel": found.channels}[
             parsed.device_type
         ][0]
+
+
+_CHR_TEMPLATE = field_defaults(ChrDef)
+_new_object = object.__new__
+
+
+def _read_record(device: str) -> ChrDef:
+    """``ChrDef(device_type=device)`` for :meth:`ChardevModel.read`, without running the
+    dataclass ``__init__``: the fields at their defaults, but the source and the device
+    info, which the reader sets (None until then, instead of records thrown away)."""
+    made = _new_object(ChrDef)
+    values = _CHR_TEMPLATE.copy()
+    values["device_type"] = device
+    made.__dict__ = values
+    return made
 
 
 def _default_target(device: str) -> str:
@@ -667,6 +700,18 @@ class Chardevs:
                 out.append(console)
         return out
 
+    def console_elements(self, flags: int) -> list[OutNode]:
+        """The elements of :meth:`consoles_to_format`, without copying the serial ports shown."""
+        out: list[OutNode] = []
+        serials = self.serials
+        hvm = self.os_type == "hvm"
+        for index, console in enumerate(self.consoles):
+            if hvm and console.target_type in ("serial", "none") and index < len(serials):
+                out.append(serials[index].console_element(flags))
+            else:
+                out.append(console.to_element(flags))
+        return out
+
     def all(self) -> list[ChrDef]:
         """Every device in libvirt's iteration order (serials, parallels, channels, consoles)."""
         return [*self.serials, *self.parallels, *self.channels, *self.consoles]
@@ -708,10 +753,11 @@ def resolve_chardevs(
     device. Raises libvirt's errors; the inputs are not modified.
     """
     ctx = ctx or DeviceContext()
-    par = [_copy(d) for d in parallels]
-    ser = [_copy(d) for d in serials]
-    con = [_copy(d) for d in consoles]
-    chan = [_copy(d) for d in channels]
+    # Most kinds are absent: no copying loop for them.
+    par = [_copy(d) for d in parallels] if parallels else []
+    ser = [_copy(d) for d in serials] if serials else []
+    con = [_copy(d) for d in consoles] if consoles else []
+    chan = [_copy(d) for d in channels] if channels else []
     for index, dev in enumerate(par):
         if dev.port == -1:
             dev.port = max((p.port for p in par[:index]), default=-1) + 1
@@ -804,5 +850,19 @@ def _console_compat(serials: list[ChrDef], consoles: list[ChrDef], ctx: DeviceCo
         consoles.insert(0, _stub_console())
 
 
+_SOURCE_TEMPLATE = field_defaults(ChrSourceDef)
+
+
 def _stub_console() -> ChrDef:
-    return ChrDef(device_type="console", target_type="serial")
+    """``ChrDef(device_type="console", target_type="serial")`` (every domain with a serial
+    console makes one), without running the dataclass ``__init__`` of the record and of
+    its source."""
+    source = _new_object(ChrSourceDef)
+    values = _SOURCE_TEMPLATE.copy()
+    values["seclabels"] = []
+    source.__dict__ = values
+    made = _read_record("console")
+    made.target_type = "serial"
+    made.source = source
+    made.info = DeviceInfo()
+    return made

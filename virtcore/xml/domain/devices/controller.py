@@ -208,12 +208,13 @@ class ControllerDef(DeviceDef):
                     else []
                 )
                 kids.append(element("target", list(self.target.items()), node))
-        driver: list[tuple[str, str | int | None]] = [
-            (name, self.driver.get(name)) for name in _DRIVER_ORDER
-        ]
-        driver.append(("iothread", self.iothread or None))
-        kids.append(optional_element("driver", driver + virtio_attrs(self.virtio)))
-        kids.extend(self.info.elements())
+        if self.driver or self.iothread or self.virtio is not None:
+            driver: list[tuple[str, str | int | None]] = [
+                (name, self.driver.get(name)) for name in _DRIVER_ORDER
+            ]
+            driver.append(("iothread", self.iothread or None))
+            kids.append(optional_element("driver", driver + virtio_attrs(self.virtio)))
+        kids += self.info.elements()
         if self.type == "pci" and self.pcihole64 is not None:
             kids.append(element("pcihole64", [("unit", "KiB")], text=str(self.pcihole64)))
         return element("controller", attrs, kids)
@@ -242,8 +243,11 @@ class Controller(DeviceModel):
 
     def parse(self, ctx: DeviceContext | None = None) -> ControllerDef:
         """``virDomainControllerDefParseXML``."""
-        ctx = ctx or DeviceContext()
-        node = self.element
+        return self.read(self.element, ctx or DeviceContext())
+
+    @classmethod
+    def read(cls, node: etree._Element, ctx: DeviceContext) -> ControllerDef:
+        """:meth:`parse` of *node*, without a model around it."""
         kind = prop_enum(node, "type", TYPES) or "ide"
         cont = ControllerDef(type=kind)
         model = prop(node, "model")
@@ -255,7 +259,7 @@ class Controller(DeviceModel):
         cont.index = -1 if index is None else index
         driver = child(node, "driver")
         if driver is not None:
-            self._parse_driver(driver, cont)
+            cls._parse_driver(driver, cont)
         _parse_pci_children(node, cont)
         if not (kind == "usb" and model == "none"):
             cont.info = DeviceInfo.parse(node, ctx)
@@ -272,7 +276,7 @@ class Controller(DeviceModel):
             cont.max_grant_frames = prop_int(node, "maxGrantFrames", nonnegative=True)
             cont.max_event_channels = prop_int(node, "maxEventChannels", nonnegative=True)
         if kind == "pci":
-            self._parse_pci(node, cont)
+            cls._parse_pci(node, cont)
         return cont
 
     @staticmethod
@@ -400,8 +404,9 @@ def ensure_controller(
     controllers: list[ControllerDef], kind: str, index: int, model: str | None = None
 ) -> None:
     """``virDomainDefMaybeAddController``: append controller *kind*/*index* if it is missing."""
-    if any(c.type == kind and c.index == index for c in controllers):
-        return
+    for cont in controllers:
+        if cont.type == kind and cont.index == index:
+            return
     controllers.append(ControllerDef(type=kind, index=index, model=model))
 
 

@@ -29,6 +29,13 @@ without a ``<source>`` element becomes a ``type='file'`` disk, as in
 libvirt. Checks spanning several disks -
 duplicate targets (``target 'vda' duplicated for disk sources '/a' and
 '/b'``) and duplicate drive addresses - are in :func:`check_duplicates`.
+
+Disks are read, checked and written for every domain document, several per
+domain: the reader makes its records with :func:`new_disk` and
+:func:`~virtcore.xml.domain.devices.source.new_source` (copies of the
+defaults, equal to what the dataclasses' ``__init__`` makes) and reads the
+optional attributes and children only when the element has some; the
+writer looks at the rarely set fields only when one of them is set.
 """
 
 from __future__ import annotations
@@ -41,7 +48,12 @@ from lxml import etree
 
 from virtcore.enums.errors import ErrorNumber
 from virtcore.xml.builder import UINT, XMLChild, XMLFlag, XMLProperty
-from virtcore.xml.domain.devices.address import Address, DeviceInfo, DriveAddress
+from virtcore.xml.domain.devices.address import (
+    INFO_CHILDREN,
+    Address,
+    DeviceInfo,
+    DriveAddress,
+)
 from virtcore.xml.domain.devices.disk_check import validate_disk
 from virtcore.xml.domain.devices.source import (
     STORAGE_FORMATS,
@@ -49,6 +61,7 @@ from virtcore.xml.domain.devices.source import (
     StorageSource,
     auth_element,
     backing_store_node,
+    new_source,
     parse_auth,
     parse_backing_store,
     parse_encryption,
@@ -62,9 +75,9 @@ from virtcore.xml.domain.devices.support import (
     child,
     element,
     fail,
+    field_defaults,
     first_children,
     onoff,
-    optional_element,
     prop,
     prop_enum,
     prop_switch,
@@ -74,7 +87,7 @@ from virtcore.xml.domain.devices.support import (
     virtio_attrs,
     yesno,
 )
-from virtcore.xml.domain.outnode import OutNode
+from virtcore.xml.domain.outnode import AttrValue, OutNode
 from virtcore.xml.units import ULLONG_MAX, parse_scaled, parse_ullong
 
 __all__ = [
@@ -86,6 +99,7 @@ __all__ = [
     "check_duplicates",
     "disk_name_index",
     "drive_address_for",
+    "new_disk",
 ]
 
 logger = logging.getLogger(__name__)
@@ -205,26 +219,32 @@ class DiskDef(DeviceDef):
 
     def post_parse(self, ctx: DeviceContext) -> None:
         """``virDomainDiskDefPostParse`` without the address (see :meth:`assign_address`)."""
-        if self.dst is not None and self.dst.startswith("ioemu:"):
-            self.dst = self.dst[len("ioemu:") :]
+        src = self.src
+        dst = self.dst
+        if dst is not None and dst.startswith("ioemu:"):
+            dst = self.dst = dst[len("ioemu:") :]
         if self.device == "cdrom":
-            self.src.readonly = True
+            src.readonly = True
         if self.bus == "none":
             self.bus = "ide"
             if self.device == "floppy":
                 self.bus = "fdc"
-            elif self.dst is not None:
-                self.bus = next((b for p, b in _BUS_BY_PREFIX if self.dst.startswith(p)), "ide")
-        if self.snapshot is None and self.src.readonly:
+            elif dst is not None:
+                self.bus = next((b for p, b in _BUS_BY_PREFIX if dst.startswith(p)), "ide")
+        if self.snapshot is None and src.readonly:
             self.snapshot = "no"
-        src = self.src
-        if src.type == "network" and src.protocol == "iscsi" and src.path and "/" not in src.path:
-            src.path += "/0"
-        if self.src.type == "nvme" and self.src.nvme_managed is None:
-            self.src.nvme_managed = True
-        if self.src.type == "vhostuser" and self.snapshot is None:
+        kind = src.type
+        if kind in _LOCAL_TYPES:
+            pass  # none of the defaults below concern a local image
+        elif kind == "network":
+            if src.protocol == "iscsi" and src.path and "/" not in src.path:
+                src.path += "/0"
+        elif kind == "nvme":
+            if src.nvme_managed is None:
+                src.nvme_managed = True
+        elif kind == "vhostuser" and self.snapshot is None:
             self.snapshot = "no"
-        if self.src.fdgroup is not None:
+        if src.fdgroup is not None:
             fail(
                 ErrorNumber.CONFIG_UNSUPPORTED,
                 f"driver does not support FD passing for disk '{self.dst}'",
@@ -232,15 +252,19 @@ class DiskDef(DeviceDef):
 
     def assign_address(self, used_by_hostdevs: set[DriveAddress]) -> None:
         """``virDomainDiskDefAssignAddress``: a drive address derived from the target name."""
-        if self.info.address_type != "none" or self.dst is None:
+        dst = self.dst
+        if self.info.address_type != "none" or dst is None:
             return
-        index = disk_name_index(self.dst)
+        index = disk_name_index(dst)
         if index is None:
-            fail(ErrorNumber.XML_ERROR, f"Unknown disk name '{self.dst}' and no address specified")
-        address = drive_address_for(self.bus, index)
+            fail(ErrorNumber.XML_ERROR, f"Unknown disk name '{dst}' and no address specified")
+        bus = self.bus
+        if bus not in _DRIVE_BUSES:
+            return  # no drive address on this bus
+        address = drive_address_for(bus, index)
         if address is None:
             return
-        if self.bus == "scsi" and address in used_by_hostdevs:
+        if bus == "scsi" and address in used_by_hostdevs:
             fail(
                 ErrorNumber.CONFIG_UNSUPPORTED,
                 f"using disk target name '{self.dst}' conflicts with SCSI host device address "
@@ -260,29 +284,71 @@ class DiskDef(DeviceDef):
 
     def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainDiskDefFormat``."""
+        src = self.src
         snapshot = self.snapshot
-        if snapshot == "no" and self.src.readonly:
+        if snapshot == "no" and src.readonly:
             snapshot = None
-        attrs: list[tuple[str, str | int | None]] = [
-            ("type", self.src.type),
-            ("device", self.device),
-            ("model", self.model),
-            ("rawio", yesno(self.rawio)),
-            ("sgio", self.sgio),
-            ("snapshot", snapshot),
-        ]
-        kids: list[OutNode | None] = [self._driver_element()]
-        if self.src.auth is not None and self.disk_auth:
-            kids.append(auth_element(self.src.auth))
-        kids.append(
-            self.src.source_element(
-                flags,
-                skip_auth=self.disk_auth,
-                skip_encryption=self.disk_encryption,
-                with_index=True,
-            )
+        pairs: list[tuple[str, AttrValue]] = [("type", src.type), ("device", self.device)]
+        if (
+            self.model is not None
+            or self.rawio is not None
+            or self.sgio is not None
+            or snapshot is not None
+        ):
+            pairs += [
+                ("model", self.model),
+                ("rawio", yesno(self.rawio)),
+                ("sgio", self.sgio),
+                ("snapshot", snapshot),
+            ]
+        kids: list[OutNode] = []
+        driver = self._driver_element()
+        if driver is not None:
+            kids.append(driver)
+        if src.auth is not None and self.disk_auth:
+            kids.append(auth_element(src.auth))
+        source = src.source_element(
+            flags,
+            skip_auth=self.disk_auth,
+            skip_encryption=self.disk_encryption,
+            with_index=True,
         )
-        kids.append(backing_store_node(self.src, flags))
+        if source is not None:
+            kids.append(source)
+        if src.backing is not None:
+            backing = backing_store_node(src, flags)
+            if backing is not None:
+                kids.append(backing)
+        if (
+            self.backend_domain is not None
+            or self.geometry != _NO_GEOMETRY
+            or self.blockio != _NO_BLOCKIO
+        ):
+            self._hardware_elements(kids)
+        kids.append(OutNode("target", self._target_attrs()))
+        if self.iotune or self.group_name is not None:
+            iotune = self._iotune_element()
+            if iotune is not None:
+                kids.append(iotune)
+        if src.readonly:
+            kids.append(OutNode("readonly"))
+        if src.shared:
+            kids.append(OutNode("shareable"))
+        if (
+            self.transient
+            or self.serial is not None
+            or self.wwn is not None
+            or self.vendor is not None
+            or self.product is not None
+        ):
+            self._identity_elements(kids)
+        if src.encryption is not None and self.disk_encryption:
+            kids.append(src.encryption.to_element())
+        kids += self.info.elements()
+        return OutNode("disk", pairs, kids)
+
+    def _hardware_elements(self, kids: list[OutNode]) -> None:
+        """``<backenddomain>``, ``<geometry>`` and ``<blockio>``, those that are set."""
         if self.backend_domain is not None:
             kids.append(element("backenddomain", [("name", self.backend_domain)]))
         cyls, heads, secs = self.geometry
@@ -296,12 +362,9 @@ class DiskDef(DeviceDef):
                 ("physical_block_size", physical or None),
             ]
             kids.append(element("blockio", blockio))
-        kids.append(element("target", self._target_attrs()))
-        if self.iotune or self.group_name is not None:
-            kids.append(self._iotune_element())
-        for flag, tag in ((self.src.readonly, "readonly"), (self.src.shared, "shareable")):
-            if flag:
-                kids.append(element(tag))
+
+    def _identity_elements(self, kids: list[OutNode]) -> None:
+        """``<transient>``, then the texts that identify the disk to the guest."""
         if self.transient:
             kids.append(
                 element("transient", [("shareBacking", yesno(self.transient_share_backing))])
@@ -314,35 +377,43 @@ class DiskDef(DeviceDef):
         ):
             if text is not None:
                 kids.append(element(tag, text=text))
-        if self.src.encryption is not None and self.disk_encryption:
-            kids.append(self.src.encryption.to_element())
-        kids.extend(self.info.elements())
-        return element("disk", attrs, kids)
 
     def _driver_element(self) -> OutNode | None:
-        attrs: list[tuple[str, str | int | None]] = [
-            ("name", self.driver_name),
-            ("type", self.src.format),
-        ]
-        if self.driver:
-            attrs += [(name, self.driver.get(name)) for name in _DRIVER_ATTR_ORDER]
-        attrs += virtio_attrs(self.virtio)
-        kids: list[OutNode | None] = []
+        pairs: list[tuple[str, AttrValue]] = []
+        if self.driver_name is not None:
+            pairs.append(("name", self.driver_name))
+        fmt = self.src.format
+        if fmt is not None:
+            pairs.append(("type", fmt))
+        driver = self.driver
+        if driver:
+            for name in _DRIVER_ATTR_ORDER:
+                value = driver.get(name)
+                if value is not None:
+                    pairs.append((name, value))
+        virtio = self.virtio
+        if virtio is not None and (
+            virtio.iommu is not None
+            or virtio.ats is not None
+            or virtio.packed is not None
+            or virtio.page_per_vq is not None
+        ):
+            pairs += [pair for pair in virtio_attrs(virtio) if pair[1] is not None]
         if self.metadata_cache is not None:
             size = element("max_size", [("unit", "bytes")], text=str(self.metadata_cache))
-            kids.append(element("metadata_cache", kids=[size]))
-        return optional_element("driver", attrs, kids)
+            return OutNode("driver", pairs, [element("metadata_cache", kids=[size])])
+        return OutNode("driver", pairs) if pairs else None
 
-    def _target_attrs(self) -> list[tuple[str, str | int | None]]:
-        tray = self.tray if self.device in ("cdrom", "floppy") and self.tray != "closed" else None
-        removable = onoff(self.removable) if self.bus == "usb" else None
-        return [
-            ("dev", self.dst),
-            ("bus", self.bus),
-            ("tray", tray),
-            ("removable", removable),
-            ("rotation_rate", self.rotation_rate or None),
-        ]
+    def _target_attrs(self) -> list[tuple[str, AttrValue]]:
+        pairs: list[tuple[str, AttrValue]] = [("dev", self.dst), ("bus", self.bus)]
+        tray = self.tray
+        if tray is not None and tray != "closed" and self.device in ("cdrom", "floppy"):
+            pairs.append(("tray", tray))
+        if self.removable is not None and self.bus == "usb":
+            pairs.append(("removable", onoff(self.removable)))
+        if self.rotation_rate:
+            pairs.append(("rotation_rate", self.rotation_rate))
+        return pairs
 
     def _iotune_element(self) -> OutNode | None:
         if not self.iotune and self.group_name is None:
@@ -359,6 +430,32 @@ class DiskDef(DeviceDef):
     def has_iotune(self) -> bool:
         """``virDomainBlockIoTuneInfoHasAny``."""
         return any(self.iotune.values())
+
+
+_DISK_TEMPLATE = field_defaults(DiskDef)
+"""Every :class:`DiskDef` field at its default (the containers made by :func:`new_disk`)."""
+_new_disk_object = object.__new__
+_NO_GEOMETRY = (0, 0, 0)
+_NO_BLOCKIO = (0, 0)
+_LOCAL_TYPES = ("file", "block", "dir")
+
+
+def new_disk(src: StorageSource, device: str = "disk") -> DiskDef:
+    """``DiskDef(src=src, device=device)``, made without running the dataclass ``__init__``.
+
+    Every disk read makes one; the generated ``__init__`` sets thirty fields
+    one by one, while this copies them all at once. The result is equal to
+    the ``DiskDef`` call, with its own containers and device info.
+    """
+    disk = _new_disk_object(DiskDef)
+    values = _DISK_TEMPLATE.copy()
+    values["src"] = src
+    values["device"] = device
+    values["driver"] = {}
+    values["iotune"] = {}
+    values["info"] = DeviceInfo()
+    disk.__dict__ = values
+    return disk
 
 
 _DRIVER_ATTR_ORDER = (
@@ -462,20 +559,36 @@ class Disk(DeviceModel):
         # A disk is asked for some thirty children, most of them absent: one pass finds them.
         kids = first_children(node)
         get = kids.get
-        kind = prop_enum(node, "type", STORAGE_TYPES, nonzero=True)
-        src = StorageSource(type=kind or "file")
-        disk = DiskDef(src=src)
+        # Valid values are recognised here; an invalid one goes to the prop_* reader, which
+        # reports libvirt's error.
+        kind_attr = node.get("type")
+        kind = "file"
+        if kind_attr is not None:
+            if kind_attr not in _SOURCE_TYPES:
+                prop_enum(node, "type", STORAGE_TYPES, nonzero=True)
+            kind = kind_attr
+        src = new_source(kind)
         source = get("source")
         if source is not None:
             parse_source(source, src, ctx)
-            src.startup_policy = prop_enum(source, "startupPolicy", STARTUP_POLICIES, nonzero=True)
+            if source.get("startupPolicy") is not None:
+                src.startup_policy = prop_enum(
+                    source, "startupPolicy", STARTUP_POLICIES, nonzero=True
+                )
         else:
             # Without a <source> element libvirt resets the type to a file.
             src.type = "file"
         if "backingStore" in kids:
             parse_backing_store(node, src, ctx)
-        disk.device = prop_enum(node, "device", DEVICES) or "disk"
-        if not _PLAIN_DISK.issuperset(node.keys()):
+        device_attr = node.get("device")
+        device = "disk"
+        if device_attr is not None:
+            if device_attr not in DEVICES:
+                prop_enum(node, "device", DEVICES)
+            device = device_attr
+        disk = new_disk(src, device)
+        # Only type= and device= (counted without a list of the names): nothing more to read.
+        if len(node.attrib) != (kind_attr is not None) + (device_attr is not None):
             model = prop_enum(node, "model", MODELS)
             disk.model = None if model == "default" else model
             disk.snapshot = prop_enum(node, "snapshot", SNAPSHOTS, nonzero=True)
@@ -483,28 +596,29 @@ class Disk(DeviceModel):
             disk.sgio = prop_enum(node, "sgio", SGIO, nonzero=True)
         driver = get("driver")
         if driver is not None:
-            disk.virtio = VirtioOptions.parse(driver)
             _parse_driver(driver, disk)
-        if "auth" in kids or "encryption" in kids:
+        # The children most disks lack, looked for only when one of them is there.
+        rare = not _RARE_CHILDREN.isdisjoint(kids)
+        if rare and ("auth" in kids or "encryption" in kids):
             cls._parse_disk_level(kids, disk)
         target = get("target")
         if target is not None:
-            cls._parse_target(target, disk)
-        geometry = get("geometry")
-        if geometry is not None:
-            _parse_geometry(geometry, disk)
-        cls._parse_flags(kids, disk)
-        iotune = get("iotune")
-        if iotune is not None:
-            _parse_iotune(iotune, disk)
-        backend = get("backenddomain")
-        if backend is not None:
-            disk.backend_domain = prop(backend, "name")
-        for name in _TEXT_CHILDREN:
-            text_node = get(name)
-            if text_node is not None:
-                setattr(disk, name, text_of(text_node))
-        disk.info = DeviceInfo.parse(node, ctx, boot=True, kids=kids)
+            dst = disk.dst = target.get("dev")
+            bus = target.get("bus")
+            if bus is not None:
+                if bus not in _BUS_NAMES:
+                    prop_enum(target, "bus", BUSES, nonzero=True)
+                disk.bus = bus
+            if len(target.attrib) != (dst is not None) + (bus is not None):
+                cls._parse_target_options(target, disk)
+        if rare:
+            _parse_rare_children(kids, disk)
+        if "readonly" in kids:
+            src.readonly = True
+        if "shareable" in kids:
+            src.shared = True
+        if not INFO_CHILDREN.isdisjoint(kids):
+            disk.info = DeviceInfo.parse(node, ctx, boot=True, kids=kids)
         return disk
 
     @staticmethod
@@ -526,55 +640,78 @@ class Disk(DeviceModel):
             disk.disk_encryption = True
 
     @staticmethod
-    def _parse_target(target: etree._Element, disk: DiskDef) -> None:
-        disk.dst = prop(target, "dev")
-        disk.bus = prop_enum(target, "bus", BUSES, nonzero=True) or "none"
-        if not _PLAIN_TARGET.issuperset(target.keys()):
-            tray = prop_enum(target, "tray", TRAYS)
-            disk.tray = None if tray == "closed" else tray
-            disk.removable = prop_switch(target, "removable")
-            disk.rotation_rate = prop_uint(target, "rotation_rate") or 0
-
-    @staticmethod
-    def _parse_flags(kids: dict[str, etree._Element], disk: DiskDef) -> None:
-        blockio = kids.get("blockio")
-        if blockio is not None:
-            disk.blockio = (
-                prop_uint(blockio, "logical_block_size") or 0,
-                prop_uint(blockio, "physical_block_size") or 0,
-            )
-        if "readonly" in kids:
-            disk.src.readonly = True
-        if "shareable" in kids:
-            disk.src.shared = True
-        transient = kids.get("transient")
-        if transient is not None:
-            disk.transient = True
-            disk.transient_share_backing = prop_tristate(transient, "shareBacking")
+    def _parse_target_options(target: etree._Element, disk: DiskDef) -> None:
+        tray = prop_enum(target, "tray", TRAYS)
+        disk.tray = None if tray == "closed" else tray
+        disk.removable = prop_switch(target, "removable")
+        disk.rotation_rate = prop_uint(target, "rotation_rate") or 0
 
 
-_PLAIN_DISK = frozenset({"type", "device"})
-"""The usual ``<disk>`` attributes: with no others, the optional ones need no reading."""
-_PLAIN_TARGET = frozenset({"dev", "bus"})
-"""The usual ``<target>`` attributes: with no others, the optional ones need no reading."""
+def _parse_rare_children(kids: dict[str, etree._Element], disk: DiskDef) -> None:
+    """The children after ``<target>`` most disks lack, in libvirt's order of reading."""
+    get = kids.get
+    geometry = get("geometry")
+    if geometry is not None:
+        _parse_geometry(geometry, disk)
+    blockio = get("blockio")
+    if blockio is not None:
+        disk.blockio = (
+            prop_uint(blockio, "logical_block_size") or 0,
+            prop_uint(blockio, "physical_block_size") or 0,
+        )
+    transient = get("transient")
+    if transient is not None:
+        disk.transient = True
+        disk.transient_share_backing = prop_tristate(transient, "shareBacking")
+    iotune = get("iotune")
+    if iotune is not None:
+        _parse_iotune(iotune, disk)
+    backend = get("backenddomain")
+    if backend is not None:
+        disk.backend_domain = prop(backend, "name")
+    for name in _TEXT_CHILDREN:
+        text_node = get(name)
+        if text_node is not None:
+            setattr(disk, name, text_of(text_node))
+
+
+_SOURCE_TYPES = frozenset(STORAGE_TYPES[1:])
+"""The values of ``<disk type>`` (``none`` only ends a backing chain)."""
+_BUS_NAMES = frozenset(BUSES[1:])
+"""The values of ``<target bus>``."""
+_FORMATS = frozenset(STORAGE_FORMATS[1:])
+"""The values of ``<driver type>`` besides ``aio``."""
+_RARE_CHILDREN = frozenset(
+    {
+        "auth", "encryption", "geometry", "blockio", "transient", "iotune", "backenddomain",
+        "serial", "wwn", "vendor", "product",
+    }
+)  # fmt: skip
+"""The children :func:`_parse_rare_children` and ``_parse_disk_level`` read."""
 _TEXT_CHILDREN = ("serial", "wwn", "vendor", "product")
 """The children read as text, in libvirt's order; each names its :class:`DiskDef` field."""
 
 
 def _parse_driver(driver: etree._Element, disk: DiskDef) -> None:
     """``virDomainDiskDefDriverParseXML`` and ``virDomainDiskDefDriverSourceParseXML``."""
-    disk.driver_name = prop(driver, "name")
-    if len(driver) or not _PLAIN_DRIVER.issuperset(driver.keys()):
+    name = driver.get("name")
+    fmt = driver.get("type")
+    nested = len(driver) != 0
+    # The usual <driver name= type=> has none of the options: nothing else to look for.
+    if nested or len(driver.attrib) != (name is not None) + (fmt is not None):
+        disk.virtio = VirtioOptions.parse(driver)
         _parse_driver_options(driver, disk)
-    fmt = prop(driver, "type")
+    else:
+        disk.virtio = VirtioOptions()
+    disk.driver_name = name
     if fmt is not None:
         if fmt == "aio":
             disk.src.format = "raw"
-        elif fmt not in STORAGE_FORMATS[1:]:
+        elif fmt not in _FORMATS:
             fail(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown driver format value '{fmt}'")
         else:
             disk.src.format = fmt
-    metadata = child(driver, "metadata_cache") if len(driver) else None
+    metadata = child(driver, "metadata_cache") if nested else None
     size = child(metadata, "max_size") if metadata is not None else None
     if size is not None:
         disk.metadata_cache = parse_scaled(
@@ -584,10 +721,6 @@ def _parse_driver(driver: etree._Element, disk: DiskDef) -> None:
             scale=1,
             limit=ULLONG_MAX,
         )
-
-
-_PLAIN_DRIVER = frozenset({"name", "type"})
-"""The usual ``<driver name= type=>``: none of the options below to read."""
 
 
 def _parse_driver_options(driver: etree._Element, disk: DiskDef) -> None:

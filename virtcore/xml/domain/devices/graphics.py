@@ -57,6 +57,7 @@ from virtcore.xml.domain.devices.support import (
     children,
     element,
     fail,
+    field_defaults,
     onoff,
     prop,
     prop_enum,
@@ -355,6 +356,24 @@ class Listen(XMLNode):
     socket = XMLProperty("./@socket", doc="A UNIX socket path.")
 
 
+_GRAPHICS_TEMPLATE = field_defaults(GraphicsDef)
+_new_object = object.__new__
+
+
+def _new_graphics(kind: str) -> GraphicsDef:
+    """``GraphicsDef(type=kind)``, made without running the dataclass ``__init__``: the
+    fields copied at once from their defaults, the containers made here."""
+    made = _new_object(GraphicsDef)
+    values = _GRAPHICS_TEMPLATE.copy()
+    values["type"] = kind
+    values["listens"] = []
+    values["channels"] = {}
+    values["spice_options"] = {}
+    values["info"] = DeviceInfo()
+    made.__dict__ = values
+    return made
+
+
 class Graphics(DeviceModel):
     """A ``<graphics>`` element."""
 
@@ -394,7 +413,7 @@ class Graphics(DeviceModel):
         """:meth:`parse` of *node*, without a model around it."""
         kind = prop_enum(node, "type", TYPES, required=True)
         assert kind is not None
-        result = GraphicsDef(type=kind)
+        result = _new_graphics(kind)
         if kind in ("vnc", "rdp", "spice"):
             result.listens = _parse_listens(node, result, ctx)
         _PARSERS[kind](node, result, ctx)

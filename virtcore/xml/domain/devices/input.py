@@ -22,6 +22,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from lxml import etree
+
 from virtcore.enums.errors import ErrorNumber
 from virtcore.xml.builder import XMLProperty
 from virtcore.xml.domain.devices.support import (
@@ -41,7 +43,6 @@ from virtcore.xml.domain.devices.support import (
     prop_enum,
     prop_switch,
     sanitize_path,
-    virtio_attrs,
 )
 from virtcore.xml.domain.outnode import OutNode
 
@@ -149,12 +150,23 @@ class InputDef(DeviceDef):
 
     def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainInputDefFormat`` (see :meth:`hidden` for what it skips)."""
-        source_attrs: list[tuple[str, str | int | None]] = [
-            ("dev" if self.type == "evdev" else "evdev", self.evdev),
-            ("grab", self.grab),
-            ("grabToggle", self.grab_toggle),
-            ("repeat", onoff(self.repeat)),
-        ]
+        kids: list[OutNode | None] = []
+        if self.virtio is not None:
+            kids.append(optional_element("driver", self.virtio.attrs()))
+        if (
+            self.evdev is not None
+            or self.grab is not None
+            or self.grab_toggle is not None
+            or self.repeat is not None
+        ):
+            source_attrs: list[tuple[str, str | int | None]] = [
+                ("dev" if self.type == "evdev" else "evdev", self.evdev),
+                ("grab", self.grab),
+                ("grabToggle", self.grab_toggle),
+                ("repeat", onoff(self.repeat)),
+            ]
+            kids.append(element("source", source_attrs))
+        kids += self.info.elements()
         return element(
             "input",
             [
@@ -162,11 +174,7 @@ class InputDef(DeviceDef):
                 ("bus", None if self.bus == "none" else self.bus),
                 ("model", self.model),
             ],
-            [
-                optional_element("driver", virtio_attrs(self.virtio)),
-                optional_element("source", source_attrs),
-                *self.info.elements(),
-            ],
+            kids,
         )
 
 
@@ -188,8 +196,11 @@ class Input(DeviceModel):
 
     def parse(self, ctx: DeviceContext | None = None) -> InputDef:
         """``virDomainInputDefParseXML``."""
-        ctx = ctx or DeviceContext()
-        node = self.element
+        return self.read(self.element, ctx or DeviceContext())
+
+    @classmethod
+    def read(cls, node: etree._Element, ctx: DeviceContext) -> InputDef:
+        """:meth:`parse` of *node*, without a model around it."""
         kind, bus, model = prop(node, "type"), prop(node, "bus"), prop(node, "model")
         if kind is None:
             fail(ErrorNumber.INTERNAL_ERROR, "missing input device type")

@@ -62,6 +62,7 @@ from virtcore.xml.domain.devices.support import (
     children,
     element,
     fail,
+    field_defaults,
     first_children,
     optional_element,
     prop,
@@ -259,11 +260,14 @@ class InterfaceDef(DeviceDef):
             kids.append(self.bandwidth.to_element())
         if self.isolated is not None:
             kids.append(element("port", [("isolated", yesno(self.isolated))]))
-        kids.extend(self.guest_ip.elements())
-        kids.extend(self.port_forwards)
-        for tag, path in (("script", self.script), ("downscript", self.downscript)):
-            if path is not None:
-                kids.append(element(tag, [("path", path)]))
+        if self.guest_ip:
+            kids.extend(self.guest_ip.elements())
+        if self.port_forwards:
+            kids.extend(self.port_forwards)
+        if self.script is not None:
+            kids.append(element("script", [("path", self.script)]))
+        if self.downscript is not None:
+            kids.append(element("downscript", [("path", self.downscript)]))
         if self.backend_domain is not None:
             kids.append(element("backenddomain", [("name", self.backend_domain)]))
         managed = yesno(self.managed_tap)
@@ -274,13 +278,19 @@ class InterfaceDef(DeviceDef):
             kids.append(element("model", [("type", self.model)]))
             if self.is_virtio:
                 kids.append(self._driver_element())
-        backend = [
-            ("type", self.backend_type),
-            ("tap", self.backend_tap),
-            ("vhost", self.backend_vhost),
-            ("logFile", self.backend_logfile),
-        ]
-        kids.append(optional_element("backend", backend))
+        if (
+            self.backend_type is not None
+            or self.backend_tap is not None
+            or self.backend_vhost is not None
+            or self.backend_logfile is not None
+        ):
+            backend = [
+                ("type", self.backend_type),
+                ("tap", self.backend_tap),
+                ("vhost", self.backend_vhost),
+                ("logFile", self.backend_logfile),
+            ]
+            kids.append(element("backend", backend))
         if self.filter is not None:
             kids.append(filterref_element(self.filter, self.filter_params))
         if self.sndbuf is not None:
@@ -304,12 +314,21 @@ class InterfaceDef(DeviceDef):
         attrs = list(self.source)
         if self.type == "network" and self.portid is not None and not flags & INACTIVE:
             attrs.append(("portid", self.portid))
-        kids = list(self.source_children) + self.host_ip.elements()
+        kids = list(self.source_children)
+        if self.host_ip:
+            kids += self.host_ip.elements()
         if not attrs and not kids:
             return []
         return [element("source", attrs, kids)]
 
     def _driver_element(self) -> OutNode | None:
+        if (
+            not self.driver
+            and self.virtio is None
+            and not self.host_offloads
+            and not self.guest_offloads
+        ):
+            return None  # nothing to write: no attribute, no child
         attrs: list[tuple[str, str | int | None]] = [
             (name, self.driver.get(name)) for name in _DRIVER_ORDER
         ]
@@ -321,6 +340,41 @@ class InterfaceDef(DeviceDef):
             guest = [(n, self.guest_offloads.get(n)) for n in _GUEST_OFFLOADS]
             kids.append(element("guest", guest))
         return optional_element("driver", attrs, kids)
+
+
+_INTERFACE_TEMPLATE = field_defaults(InterfaceDef)
+_new_object = object.__new__
+
+
+def new_interface(kind: str) -> InterfaceDef:
+    """``InterfaceDef(type=kind)``, made without running the dataclass ``__init__``.
+
+    The generated ``__init__`` sets forty-odd fields one by one; this copies
+    them at once and makes the containers (:func:`factory_fields`), all but
+    the device info, which the reader sets last. The result equals the
+    ``InterfaceDef`` call once ``info`` is set.
+    """
+    net = _new_object(InterfaceDef)
+    values = _INTERFACE_TEMPLATE.copy()
+    values["type"] = kind
+    values["source"] = []
+    values["source_children"] = []
+    values["host_ip"] = IPInfo()
+    values["guest_ip"] = IPInfo()
+    values["driver"] = {}
+    values["host_offloads"] = {}
+    values["guest_offloads"] = {}
+    values["port_forwards"] = []
+    values["filter_params"] = []
+    net.__dict__ = values
+    return net
+
+
+_MISC_TAGS = frozenset({
+    "backend", "portForward", "filterref", "script", "downscript", "backenddomain", "tune",
+    "teaming", "link", "mtu", "coalesce", "bandwidth", "vlan", "port", "ip", "route",
+})  # fmt: skip
+"""The children :func:`_parse_misc` reads: an interface with none of them skips it."""
 
 
 class Interface(DeviceModel):
@@ -360,7 +414,7 @@ class Interface(DeviceModel):
         """:meth:`parse` of *node*, without a model around it."""
         # Most of the twenty-odd children asked for are absent: one pass finds them all.
         kids = first_children(node)
-        net = InterfaceDef(type=prop_enum(node, "type", TYPES) or "user")
+        net = new_interface(prop_enum(node, "type", TYPES) or "user")
         net.trust_guest_rx_filters = prop_tristate(node, "trustGuestRxFilters")
         mac = kids.get("mac")
         if mac is not None:
@@ -384,7 +438,8 @@ class Interface(DeviceModel):
             )
         _parse_target(kids, net, ctx)
         _parse_model_and_driver(kids, net)
-        _parse_misc(node, kids, net)
+        if not _MISC_TAGS.isdisjoint(kids):
+            _parse_misc(node, kids, net)
         net.info = DeviceInfo.parse(node, ctx, boot=True, rom=True, kids=kids)
         return net
 
@@ -425,7 +480,8 @@ def _parse_source(
     elif kind == "hostdev":
         address = child(source, "address")
         net.hostdev = parse_subsys(node, prop(address, "type") if address is not None else None)
-    net.host_ip = parse_ip_info(source, "interface host IP")
+    if len(source):  # without children: no address or route, as the record has
+        net.host_ip = parse_ip_info(source, "interface host IP")
 
 
 def _parse_socket(source: etree._Element, net: InterfaceDef) -> None:

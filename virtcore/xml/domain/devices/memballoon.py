@@ -36,7 +36,6 @@ from virtcore.xml.domain.devices.support import (
     prop_enum,
     prop_int,
     prop_switch,
-    virtio_attrs,
 )
 from virtcore.xml.domain.outnode import OutNode
 
@@ -63,7 +62,12 @@ class MemBalloonDef(DeviceDef):
 
     def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainMemballoonDefFormat``."""
-        stats = element("stats", [("period", self.period)]) if self.period else None
+        kids: list[OutNode | None] = (
+            [element("stats", [("period", self.period)])] if self.period else []
+        )
+        kids += self.info.elements()
+        if self.virtio is not None:
+            kids.append(optional_element("driver", self.virtio.attrs()))
         return element(
             "memballoon",
             [
@@ -71,7 +75,7 @@ class MemBalloonDef(DeviceDef):
                 ("autodeflate", onoff(self.autodeflate)),
                 ("freePageReporting", onoff(self.free_page_reporting)),
             ],
-            [stats, *self.info.elements(), optional_element("driver", virtio_attrs(self.virtio))],
+            kids,
         )
 
 

@@ -195,28 +195,50 @@ class DevicesDef:
     def to_element(self, flags: int = 0) -> OutNode:
         """``<devices>`` as libvirt writes it for *flags* (``VIR_DOMAIN_XML_*``)."""
         out = element("devices")
+        kids = out.children
         if self.emulator is not None:
-            out.append(element("emulator", text=self.emulator))
-        if not any(self.by_tag.values()) and (self.chardevs is None or not self.chardevs.all()):
-            return out
+            kids.append(element("emulator", text=self.emulator))
         chardevs = self.chardevs
         # Most kinds are absent: only those present are visited, in libvirt's order.
-        tags = [tag for tag, devices in self.by_tag.items() if devices and tag in _FORMAT_INDEX]
+        by_tag = self.by_tag
+        tags = [tag for tag, devices in by_tag.items() if devices and tag in _FORMAT_INDEX]
         if chardevs is not None:
             # Character devices are written from their resolved lists, not by_tag.
             tags.extend(tag for tag in _CHARDEVS if tag not in tags)
+        if not tags:
+            return out
         tags.sort(key=_FORMAT_INDEX.__getitem__)
-        kids = out.children
-        by_tag = self.by_tag
         for tag in tags:
-            devices = self._output(tag) if tag in _CHARDEVS else by_tag[tag]
+            if chardevs is not None and tag in _CHARDEVS_SET:
+                if tag == "console":
+                    kids += chardevs.console_elements(flags)
+                    continue
+                devices = self._output(tag)
+            else:
+                devices = by_tag[tag]
             for device in devices:
-                if device.hidden(flags) or (
-                    isinstance(device, RedirFilterDef) and not device.rules
+                kind = device.__class__
+                shown = _ALWAYS_SHOWN.get(kind)
+                if shown is None:
+                    shown = _ALWAYS_SHOWN[kind] = _always_shown(kind)
+                if not shown and (
+                    device.hidden(flags)
+                    or (isinstance(device, RedirFilterDef) and not device.rules)
                 ):
                     continue
                 kids.append(device.to_element(flags))
         return out
+
+
+_ALWAYS_SHOWN: dict[type[DeviceDef], bool] = {}
+"""Per device class, whether :meth:`DevicesDef.to_element` writes every device of it."""
+
+
+def _always_shown(kind: type[DeviceDef]) -> bool:
+    """Whether devices of *kind* are written whatever the flags and their content: the
+    class keeps :meth:`DeviceDef.hidden` and is no redirection filter (which an empty
+    rule list hides)."""
+    return kind.hidden is DeviceDef.hidden and not issubclass(kind, RedirFilterDef)
 
 
 # -- parse ----------------------------------------------------------------------------------
@@ -353,8 +375,8 @@ def post_parse_devices(defs: DevicesDef, ctx: DeviceContext) -> None:
     by_tag = defs.by_tag
     controllers = defs.controllers
     assign_indexes(controllers)
-    disks = defs.disks
-    hostdevs = defs.hostdevs
+    disks = defs.disks if by_tag["disk"] else []
+    hostdevs = defs.hostdevs if by_tag["hostdev"] else []
     for tag in _ITERATION:
         if not by_tag[tag] and tag != "serial":
             continue  # absent (the serial ports stand for all character devices, present or not)
@@ -373,7 +395,7 @@ def post_parse_devices(defs: DevicesDef, ctx: DeviceContext) -> None:
         else:
             for device in by_tag[tag]:
                 device.post_parse(ctx)
-    if getattr(ctx, "test_ifnames", False):
+    if by_tag["interface"] and getattr(ctx, "test_ifnames", False):
         assign_test_ifnames(defs.interfaces)
     _common_checks(defs, ctx)
     _implicit_controllers(defs, disks, controllers)
@@ -409,7 +431,10 @@ def _hostdev_addresses(
 
 def _resolve_chardevs(defs: DevicesDef, ctx: DeviceContext) -> Chardevs:
     """Ports, the serial console and ISA serial ports (``resolve_chardevs``), unvalidated."""
-    parallels, serials, consoles, channels = (_typed(defs.by_tag[tag], ChrDef) for tag in _CHARDEVS)
+    by_tag = defs.by_tag
+    parallels, serials, consoles, channels = (
+        _typed(by_tag[tag], ChrDef) if by_tag[tag] else [] for tag in _CHARDEVS
+    )
     return resolve_chardevs(parallels, serials, consoles, channels, ctx=ctx, validate=False)
 
 
@@ -540,7 +565,9 @@ def validate_devices(defs: DevicesDef, ctx: DeviceContext) -> None:
             iommu.validate_domain(ctx)
     if by_tag["disk"]:
         check_duplicates(defs.disks)
-    interface_hostdevs = [n.hostdev for n in defs.interfaces if n.hostdev is not None]
+    interface_hostdevs = (
+        [n.hostdev for n in defs.interfaces if n.hostdev is not None] if by_tag["interface"] else []
+    )
     if by_tag["hostdev"] or interface_hostdevs:
         check_duplicate_hostdevs(defs.hostdevs, interface_hostdevs)
     if _any_alias(by_tag):

@@ -1,4 +1,4 @@
-"""Disk storage sources: ``<source>``, network hosts, ``<auth>``, ``<encryption>``, backing chains.
+"""Disk storage sources: ``<source>``, network hosts, backing chains.
 
 A disk's storage is described by its ``type`` and its ``<source>``::
 
@@ -25,7 +25,11 @@ source``, ``can't split path 'v' into pool name and image name``, ``port
 '70000' out of range``, ...), filling in the default port of each protocol
 as libvirt does; :meth:`StorageSource.source_element` and
 :func:`backing_store_element` write it back as ``virDomainDiskSourceFormat``
-does (HTTP cookies only with ``VIR_DOMAIN_XML_SECURE``).
+does (HTTP cookies only with ``VIR_DOMAIN_XML_SECURE``). Credentials (``<auth>``,
+``<encryption>``) are read and written by :mod:`.source_auth`, whose names this
+module exports too.
+:func:`new_source` makes a blank source for the readers (equal to
+``StorageSource(type=kind)``, made faster).
 """
 
 from __future__ import annotations
@@ -37,6 +41,14 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from virtcore.enums.errors import ErrorDomain, ErrorNumber
+from virtcore.xml.domain.devices.source_auth import (
+    Auth,
+    Encryption,
+    auth_element,
+    parse_auth,
+    parse_encryption,
+    valid_uuid,
+)
 from virtcore.xml.domain.devices.support import (
     INACTIVE,
     SECURE,
@@ -46,6 +58,7 @@ from virtcore.xml.domain.devices.support import (
     children,
     element,
     fail,
+    field_defaults,
     optional_element,
     prop,
     prop_enum,
@@ -70,6 +83,7 @@ __all__ = [
     "auth_element",
     "backing_store_element",
     "backing_store_node",
+    "new_source",
     "parse_auth",
     "parse_encryption",
     "parse_source",
@@ -96,177 +110,13 @@ DEFAULT_PORTS = {
 }  # fmt: skip
 """``virStorageSourceNetworkDefaultPort`` (RBD and NFS have none)."""
 _TRANSPORTS = ("tcp", "unix", "rdma")
-_SECRET_USAGES = ("none", "volume", "ceph", "iscsi", "tls", "vtpm")
-_ENCRYPTION_FORMATS = ("default", "qcow", "luks", "luks2", "luks-any")
-_ENCRYPTION_ENGINES = ("default", "qemu", "librbd")
 _POOL_MODES = ("default", "host", "direct")
 _COOKIE_NAME = re.compile(r"[!#$%&'*+\-.0-9A-Z^_`a-z|~]+\Z")
 _COOKIE_VALUE = re.compile(r"\"?[!#$%&'()*+\-./0-9:<=>?@A-Z\[\]^_`a-z|~]+\"?\Z")
-_HEX = "0123456789abcdefABCDEF"
 DETECTED_MARK = "{urn:virtcore:runtime}detected"
 """Marks, in a running domain's tree, a ``<backingStore>`` read from the images (never printed)."""
 _INDEX = re.compile(r"[ \t\n\v\f\r]*\+?[0-9]+\Z")
 _UINT_MAX = 0xFFFFFFFF
-
-
-def valid_uuid(text: str) -> bool:
-    """Whether *text* reads as a UUID the way ``virUUIDParse`` reads one."""
-    pos = 0
-    digits = 0
-    stripped = text.strip(" \t\n\v\f\r")
-    while digits < 32:
-        if pos >= len(stripped):
-            return False
-        char = stripped[pos]
-        if char in "- ":
-            pos += 1
-            continue
-        if char not in _HEX or pos + 1 >= len(stripped) or stripped[pos + 1] not in _HEX:
-            return False
-        pos += 2
-        digits += 2
-    return pos == len(stripped)
-
-
-# -- auth and secrets --------------------------------------------------------------------
-
-
-@dataclass
-class Auth:
-    """``<auth>``: a user name and the libvirt secret holding the password."""
-
-    username: str
-    auth_type: str | None = None
-    secret_type: str | None = None
-    secret_uuid: str | None = None
-    secret_usage: str | None = None
-
-
-def _parse_secret_lookup(node: etree._Element) -> tuple[str | None, str | None]:
-    """``virSecretLookupParseSecret``: the secret's uuid or usage."""
-    uuid = prop(node, "uuid")
-    usage = prop(node, "usage")
-    if uuid is None and usage is None:
-        fail(ErrorNumber.XML_ERROR, "missing secret uuid or usage attribute", ErrorDomain.NONE)
-    if uuid is not None and usage is not None:
-        fail(ErrorNumber.XML_ERROR, "either secret uuid or usage expected", ErrorDomain.NONE)
-    if uuid is not None and not valid_uuid(uuid):
-        fail(ErrorNumber.XML_ERROR, f"invalid secret uuid '{uuid}'", ErrorDomain.NONE)
-    return uuid, usage
-
-
-def parse_auth(node: etree._Element) -> Auth:
-    """``virStorageAuthDefParse``."""
-    # libvirt reads both attributes through XPath string(), where empty is absent.
-    username = prop(node, "username") or None
-    if username is None:
-        fail(ErrorNumber.XML_ERROR, "missing username for auth", ErrorDomain.STORAGE)
-    auth_type = prop(node, "type") or None
-    if auth_type == "none":  # the default, not written back
-        auth_type = None
-    if auth_type is not None and auth_type not in ("chap", "ceph"):
-        fail(
-            ErrorNumber.CONFIG_UNSUPPORTED, f"unknown auth type '{auth_type}'", ErrorDomain.STORAGE
-        )
-    secret = child(node, "secret")
-    if secret is None:
-        fail(ErrorNumber.XML_ERROR, "Missing <secret> element in auth", ErrorDomain.STORAGE)
-    uuid, usage = _parse_secret_lookup(secret)
-    return Auth(username, auth_type, prop(secret, "type"), uuid, usage)
-
-
-def _secret_element(secret_type: str | None, uuid: str | None, usage: str | None) -> OutNode:
-    # libvirt stores the UUID parsed and writes it back in canonical form.
-    if uuid is not None:
-        uuid = _canonical_uuid(uuid)
-    return element("secret", [("type", secret_type), ("uuid", uuid), ("usage", usage)])
-
-
-def _canonical_uuid(text: str) -> str:
-    digits = "".join(c for c in text if c in _HEX).lower()
-    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:32]}"
-
-
-def auth_element(auth: Auth) -> OutNode:
-    """``virStorageAuthDefFormat``."""
-    secret = _secret_element(auth.secret_type, auth.secret_uuid, auth.secret_usage)
-    return element("auth", [("type", auth.auth_type), ("username", auth.username)], [secret])
-
-
-# -- encryption ----------------------------------------------------------------------------
-
-
-@dataclass
-class Encryption:
-    """``<encryption>`` of a storage source (``virStorageEncryption``)."""
-
-    format: str
-    engine: str | None = None
-    secrets: list[tuple[str | None, str | None]] = field(default_factory=list)
-    """(uuid, usage) of each ``<secret type='passphrase'>``."""
-    cipher: dict[str, str] | None = None
-    ivgen: dict[str, str] | None = None
-
-    def to_element(self) -> OutNode:
-        """``virStorageEncryptionFormat``."""
-        kids = [_secret_element("passphrase", uuid, usage) for uuid, usage in self.secrets]
-        # libvirt writes the cipher of LUKS encryption only.
-        if self.cipher is not None and self.format == "luks":
-            kids.append(element("cipher", list(self.cipher.items())))
-            if self.ivgen is not None:
-                kids.append(element("ivgen", list(self.ivgen.items())))
-        return element("encryption", [("format", self.format), ("engine", self.engine)], kids)
-
-
-def parse_encryption(node: etree._Element) -> Encryption:
-    """``virStorageEncryptionParseNode``."""
-    fmt = prop(node, "format") or None  # XPath string(): empty is absent
-    if fmt is None:
-        fail(ErrorNumber.XML_ERROR, "unknown volume encryption format", ErrorDomain.STORAGE)
-    if fmt not in _ENCRYPTION_FORMATS:
-        fail(
-            ErrorNumber.CONFIG_UNSUPPORTED,
-            f"unknown volume encryption format type {fmt}",
-            ErrorDomain.STORAGE,
-        )
-    engine = prop_enum(node, "engine", _ENCRYPTION_ENGINES, nonzero=True)
-    enc = Encryption(fmt, engine)
-    for secret in children(node, "secret"):
-        kind = prop(secret, "type")
-        if kind is None:
-            fail(
-                ErrorNumber.XML_ERROR,
-                "unknown volume encryption secret type",
-                ErrorDomain.STORAGE,
-            )
-        if kind != "passphrase":
-            fail(
-                ErrorNumber.CONFIG_UNSUPPORTED,
-                f"unknown volume encryption secret type {kind}",
-                ErrorDomain.STORAGE,
-            )
-        enc.secrets.append(_parse_secret_lookup(secret))
-    cipher = child(node, "cipher")
-    if cipher is not None:
-        enc.cipher = _encryption_info(cipher, ("name", "size", "mode", "hash"), "cipher")
-        ivgen = child(node, "ivgen")
-        if ivgen is not None:
-            enc.ivgen = _encryption_info(ivgen, ("name", "hash"), "ivgen")
-    return enc
-
-
-def _encryption_info(node: etree._Element, names: tuple[str, ...], what: str) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for name in names:
-        value = prop(node, name)
-        if value is None and name in ("name", "size"):
-            fail(ErrorNumber.XML_ERROR, f"missing {what} {name}", ErrorDomain.STORAGE)
-        if value is not None:
-            values[name] = value
-    if "size" in values:
-        size = prop_uint(node, "size")
-        values["size"] = str(size)
-    return values
 
 
 # -- network hosts -------------------------------------------------------------------------
@@ -406,6 +256,25 @@ class StorageSource:
         *with_index* (a disk's own source) writes a non-zero :attr:`index`
         whatever the flags, as libvirt does.
         """
+        kind = self.type
+        path_attr = _PATH_ATTRS.get(kind)
+        if (
+            path_attr is not None
+            and not self.slices
+            and not self.seclabels
+            and self.auth is None
+            and self.encryption is None
+            and self.reservations is None
+        ):
+            # A local image and nothing else (nearly every disk): its attributes only.
+            pairs: list[tuple[str, str | int | None]] = []
+            if self.path is not None:
+                pairs.append((path_attr, self.path))
+            if self.startup_policy:
+                pairs.append(("startupPolicy", self.startup_policy))
+            if with_index and self.index:
+                pairs.append(("index", self.index))
+            return OutNode("source", pairs) if pairs else None
         attrs: list[tuple[str, str | int | None]] = []
         kids: list[OutNode | None] = []
         if self.type == "file":
@@ -490,6 +359,34 @@ class StorageSource:
             kids.append(element("identity", [("user", self.nfs_user), ("group", self.nfs_group)]))
 
 
+_PATH_ATTRS = {"file": "file", "block": "dev", "dir": "dir"}
+"""The ``<source>`` attribute holding the path of each local storage type."""
+
+_SOURCE_TEMPLATE = field_defaults(StorageSource)
+"""Every :class:`StorageSource` field at its default (the containers made by
+:func:`new_source`)."""
+_new_source_object = object.__new__
+
+
+def new_source(kind: str) -> StorageSource:
+    """``StorageSource(type=kind)``, made without running the dataclass ``__init__``.
+
+    A disk and each layer of its chain make one; the generated ``__init__``
+    sets forty fields one by one, while this copies them all at once. The
+    result is equal to ``StorageSource(type=kind)``, with its own containers.
+    """
+    src = _new_source_object(StorageSource)
+    values = _SOURCE_TEMPLATE.copy()
+    values["type"] = kind
+    values["hosts"] = []
+    values["cookies"] = []
+    values["seclabels"] = []
+    values["slices"] = []
+    values["nvme_address"] = {}
+    src.__dict__ = values
+    return src
+
+
 def backing_store_element(src: StorageSource, flags: int) -> etree._Element | None:
     """``virDomainDiskBackingStoreFormat``: the ``<backingStore>`` chain below *src*, as an
     lxml element to put into a document (:func:`backing_store_node` for output trees)."""
@@ -523,20 +420,28 @@ def backing_store_node(src: StorageSource, flags: int) -> OutNode | None:
 
 def parse_source(node: etree._Element, src: StorageSource, ctx: DeviceContext) -> None:
     """``virDomainStorageSourceParse``: read ``<source>`` *node* into *src* (its type set)."""
-    if src.type == "file":
-        src.path = prop(node, "file")
-        src.fdgroup = prop(node, "fdgroup")
-    elif src.type == "block":
-        src.path = prop(node, "dev")
-    elif src.type == "dir":
-        src.path = prop(node, "dir")
-    elif src.type == "network":
+    kind = src.type
+    path_attr = _PATH_ATTRS.get(kind)
+    if path_attr is not None and not len(node):
+        path = node.get(path_attr)
+        if len(node.attrib) == (path is not None):
+            # A local image named and nothing else, as most are: an empty name is no media.
+            src.path = path or None
+            return
+    if kind == "file":
+        src.path = node.get("file")
+        src.fdgroup = node.get("fdgroup")
+    elif kind == "block":
+        src.path = node.get("dev")
+    elif kind == "dir":
+        src.path = node.get("dir")
+    elif kind == "network":
         _parse_network(node, src)
-    elif src.type == "volume":
+    elif kind == "volume":
         _parse_pool(node, src)
-    elif src.type == "nvme":
+    elif kind == "nvme":
         _parse_nvme(node, src)
-    elif src.type == "vhostuser":
+    elif kind == "vhostuser":
         _parse_vhostuser(node, src)
     # Most sources are a bare element: none of their children to look for.
     nested = len(node) != 0
@@ -782,7 +687,9 @@ def parse_backing_store(
         fail(ErrorNumber.XML_ERROR, f"unknown storage source type '{kind}'")
     if fmt not in STORAGE_FORMATS[1:]:
         fail(ErrorNumber.XML_ERROR, f"unknown storage source format '{fmt}'")
-    backing = StorageSource(type=kind, format=fmt, readonly=True)
+    backing = new_source(kind)
+    backing.format = fmt
+    backing.readonly = True
     parse_source(source, backing, ctx)
     # The layer's number is the <backingStore index>, not one on its <source>.
     backing.index = 0

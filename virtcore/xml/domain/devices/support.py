@@ -32,7 +32,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import ClassVar, NoReturn, Self
 
 from lxml import etree
@@ -178,6 +178,8 @@ _Reader = tuple[Callable[[str, int], int], str]
 _INT: _Reader = (units.parse_int, "integer value")
 _UINT: _Reader = (units.parse_uint, "non-negative integer value")
 _ULLONG: _Reader = (units.parse_ullong, "non-negative integer value")
+_PLAIN_DIGITS = 9
+"""Up to this many decimal digits fit every reader's range (below ``INT_MAX``)."""
 
 
 def _prop_number(
@@ -190,18 +192,24 @@ def _prop_number(
     nonzero: bool,
     nonnegative: bool = False,
 ) -> int | None:
-    reader, expected = kind
     value = node.get(name)
     if value is None:
         if required:
             _xml_fail(f"Missing required {_where(node, name)}")
         return None
-    try:
-        number = reader(value, base)
-    except ValueError:
-        _xml_fail(f"Invalid value for {_where(node, name)}: '{value}'. Expected {expected}")
-    if nonnegative and number < 0:
-        _xml_fail(f"Invalid value for {_where(node, name)}: '{value}'. Expected non-negative value")
+    if base == 10 and len(value) <= _PLAIN_DIGITS and value.isascii() and value.isdigit():
+        # A few plain decimal digits (the usual): what the C readers make of them.
+        number = int(value)
+    else:
+        reader, expected = kind
+        try:
+            number = reader(value, base)
+        except ValueError:
+            _xml_fail(f"Invalid value for {_where(node, name)}: '{value}'. Expected {expected}")
+        if nonnegative and number < 0:
+            _xml_fail(
+                f"Invalid value for {_where(node, name)}: '{value}'. Expected non-negative value"
+            )
     if nonzero and number == 0:
         _xml_fail(f"Invalid value for {_where(node, name)}: Zero is not permitted")
     return number
@@ -221,8 +229,15 @@ def prop_int(
     nonnegative: bool = False,
 ) -> int | None:
     """``virXMLPropInt``."""
-    flags = {"required": required, "nonzero": nonzero, "nonnegative": nonnegative}
-    return _prop_number(node, name, _INT, base=base, **flags)
+    return _prop_number(
+        node,
+        name,
+        _INT,
+        base=base,
+        required=required,
+        nonzero=nonzero,
+        nonnegative=nonnegative,
+    )
 
 
 def prop_uint(
@@ -366,10 +381,14 @@ def element(
     kids: Iterable[OutNode | None] = (),
     text: str | None = None,
 ) -> OutNode:
-    """A new element: attributes whose value is None and children that are None are left out."""
+    """A new element: attributes whose value is None and children that are None are left out.
+
+    A list given as *attrs* becomes the node's own, uncopied (output nodes never change
+    their pairs in place, and the output code builds a new list for each element).
+    """
     node = _new_node(OutNode)
     node.tag = tag
-    node.pairs = list(attrs)
+    node.pairs = attrs if attrs.__class__ is list else list(attrs)
     node._attrs = None
     node.children = [kid for kid in kids if kid is not None] if kids else []
     node.text = text
@@ -385,11 +404,18 @@ def optional_element(
     attrs: Iterable[tuple[str, str | int | None]] = (),
     kids: Iterable[OutNode | None] = (),
 ) -> OutNode | None:
-    """``virXMLFormatElement``: the element, or None when it has neither attributes nor children."""
-    pairs = [pair for pair in attrs if pair[1] is not None]
-    inside = [kid for kid in kids if kid is not None]
-    if not pairs and not inside:
-        return None
+    """``virXMLFormatElement``: the element, or None when it has neither attributes nor children.
+
+    A list given as *attrs* becomes the node's own, as with :func:`element`.
+    """
+    pairs = attrs if attrs.__class__ is list else list(attrs)
+    inside = [kid for kid in kids if kid is not None] if kids else []
+    if not inside:
+        for pair in pairs:
+            if pair[1] is not None:
+                break
+        else:
+            return None
     node = _new_node(OutNode)
     node.tag = tag
     node.pairs = pairs
@@ -397,6 +423,22 @@ def optional_element(
     node.children = inside
     node.text = None
     return node
+
+
+def field_defaults(cls: type) -> dict[str, object]:
+    """Every field of dataclass *cls* at its default, in field order, those made by a default
+    factory (and those without a default) as None.
+
+    Readers of kinds with many fields copy it into a new record's ``__dict__`` and make the
+    factory-made fields themselves, instead of running the generated ``__init__`` that sets
+    the fields one by one; :func:`factory_fields` names the fields they must make.
+    """
+    return {f.name: None if f.default is MISSING else f.default for f in fields(cls)}
+
+
+def factory_fields(cls: type) -> frozenset[str]:
+    """The fields of dataclass *cls* whose default comes from a factory."""
+    return frozenset(f.name for f in fields(cls) if f.default_factory is not MISSING)
 
 
 def onoff(value: bool | None) -> str | None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from lxml import etree
 
@@ -178,14 +179,15 @@ class VideoDef(DeviceDef):
 
     def to_element(self, flags: int = 0) -> OutNode:
         """``virDomainVideoDefFormat``."""
-        driver_attrs = [
-            *virtio_attrs(self.virtio),
-            ("vgaconf", self.vgaconf),
-            ("name", None if self.backend == "default" else self.backend),
-        ]
         driver = None
-        if any(value is not None for _, value in driver_attrs):
-            driver = element("driver", driver_attrs)
+        if self.virtio is not None or self.vgaconf is not None or self.backend != "default":
+            driver_attrs = [
+                *virtio_attrs(self.virtio),
+                ("vgaconf", self.vgaconf),
+                ("name", None if self.backend == "default" else self.backend),
+            ]
+            if any(value is not None for _, value in driver_attrs):
+                driver = element("driver", driver_attrs)
         model_kids: list[OutNode | None] = []
         if self.has_accel:
             model_kids.append(
@@ -217,14 +219,23 @@ class VideoDef(DeviceDef):
         return element("video", (), [driver, model, *self.info.elements()])
 
 
-def _uint_attr(model: etree._Element | None, name: str, code: int, what: str) -> int:
-    text = prop(model, name) if model is not None else None
+def _uint_value(text: str | None, code: int, what: str) -> int:
+    """A ``<model>`` size as ``virXPathUInt`` reads it: absent or empty is 0."""
     if not text:
         return 0
+    if text.isascii() and text.isdigit():
+        # Plain decimal digits (the usual): what the C reader makes of them, at once.
+        value = int(text)
+        if value <= units.UINT_MAX:
+            return value
     try:
         return units.parse_uint(text)
     except ValueError:
         fail(code, f"cannot parse video {what} '{text}'")
+
+
+_Attributes = dict[str, str]
+_NO_ATTRIBUTES: _Attributes = {}
 
 
 class Video(DeviceModel):
@@ -287,18 +298,21 @@ class Video(DeviceModel):
         if driver is not None:
             result.backend = prop_enum(driver, "name", BACKENDS, nonzero=True) or "default"
             result.virtio = VirtioOptions.parse(driver)
-        kind = prop(model, "type") if model is not None else None
+        # The model's attributes, read at once (a plain name finds no namespaced attribute).
+        sizes = cast(_Attributes, dict(model.items())) if model is not None else _NO_ATTRIBUTES
+        kind = sizes.get("type")
         if kind:
             if kind not in TYPES:
                 fail(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown video model '{kind}'")
             result.type = kind
-        result.ram = _uint_attr(model, "ram", ErrorNumber.XML_ERROR, "ram")
-        result.vram = _uint_attr(model, "vram", ErrorNumber.XML_ERROR, "vram")
-        result.vram64 = _uint_attr(model, "vram64", ErrorNumber.XML_ERROR, "vram64")
-        result.vgamem = _uint_attr(model, "vgamem", ErrorNumber.XML_ERROR, "vgamem")
-        heads = prop(model, "heads") if model is not None else None
+        xml_error = ErrorNumber.XML_ERROR
+        result.ram = _uint_value(sizes.get("ram"), xml_error, "ram")
+        result.vram = _uint_value(sizes.get("vram"), xml_error, "vram")
+        result.vram64 = _uint_value(sizes.get("vram64"), xml_error, "vram64")
+        result.vgamem = _uint_value(sizes.get("vgamem"), xml_error, "vgamem")
+        heads = sizes.get("heads")
         if heads:
-            result.heads = _uint_attr(model, "heads", ErrorNumber.INTERNAL_ERROR, "heads")
+            result.heads = _uint_value(heads, ErrorNumber.INTERNAL_ERROR, "heads")
         result.info = DeviceInfo.parse(node, ctx, kids=kids)
         if driver is not None:
             vgaconf = prop(driver, "vgaconf")
