@@ -21,7 +21,8 @@ the test driver's namespace (``test:runstate``, ``test:transient``,
 written back, exactly like libvirt; ``test:domainsnapshot`` elements are
 kept for :mod:`.runtime`, which turns them into the domain's snapshots. The
 sections the tuning calls change (``<metadata>``, IOThreads, ``<cputune>``,
-``<perf>``) are modelled by :class:`~.domainparts.DomainTuning`.
+``<perf>``) are modelled by :class:`~.domainparts.DomainTuning`; the other
+top-level sections are read by :mod:`.domainsections`.
 
 A definition may keep ``<os>``, ``<features>`` and ``<clock>`` as their
 serialisation (:meth:`DomainDef.defer_sections`: copies and running domains'
@@ -40,28 +41,41 @@ from typing import Any, cast
 
 from lxml import etree
 
-from virtcore.drivers.test.devicenorm import DEVICE_ORDER, insert_ordered, normalize_devices
+from virtcore.drivers.test.devicenorm import DEVICE_ORDER, normalize_devices
 from virtcore.drivers.test.domainparts import DomainTuning, format_cpuset
+from virtcore.drivers.test.domainsections import (
+    CRASH_ACTIONS,
+    POWEROFF_ACTIONS,
+    TEST_NAMESPACE,
+    TOP_ORDER,
+    VIRT_TYPES,
+    TestNamespace,
+    TopLevel,
+    os_section,
+    parse_action,
+    parse_clock,
+    parse_features,
+    parse_memory,
+    parse_namespace,
+    parse_os,
+    parse_vcpu,
+    top_text,
+)
 from virtcore.drivers.test.resources import write_device
 from virtcore.drivers.test.xmlutil import (
     XMLWriter,
-    attributes,
     child,
-    children,
     elements,
     escape,
     format_element,
     format_serialised,
-    local_name,
     needs_escape,
     parse_xml,
     require_uuid,
     restore_element,
     restore_text,
-    scaled_integer,
     words,
 )
-from virtcore.enums.domain import DomainState
 from virtcore.enums.errors import ErrorDomain, ErrorNumber
 from virtcore.errors import (
     ConfigUnsupportedError,
@@ -72,42 +86,8 @@ from virtcore.errors import (
 
 __all__ = ["DEVICE_ORDER", "TEST_NAMESPACE", "DomainDef", "TestNamespace"]
 
-TEST_NAMESPACE = "http://libvirt.org/schemas/domain/test/1.0"
-_ANY_TEST_ELEMENT = f"{{{TEST_NAMESPACE}}}*"
-DEFAULT_ARCH = "i686"
 _DOM = ErrorDomain.DOMAIN
 
-VIRT_TYPES = frozenset(
-    words("none qemu kqemu kvm xen lxc uml openvz test vmware hyperv vbox phyp parallels bhyve vz")
-)
-ARCHES = frozenset(
-    words(
-        "none alpha armv6l armv7l armv7b aarch64 cris i686 ia64 lm32 loongarch64 m68k microblaze "
-        "microblazeel mips mipsel mips64 mips64el openrisc parisc parisc64 ppc ppcle ppc64 "
-        "ppc64le ppcemb riscv32 riscv64 s390 s390x sh4 sh4eb sparc sparc64 unicore32 x86_64 "
-        "xtensa xtensaeb"
-    )
-)
-OS_TYPES = frozenset({"hvm", "xen", "linux", "exe", "uml", "xenpvh"})
-BOOT_DEVS = frozenset({"fd", "hd", "cdrom", "network"})
-POWEROFF_ACTIONS = frozenset({"destroy", "restart", "rename-restart", "preserve"})
-CRASH_ACTIONS = POWEROFF_ACTIONS | {"coredump-destroy", "coredump-restart"}
-CLOCK_OFFSETS = frozenset({"utc", "localtime", "variable", "timezone", "absolute"})
-
-TOP_ORDER = words(
-    "name uuid genid title description metadata maxMemory memory currentMemory blkiotune "
-    "memtune memoryBacking vcpu vcpus iothreads iothreadids defaultiothread cputune numatune "
-    "resource sysinfo bootloader bootloader_args os idmap features cpu clock on_poweroff "
-    "on_reboot on_crash on_lockfailure pm perf devices seclabel keywrap launchSecurity"
-)
-OS_ORDER = words(
-    "type firmware init initarg initenv initdir inituser initgroup loader nvram kernel initrd "
-    "cmdline shim dtb root acpi boot bootmenu smbios bios"
-)
-FEATURE_ORDER = words(
-    "acpi apic pae hap viridian privnet hyperv kvm pvspinlock capabilities pmu vmport gic smm "
-    "ioapic hpt vmcoreinfo htm nested-hv msrs ccf-assist xen cfpc sbbc ibs tcg async-teardown"
-)
 # Top-level elements DomainDef models itself (the rest is carried through).
 MODELLED = words("name uuid title description memory currentMemory vcpu os clock features devices")
 KEEP_OPEN = ("devices", "bandwidth")
@@ -118,8 +98,6 @@ _MODELLED = frozenset((*MODELLED, "on_poweroff", "on_reboot", "on_crash", *Domai
 # The sections held as trees that a definition may keep serialised until used.
 DEFERRABLE = ("os_elem", "features", "clock")
 
-# The first top-level child of each (un-namespaced) name.
-TopLevel = dict[str, etree._Element]
 
 _IMMUTABLE = (str, int, float, frozenset, bytes, type(None))
 _SHARED = frozenset({str, int, bool, float, frozenset, bytes, type(None)})
@@ -147,19 +125,6 @@ def _duplicate(value: Any) -> Any:
         vars(dup).update({name: _duplicate(item) for name, item in vars(value).items()})
         return dup
     return copy.deepcopy(value)
-
-
-@dataclass
-class TestNamespace:
-    """The test driver's own per-domain settings (only used in configuration files)."""
-
-    __test__ = False  # not a pytest test class
-
-    runstate: int = DomainState.RUNNING
-    transient: bool = False
-    has_managed_save: bool = False
-    snapshots: list[etree._Element] = field(default_factory=list)
-    """``<test:domainsnapshot>`` elements (inline documents or ``file=`` references)."""
 
 
 @dataclass
@@ -245,7 +210,7 @@ class DomainDef:
             raise InternalError("missing domain type attribute", domain=_DOM)
         if virt_type not in VIRT_TYPES:
             raise ConfigUnsupportedError(f"invalid domain type {virt_type}", domain=_DOM)
-        namespace = _parse_namespace(root)
+        namespace = parse_namespace(root)
         # The first child of each name, as child() would find it: one pass instead of a
         # search per section.
         top: TopLevel = {}
@@ -254,20 +219,20 @@ class DomainDef:
             if type(tag) is str and tag not in top:
                 top[tag] = sub
 
-        name = _text(top, "name")
+        name = top_text(top, "name")
         if not name:
             raise VirtError(code=ErrorNumber.NO_NAME, domain=_DOM)
         uuid_elem = top.get("uuid")
         uuid = require_uuid(uuid_elem.text or "") if uuid_elem is not None else None
-        title = _text(top, "title")
+        title = top_text(top, "title")
         if title is not None and "\n" in title:
             raise XMLError("Domain title can't contain newlines", domain=_DOM)
 
-        memory_kib, current_kib = _parse_memory(top)
-        vcpus, vcpus_current, vcpu_attrs = _parse_vcpu(top)
-        os_src, os_type, os_arch = _parse_os(top)
+        memory_kib, current_kib = parse_memory(top)
+        vcpus, vcpus_current, vcpu_attrs = parse_vcpu(top)
+        os_src, os_type, os_arch = parse_os(top)
         actions = {
-            tag: _parse_action(top, tag, default, allowed)
+            tag: parse_action(top, tag, default, allowed)
             for tag, default, allowed in (
                 ("on_poweroff", "destroy", POWEROFF_ACTIONS),
                 ("on_reboot", "restart", POWEROFF_ACTIONS),
@@ -297,11 +262,11 @@ class DomainDef:
             and next(os_src.iterchildren("boot"), None) is None
             and not any(child(dev, "boot") is not None for dev in devices)
         )
-        os_section = _os_section(os_src, os_type, os_arch, default_boot)
+        os_kept = os_section(os_src, os_type, os_arch, default_boot)
 
         if "/" in name:
             raise XMLError(f"name {name} cannot contain '/'", domain=_DOM)
-        clock = _parse_clock(top)
+        clock = parse_clock(top)
         definition = cls(
             virt_type=virt_type,
             name=name,
@@ -316,9 +281,9 @@ class DomainDef:
             on_reboot=actions["on_reboot"],
             on_crash=actions["on_crash"],
             title=title,
-            description=_text(top, "description"),
+            description=top_text(top, "description"),
             vcpu_attrs=vcpu_attrs,
-            features=_parse_features(top),
+            features=parse_features(top),
             devices=devices,
             passthrough=passthrough,
             unknown=unknown,
@@ -326,7 +291,7 @@ class DomainDef:
             tuning=tuning,
         )
         # Plain sections are kept as their text (see DomainDef.sections).
-        definition.sections["os_elem"] = os_section
+        definition.sections["os_elem"] = os_kept
         definition.sections["clock"] = clock
         return definition
 
@@ -613,208 +578,3 @@ _TOP_WRITERS_UNTUNED = tuple(
 )
 # ... and without anything carried through: the sections DomainDef._format_plain writes.
 _PLAIN_ORDER = tuple(tag for tag, write in _TOP_WRITERS_UNTUNED if write is not None)
-
-
-# -- helpers ----------------------------------------------------------------
-
-
-def _text(top: TopLevel, tag: str) -> str | None:
-    elem = top.get(tag)
-    return None if elem is None else (elem.text or "")
-
-
-def _parse_namespace(root: etree._Element) -> TestNamespace:
-    # One pass over the children in the test namespace (filtered in C; documents that
-    # do not use the namespace, i.e. nearly all, cost next to nothing).
-    found: dict[str, list[etree._Element]] = {}
-    for elem in root.iterchildren(_ANY_TEST_ELEMENT):
-        found.setdefault(local_name(elem), []).append(elem)
-    data = TestNamespace(
-        transient="transient" in found,
-        has_managed_save="hasmanagedsave" in found,
-        snapshots=[copy.deepcopy(e) for e in found.get("domainsnapshot", ())],
-    )
-    runstate = found["runstate"][0] if "runstate" in found else None
-    if runstate is not None:
-        raw = (runstate.text or "").strip()
-        if not raw.isdigit():
-            raise XMLError("invalid runstate", domain=ErrorDomain.TEST)
-        value = int(raw)
-        if value >= len(DomainState):  # VIR_DOMAIN_LAST
-            raise XMLError(f"runstate '{value}' out of range'", domain=ErrorDomain.TEST)
-        data.runstate = value
-    if data.transient and data.runstate == DomainState.SHUTOFF:
-        raise XMLError("transient domain cannot have runstate 'shutoff'", domain=ErrorDomain.TEST)
-    if data.has_managed_save and data.runstate != DomainState.SHUTOFF:
-        raise XMLError(
-            "domain with managedsave data can only have runstate 'shutoff'",
-            domain=ErrorDomain.TEST,
-        )
-    return data
-
-
-def _parse_memory(top: TopLevel) -> tuple[int, int]:
-    memory = 0
-    elem = top.get("memory")
-    if elem is not None:
-        memory = -(-scaled_integer(elem, "./memory[1]", default_unit="KiB", domain=_DOM) // 1024)
-    if memory == 0:
-        raise XMLError(
-            "Memory size must be specified via <memory> or in the <numa> configuration",
-            domain=_DOM,
-        )
-    current = memory
-    elem = top.get("currentMemory")
-    if elem is not None:
-        value = scaled_integer(elem, "./currentMemory[1]", default_unit="KiB", domain=_DOM)
-        current = -(-value // 1024)
-        if current == 0 or current > memory:
-            current = memory
-    return memory, current
-
-
-def _parse_vcpu(top: TopLevel) -> tuple[int, int, dict[str, str]]:
-    elem = top.get("vcpu")
-    if elem is None:
-        return 1, 1, {}
-    raw = (elem.text or "").strip()
-    if not raw.isdigit():
-        raise XMLError("maximum vcpus count must be an integer", domain=_DOM)
-    vcpus = int(raw)
-    current = vcpus
-    if elem.get("current") is not None:
-        cur_raw = elem.get("current", "").strip()
-        if not cur_raw.isdigit():
-            raise XMLError("current vcpus count must be an integer", domain=_DOM)
-        current = int(cur_raw)
-    if vcpus == 0:
-        # libvirt 9.0 reports a zero vCPU count through its NUMA consistency check.
-        raise InternalError("CPU IDs in <numa> exceed the <vcpu> count", domain=_DOM)
-    if current > vcpus:
-        raise ConfigUnsupportedError(
-            "maximum vCPU count must not be less than current vCPU count", domain=_DOM
-        )
-    attrs = {k: v for k, v in attributes(elem).items() if k in ("placement", "cpuset")}
-    return vcpus, current, attrs
-
-
-_OS_RANK = {tag: i for i, tag in enumerate(OS_ORDER)}
-_FEATURE_RANK = {tag: i for i, tag in enumerate(FEATURE_ORDER)}
-
-
-def _parse_os(top: TopLevel) -> tuple[etree._Element, str, str]:
-    """Check ``<os>``: returns the element, its OS type and its architecture."""
-    src = top.get("os")
-    type_elem = child(src, "type") if src is not None else None
-    if src is None or type_elem is None or not (type_elem.text or "").strip():
-        raise XMLError("an os <type> must be specified", domain=_DOM)
-    os_type = (type_elem.text or "").strip()
-    if os_type not in OS_TYPES:
-        raise ConfigUnsupportedError(f"unknown OS type '{os_type}'", domain=_DOM)
-    if os_type == "exe" and child(src, "init") is None:
-        raise XMLError("init binary must be specified", domain=_DOM)
-    arch = type_elem.get("arch") or DEFAULT_ARCH
-    if arch not in ARCHES:
-        raise ConfigUnsupportedError(f"Unknown architecture {arch}", domain=_DOM)
-    for boot in children(src, "boot"):
-        if boot.get("dev") not in BOOT_DEVS:
-            raise XMLError(
-                f"Invalid value for attribute 'dev' in element 'boot': '{boot.get('dev', '')}'.",
-                domain=ErrorDomain.XML,
-            )
-    return src, os_type, arch
-
-
-def _os_section(
-    src: etree._Element, os_type: str, arch: str, default_boot: bool
-) -> str | etree._Element:
-    """The normalised ``<os>`` of a checked *src*: its text when plain, else a tree.
-
-    Plain is what most definitions have: ``<type>`` and ``<boot dev=.../>``
-    elements only. *default_boot* adds libvirt's ``<boot dev='hd'/>``.
-    """
-    type_elem = next(src.iterchildren("type"))
-    machine = type_elem.get("machine")
-    machine_attr = f" machine='{escape(machine)}'" if machine else ""
-    boots: list[str] = []
-    for sub in src:
-        tag = sub.tag
-        if tag == "type":
-            continue
-        if tag != "boot" or len(sub) or sub.text is not None or len(sub.attrib) != 1:
-            boots = []
-            break
-        boots.append(f"\n    <boot dev='{sub.get('dev')}'/>")
-    else:
-        if src.get("firmware") is None:
-            if default_boot:
-                boots.append("\n    <boot dev='hd'/>")
-            return (
-                f"  <os>\n    <type arch='{arch}'{machine_attr}>{os_type}</type>"
-                f"{''.join(boots)}\n  </os>"
-            )
-    out = etree.Element("os", {k: v for k, v in attributes(src).items() if k == "firmware"})
-    type_attrs = {"arch": arch}
-    if machine:
-        type_attrs["machine"] = machine
-    new_type = etree.SubElement(out, "type", type_attrs)
-    new_type.text = os_type
-    rest = [copy.deepcopy(sub) for sub in children(src) if sub.tag != "type"]
-    if len(rest) > 1:
-        rest.sort(key=lambda e: _OS_RANK.get(e.tag, len(OS_ORDER)))
-    out.extend(rest)
-    if default_boot:
-        insert_ordered(out, etree.Element("boot", dev="hd"), OS_ORDER)
-    return out
-
-
-def _parse_action(top: TopLevel, tag: str, default: str, allowed: frozenset[str]) -> str:
-    value = _text(top, tag)
-    if value is None:
-        return default
-    value = value.strip()
-    if value not in allowed:
-        raise ConfigUnsupportedError(f"unknown {tag} action: {value}", domain=_DOM)
-    return value
-
-
-_CLOCK_ATTRS = ("adjustment", "basis", "timezone", "start")
-
-
-def _parse_clock(top: TopLevel) -> str | etree._Element:
-    """The normalised ``<clock>``: its text when it is only an offset, else a tree."""
-    src = top.get("clock")
-    if src is None:
-        return "  <clock offset='utc'/>"
-    offset = src.get("offset", "utc")
-    if offset not in CLOCK_OFFSETS:
-        raise ConfigUnsupportedError(f"unknown clock offset '{offset}'", domain=_DOM)
-    if (
-        offset != "variable"
-        and not any(src.get(name) is not None for name in _CLOCK_ATTRS)
-        and not children(src)
-    ):
-        return f"  <clock offset='{offset}'/>"
-    out = etree.Element("clock", offset=offset)
-    for name in _CLOCK_ATTRS:
-        value = src.get(name)
-        if name == "basis" and offset == "variable" and value is None:
-            value = "utc"
-        if value is not None:
-            out.set(name, value)
-    out.extend(copy.deepcopy(sub) for sub in children(src))
-    return out
-
-
-def _parse_features(top: TopLevel) -> etree._Element | None:
-    src = top.get("features")
-    if src is None:
-        return None
-    rank = _FEATURE_RANK
-    feats = children(src)
-    for feat in feats:
-        if feat.tag not in rank:
-            raise ConfigUnsupportedError(f"unexpected feature '{feat.tag}'", domain=_DOM)
-    out = etree.Element("features")
-    out.extend(copy.deepcopy(f) for f in sorted(feats, key=lambda e: rank[e.tag]))
-    return out
