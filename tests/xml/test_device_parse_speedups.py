@@ -15,12 +15,12 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from virtcore.enums.domain import DomainXMLFlags
+from tests.xml.device_snippets import error, written
 from virtcore.enums.errors import ErrorNumber
 from virtcore.errors import VirtError
 from virtcore.xml.childindex import indexed_reading
 from virtcore.xml.domain.common import child
-from virtcore.xml.domain.devices import Devices, DomainDeviceContext
+from virtcore.xml.domain.devices import DomainDeviceContext
 from virtcore.xml.domain.devices.address import DeviceInfo
 from virtcore.xml.domain.devices.chardev import ChardevModel, Console, resolve_chardevs
 from virtcore.xml.domain.devices.disk import Disk, DiskDef, check_duplicates
@@ -29,23 +29,6 @@ from virtcore.xml.domain.devices.pipeline import define_devices
 from virtcore.xml.domain.devices.registry import KINDS
 from virtcore.xml.domain.devices.support import DeviceContext, VirtioOptions, first_children
 from virtcore.xml.parse import parse_document
-
-INACTIVE = int(DomainXMLFlags.INACTIVE)
-
-
-def devices(body: str) -> Devices:
-    return Devices(parse_document(f"<devices>{body}</devices>"))
-
-
-def written(body: str) -> str:
-    return devices(body).format(INACTIVE, DomainDeviceContext())
-
-
-def error(body: str) -> VirtError:
-    with pytest.raises(VirtError) as caught:
-        devices(body).check(DomainDeviceContext())
-    return caught.value
-
 
 # -- the table of first children ---------------------------------------------------------
 

@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
-from virtcore.enums.domain import DomainXMLFlags
+from tests.xml.device_snippets import devices, error, written
 from virtcore.enums.errors import ErrorNumber
-from virtcore.errors import VirtError
-from virtcore.xml.domain.devices import Devices, DomainDeviceContext, Hostdev
+from virtcore.xml.domain.devices import Hostdev
 from virtcore.xml.domain.devices.address import PCIAddress
-from virtcore.xml.parse import parse_document
 
-INACTIVE = int(DomainXMLFlags.INACTIVE)
 PCI = "<source><address domain='0x0000' bus='0x06' slot='0x02' function='0x0'/></source>"
-
-
-def devices(body: str) -> Devices:
-    return Devices(parse_document(f"<devices>{body}</devices>"))
-
-
-def written(body: str) -> str:
-    return devices(body).format(INACTIVE, DomainDeviceContext())
-
-
-def error(body: str) -> VirtError:
-    with pytest.raises(VirtError) as caught:
-        devices(body).check(DomainDeviceContext())
-    return caught.value
 
 
 def scsi(unit: int, address: str = "") -> str:

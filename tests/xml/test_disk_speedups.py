@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import pytest
 
-from virtcore.enums.domain import DomainXMLFlags
+from tests.xml.device_snippets import devices, error, written
 from virtcore.enums.errors import ErrorNumber
 from virtcore.errors import VirtError
-from virtcore.xml.domain.devices import Devices, DomainDeviceContext
+from virtcore.xml.domain.devices import DomainDeviceContext
 from virtcore.xml.domain.devices.address import DeviceInfo
 from virtcore.xml.domain.devices.disk import Disk, DiskDef, new_disk
 from virtcore.xml.domain.devices.source import (
@@ -28,22 +28,6 @@ from virtcore.xml.domain.devices.source import (
 )
 from virtcore.xml.domain.devices.support import DeviceContext, VirtioOptions, factory_fields
 from virtcore.xml.parse import parse_document
-
-INACTIVE = int(DomainXMLFlags.INACTIVE)
-
-
-def devices(body: str) -> Devices:
-    return Devices(parse_document(f"<devices>{body}</devices>"))
-
-
-def written(body: str) -> str:
-    return devices(body).format(INACTIVE, DomainDeviceContext())
-
-
-def error(body: str) -> VirtError:
-    with pytest.raises(VirtError) as caught:
-        devices(body).check(DomainDeviceContext())
-    return caught.value
 
 
 def read(text: str) -> DiskDef:

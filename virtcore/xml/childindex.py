@@ -29,11 +29,12 @@ once the first block ends.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from contextvars import ContextVar
 
 from lxml import etree
 
-__all__ = ["all_at", "all_children", "first_at", "first_child", "indexed_reading"]
+__all__ = ["all_at", "all_children", "first_at", "first_child", "group_by_name", "indexed_reading"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,20 +69,31 @@ class indexed_reading:  # noqa: N801 - used like the function it replaces, in a 
         self._owned.clear()
 
 
+def group_by_name(elements: Iterable[etree._Element]) -> dict[str, list[etree._Element]]:
+    """The children of *elements*, in document order, by name.
+
+    Comments and processing instructions are left out; namespaced elements
+    are keyed ``{uri}name``, which no plain name matches.
+    """
+    grouped: dict[str, list[etree._Element]] = {}
+    for element in elements:
+        for node in element:
+            tag = node.tag
+            if tag.__class__ is str:
+                found = grouped.get(tag)
+                if found is None:
+                    grouped[tag] = [node]
+                else:
+                    found.append(node)
+    return grouped
+
+
 def _index_one(element: etree._Element) -> _Index | None:
     """The index of an element not indexed yet, made for the block; None outside any block."""
     owned = _OWNED.get()
     if owned is None:
         return None
-    index: _Index = {}
-    for node in element:
-        tag = node.tag
-        if tag.__class__ is str:
-            found = index.get(tag)
-            if found is None:
-                index[tag] = [node]
-            else:
-                found.append(node)
+    index = group_by_name((element,))
     _INDEXES[element] = index
     owned.append(element)
     return index

@@ -31,17 +31,18 @@ way (decimal digits, a common unit) are read directly (:func:`read_uint`,
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
-from collections.abc import Collection, Iterable, Sequence
-from typing import Final
+from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import Any, Final, TypeVar
 
 from lxml import etree
 
 from virtcore.enums.errors import ErrorDomain
 from virtcore.errors import ConfigUnsupportedError, InternalError, InvalidArgError, XMLError
 from virtcore.xml import units
-from virtcore.xml.childindex import all_at, all_children, first_at, first_child
+from virtcore.xml.childindex import all_at, all_children, first_at, first_child, group_by_name
 from virtcore.xml.domain.outnode import OutNode
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "children",
     "format_bitmap",
     "format_uuid",
+    "fresh_record",
     "group_children",
     "internal",
     "memory_kib",
@@ -178,17 +180,7 @@ def group_children(elements: Iterable[etree._Element]) -> Grouped:
     are matched like :func:`child`: comments and processing instructions
     are left out, namespaced elements are keyed ``{uri}name``.
     """
-    grouped: Grouped = {}
-    for element in elements:
-        for node in element:
-            tag = node.tag
-            if tag.__class__ is str:
-                found = grouped.get(tag)
-                if found is None:
-                    grouped[tag] = [node]
-                else:
-                    found.append(node)
-    return grouped
+    return group_by_name(elements)
 
 
 def string_value(element: etree._Element) -> str:
@@ -567,3 +559,30 @@ def yes_no(value: bool | None) -> str | None:
 def on_off(value: bool | None) -> str | None:
     """``"on"``/``"off"`` for a tristate, None when unset."""
     return None if value is None else ("on" if value else "off")
+
+
+_Record = TypeVar("_Record")
+_FACTORIES: dict[type, tuple[tuple[str, Callable[[], Any]], ...]] = {}
+
+
+def fresh_record(cls: type[_Record]) -> _Record:
+    """A dataclass record of *cls* at its defaults, made without the generated ``__init__``.
+
+    The readers make several records per document: fields with plain defaults
+    are read from the class, where dataclasses keep them, until set; only the
+    fields with a default factory are made here. Every field of *cls* must
+    have a default.
+    """
+    factories = _FACTORIES.get(cls)
+    if factories is None:
+        made: list[tuple[str, Callable[[], Any]]] = []
+        for spec in dataclasses.fields(cls):  # type: ignore[arg-type]
+            if spec.default_factory is not dataclasses.MISSING:
+                made.append((spec.name, spec.default_factory))
+            elif spec.default is dataclasses.MISSING:
+                raise TypeError(f"{cls.__name__}.{spec.name} has no default")
+        factories = _FACTORIES[cls] = tuple(made)
+    record: _Record = object.__new__(cls)
+    for name, factory in factories:
+        setattr(record, name, factory())
+    return record

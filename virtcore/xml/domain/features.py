@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Self
 
 from lxml import etree
 
@@ -36,6 +35,7 @@ from virtcore.xml.domain.common import (
     attr_uint,
     child,
     children,
+    fresh_record,
     on_off,
     string_value,
     sub,
@@ -187,22 +187,6 @@ class FeaturesInfo:
     capabilities: dict[str, bool] = field(default_factory=dict)
     tb_cache: int | None = None
 
-    @classmethod
-    def fresh(cls) -> Self:
-        """A record of the defaults, made without the generated ``__init__``.
-
-        The readers make one per document: fields with plain defaults are read
-        from the class, where dataclasses keep them, until set; only the
-        mutable ones are made here.
-        """
-        info = object.__new__(cls)
-        info.values = {}
-        info.hyperv = {}
-        info.kvm = {}
-        info.xen = {}
-        info.capabilities = {}
-        return info
-
     @property
     def ioapic_driver(self) -> str | None:
         """The I/O APIC driver (``qemu`` or ``kvm``), which some devices depend on."""
@@ -211,7 +195,7 @@ class FeaturesInfo:
 
 def read_features(root: etree._Element) -> FeaturesInfo:
     """``virDomainFeaturesDefParse``: every feature element, in document order."""
-    info = FeaturesInfo.fresh()
+    info = fresh_record(FeaturesInfo)
     sections = children(root, "features")
     if not sections:
         return info

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Self
 
 from lxml import etree
 
@@ -44,6 +43,7 @@ from virtcore.xml.domain.common import (
     child,
     children,
     format_bitmap,
+    fresh_record,
     memory_kib,
     on_off,
     parse_cpuset,
@@ -162,18 +162,6 @@ class MemoryInfo:
     allocation_threads: int = 0
     discard: bool = False
 
-    @classmethod
-    def fresh(cls) -> Self:
-        """A record of the defaults, made without the generated ``__init__``.
-
-        The readers make one per document: fields with plain defaults are read
-        from the class, where dataclasses keep them, until set; only the
-        mutable ones are made here.
-        """
-        info = object.__new__(cls)
-        info.pages = []
-        return info
-
 
 def _size(element: etree._Element | None, where: str, *, capped: bool = False) -> int:
     if element is None:
@@ -199,7 +187,7 @@ def _limit(root: etree._Element, tag: str) -> int:
 
 def read_memory(root: etree._Element) -> MemoryInfo:
     """The memory section of *root*, checked as ``virDomainDefParseMemory`` checks it."""
-    info = MemoryInfo.fresh()
+    info = fresh_record(MemoryInfo)
     memory = first_child(root, "memory")
     if memory is not None:
         size = memory_kib(

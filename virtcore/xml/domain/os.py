@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Self
 
 from lxml import etree
 
@@ -42,6 +41,7 @@ from virtcore.xml.domain.common import (
     attr_uint,
     child,
     children,
+    fresh_record,
     group_children,
     string_value,
     sub,
@@ -237,25 +237,10 @@ class OSInfo:
     bootloader: str | None = None
     bootloader_args: str | None = None
 
-    @classmethod
-    def fresh(cls) -> Self:
-        """A record of the defaults, made without the generated ``__init__``.
-
-        The readers make one per document: fields with plain defaults are read
-        from the class, where dataclasses keep them, until set; only the
-        mutable ones are made here.
-        """
-        info = object.__new__(cls)
-        info.firmware_features = {}
-        info.initargs = []
-        info.initenv = []
-        info.boot = []
-        return info
-
 
 def read_os_type(root: etree._Element) -> OSInfo:
     """``virDomainDefParseCaps``: the OS type, architecture and machine."""
-    info = OSInfo.fresh()
+    info = fresh_record(OSInfo)
     os = first_child(root, "os")
     type_element = first_child(os, "type") if os is not None else None
     if type_element is None and os is not None:
