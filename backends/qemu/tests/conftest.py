@@ -7,6 +7,8 @@ and that every QEMU recorded under the test's root is killed.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,15 +23,20 @@ from virtcore_qemu.state import QemuDriver
 
 
 @pytest.fixture
-def embed_root(tmp_path: Path) -> Iterator[Path]:
-    """An empty embed root; every guest started under it is killed at teardown."""
-    root = tmp_path / "root"
-    root.mkdir()
+def embed_root() -> Iterator[Path]:
+    """An empty embed root; every guest started under it is killed at teardown.
+
+    A short directory of its own rather than one below ``tmp_path``: sockets
+    bound under the root (virtiofsd's, for one) must fit ``sun_path``, and
+    ``tmp_path`` grows with the test's name and the count of earlier runs.
+    """
+    root = Path(tempfile.mkdtemp(prefix="vq-", dir="/tmp"))
     try:
         yield root
     finally:
         shutdown_hosts()
         kill_guests(root)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
