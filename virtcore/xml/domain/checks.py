@@ -434,8 +434,14 @@ class _DeviceSteps:
 def _device_boot_order(devices: etree._Element | None) -> bool:
     if devices is None:
         return False
-    # Asked once per device: lxml's own search, with no index built for the device.
-    return any(next(device.iterchildren("boot"), None) is not None for device in devices)
+    # A device's <boot> is a grandchild of <devices>: lxml's search of the subtree
+    # passes over everything else without making an element of it, which asking each
+    # device would do (deeper <boot> elements, if any, are skipped by their place).
+    for boot in devices.iterdescendants("boot"):
+        parent = boot.getparent()
+        if parent is not None and parent.getparent() is devices:
+            return True
+    return False
 
 
 def _post_parse(definition: Definition) -> None:

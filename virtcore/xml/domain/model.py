@@ -41,7 +41,7 @@ from virtcore.xml.builder import (
     XMLNode,
     XMLProperty,
 )
-from virtcore.xml.childindex import all_children, indexed_reading
+from virtcore.xml.childindex import all_children, first_child, indexed_reading
 from virtcore.xml.domain.checks import Definition, UUIDFactory, new_uuid, read_definition
 from virtcore.xml.domain.clock import Clock
 from virtcore.xml.domain.common import format_uuid
@@ -232,26 +232,32 @@ class Domain(XMLNode):
                 validate=validate,
             )
 
-        # One index of the tree serves the look for missing MAC addresses and the
-        # reading; adding addresses changes the tree, which is then indexed anew.
+        # One index of the tree serves the look for missing MAC addresses, the
+        # reading and the storing of interface names (the index's elements keep their
+        # identity, so no element is looked up twice); adding addresses changes the
+        # tree, which is then indexed anew. The names are stored last in the block:
+        # nothing reads the index of an interface once its <target> is added.
         with indexed_reading():
             definition = None if _macs_missing(root) else read()
+            # What the uuid property reads (the first <uuid>'s string value), without its XPath.
+            uuid_node = first_child(root, "uuid")
+            if definition is not None and test_ifnames:
+                domain._store_ifnames(definition)
         if definition is None:
             if mac_generator is not None:
                 domain.devices.assign_macs(mac_generator)
             else:
                 domain.devices.assign_macs()
             definition = read()
-        # What the uuid property reads (the first <uuid>'s string value), without its XPath.
-        uuid_node = next(root.iterchildren("uuid"), None)
+            uuid_node = first_child(root, "uuid")
+            if test_ifnames:
+                domain._store_ifnames(definition)
         if uuid_node is None or not _string_value(uuid_node).strip():
             domain.uuid = format_uuid(definition.uuid)
         if definition.genid is not None and not domain.genid:
             domain.genid = format_uuid(definition.genid)
         if inactive and root.get("id") is not None:
             del domain.id
-        if test_ifnames:
-            domain._store_ifnames(definition)
         domain.keep_definition(definition, validated=validate)
         return domain
 
@@ -313,19 +319,21 @@ class Domain(XMLNode):
             return
         # The elements of Devices.interfaces, looked at directly; the new <target> goes
         # where the Interface model would put it, without building a view per interface.
-        for node, net in zip(devices.iterchildren("interface"), parsed, strict=False):
+        for node, net in zip(all_children(devices, "interface"), parsed, strict=False):
             ifname = net.ifname
             if not ifname:
                 continue
             target: etree._Element | None = None
-            for candidate in node.iterchildren("target"):
+            for candidate in all_children(node, "target"):
                 if candidate.get("dev") is not None:
                     break  # named in the document
                 if target is None:
                     target = candidate
             else:
                 if target is None:
-                    target = etree.Element("target")
+                    # Made in this document (a lone element would get a document of its
+                    # own), then moved to its place.
+                    target = etree.SubElement(node, "target")
                     insert_element(node, target, Interface._order(()))
                 target.set("dev", ifname)
 

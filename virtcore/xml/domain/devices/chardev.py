@@ -284,6 +284,8 @@ class ChrSourceDef:
     def validate(self, ctx: DeviceContext, device: ChrDef | None = None) -> None:
         """``virDomainChrSourceDefValidate``; *device* is the character device, if any."""
         kind = self.type
+        if kind == "pty" and not self.seclabels:
+            return  # the usual console: none of the checks below concerns a pty
         if kind in ("file", "dev", "pipe") and self.path is None:
             fail(ErrorNumber.INTERNAL_ERROR, "Missing source path attribute for char device")
         if kind == "nmdm" and (self.master is None) != (self.slave is None):
@@ -763,7 +765,8 @@ def resolve_chardevs(
             dev.port = max((p.port for p in par[:index]), default=-1) + 1
     for index, dev in enumerate(con):
         dev.port = index
-    _isa_serial_ports(ser)
+    if ser:  # only serial ports are placed on the ISA bus
+        _isa_serial_ports(ser)
     for dev in [*ser, *par, *chan, *con]:
         _post_parse_one(dev, ser, par, con, ctx)
     _console_compat(ser, con, ctx)

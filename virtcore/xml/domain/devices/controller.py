@@ -44,6 +44,7 @@ from virtcore.xml.domain.devices.support import (
     children,
     element,
     fail,
+    field_defaults,
     onoff,
     optional_element,
     prop,
@@ -407,7 +408,26 @@ def ensure_controller(
     for cont in controllers:
         if cont.type == kind and cont.index == index:
             return
-    controllers.append(ControllerDef(type=kind, index=index, model=model))
+    controllers.append(_new_controller(kind, index, model))
+
+
+_CONTROLLER_TEMPLATE = field_defaults(ControllerDef)
+_new_object = object.__new__
+
+
+def _new_controller(kind: str, index: int, model: str | None) -> ControllerDef:
+    """``ControllerDef(type=kind, index=index, model=model)`` without the generated
+    ``__init__`` (most domains get an implicit controller; the record has many fields)."""
+    cont = _new_object(ControllerDef)
+    values = _CONTROLLER_TEMPLATE.copy()
+    values["type"] = kind
+    values["index"] = index
+    values["model"] = model
+    values["driver"] = {}
+    values["target"] = {}
+    values["info"] = DeviceInfo()
+    cont.__dict__ = values
+    return cont
 
 
 def check_controllers(controllers: Sequence[ControllerDef]) -> None:

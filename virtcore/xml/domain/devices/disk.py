@@ -468,8 +468,9 @@ def check_duplicates(disks: list[DiskDef]) -> None:
     """libvirt's checks for duplicate disk targets and drive addresses."""
     targets = {disk.dst for disk in disks}
     if len(targets) == len(disks):
-        drives = [(d.bus, d.info.drive) for d in disks if d.info.address_type == "drive"]
-        if len(set(drives)) == len(drives):
+        drived = [d for d in disks if d.info.address_type == "drive"]
+        # A single drive address cannot be duplicated: no address is built for it.
+        if len(drived) < 2 or len({(d.bus, d.info.drive) for d in drived}) == len(drived):
             return  # nothing duplicated: no pair to find and report
     for i, disk in enumerate(disks):
         for other in disks[i + 1 :]:

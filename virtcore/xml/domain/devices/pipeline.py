@@ -30,7 +30,7 @@ import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from lxml import etree
 
@@ -389,7 +389,8 @@ def post_parse_devices(defs: DevicesDef, ctx: DeviceContext) -> None:
             for disk in disks:
                 disk.post_parse(ctx)
                 disk.assign_address(explicit)
-                expand_group_iotune(disk, disks)
+                if disk.group_name is not None:  # only grouped disks share limits
+                    expand_group_iotune(disk, disks)
         elif tag == "hostdev":
             _hostdev_addresses(disks, hostdevs, ctx)
         else:
@@ -397,7 +398,7 @@ def post_parse_devices(defs: DevicesDef, ctx: DeviceContext) -> None:
                 device.post_parse(ctx)
     if by_tag["interface"] and getattr(ctx, "test_ifnames", False):
         assign_test_ifnames(defs.interfaces)
-    _common_checks(defs, ctx)
+    _common_checks(defs, controllers, ctx)
     _implicit_controllers(defs, disks, controllers)
     defs.by_tag["controller"] = list(controllers)
     for graphics in defs.by_tag["graphics"]:
@@ -432,28 +433,40 @@ def _hostdev_addresses(
 def _resolve_chardevs(defs: DevicesDef, ctx: DeviceContext) -> Chardevs:
     """Ports, the serial console and ISA serial ports (``resolve_chardevs``), unvalidated."""
     by_tag = defs.by_tag
-    parallels, serials, consoles, channels = (
-        _typed(by_tag[tag], ChrDef) if by_tag[tag] else [] for tag in _CHARDEVS
+    # Most kinds are absent: no filtering pass over their empty lists.
+    parallels = by_tag["parallel"]
+    serials = by_tag["serial"]
+    consoles = by_tag["console"]
+    channels = by_tag["channel"]
+    return resolve_chardevs(
+        _typed(parallels, ChrDef) if parallels else [],
+        _typed(serials, ChrDef) if serials else [],
+        _typed(consoles, ChrDef) if consoles else [],
+        _typed(channels, ChrDef) if channels else [],
+        ctx=ctx,
+        validate=False,
     )
-    return resolve_chardevs(parallels, serials, consoles, channels, ctx=ctx, validate=False)
 
 
 def _typed(devices: list[DeviceDef], kind: type[_D]) -> list[_D]:
     return [device for device in devices if isinstance(device, kind)]
 
 
-def _common_checks(defs: DevicesDef, ctx: DeviceContext) -> None:
-    """The device checks of ``virDomainDefPostParseCommon``."""
+def _common_checks(defs: DevicesDef, controllers: list[ControllerDef], ctx: DeviceContext) -> None:
+    """The device checks of ``virDomainDefPostParseCommon``; *controllers* are those of
+    *defs* (the caller has them already, before any implicit one is added)."""
     by_tag = defs.by_tag
     memory_kib = getattr(ctx, "memory_kib", None)
     if memory_kib is not None:
-        memories = _typed(by_tag["memory"], MemoryDeviceDef)
-        if total_size(memories) > memory_kib:
+        memories = by_tag["memory"]
+        # No memory device adds nothing: no filtering and summing for the usual domain.
+        total = total_size(_typed(memories, MemoryDeviceDef)) if memories else 0
+        if total > memory_kib:
             fail(
                 ErrorNumber.XML_ERROR, "Total size of memory devices exceeds the total memory size"
             )
-    if by_tag["controller"]:
-        check_controllers(defs.controllers)
+    if controllers:
+        check_controllers(controllers)
     if by_tag["panic"]:
         check_duplicate_models(_typed(by_tag["panic"], PanicDef))
     seen: set[int] = set()
@@ -478,9 +491,10 @@ def _implicit_controllers(
     for disk in disks:
         if disk.info.address_type != "drive":
             continue  # no drive address: no controller it needs
-        drive = disk.info.drive
-        if drive is not None and drive.controller > highest.get(disk.bus, -1):
-            highest[disk.bus] = drive.controller
+        # Only the controller number matters: no whole DriveAddress is built for it.
+        controller = int(disk.info.address["controller"])
+        if controller > highest.get(disk.bus, -1):
+            highest[disk.bus] = controller
     if highest:
         for kind, bus in _DISK_CONTROLLERS:
             for index in range(highest.get(bus, -1) + 1):
@@ -581,7 +595,8 @@ def validate_devices(defs: DevicesDef, ctx: DeviceContext) -> None:
 def _any_alias(by_tag: dict[str, list[DeviceDef]]) -> bool:
     """Whether some device has an alias: the resolved character devices are copies of the
     parsed ones or consoles without one, so the parsed devices tell."""
-    for devices in by_tag.values():
+    # Most kinds are absent: skip their empty lists without entering a loop for each.
+    for devices in filter(None, by_tag.values()):
         for device in devices:
             if device.info.alias is not None:
                 return True
@@ -627,8 +642,9 @@ def _resolve_videos(
 ) -> None:
     """Defaults, the implicit video card and the primary video (``resolve_videos``)."""
     videos = _typed(defs.by_tag["video"], VideoDef)
-    defs.by_tag["video"] = list(
-        resolve_videos(videos, graphics=graphics, ctx=ctx, validate=validate)
+    # resolve_videos returns a list of its own: kept as it is, without a copy.
+    defs.by_tag["video"] = cast(
+        "list[DeviceDef]", resolve_videos(videos, graphics=graphics, ctx=ctx, validate=validate)
     )
 
 

@@ -138,7 +138,9 @@ class VideoDef(DeviceDef):
             self.ram = default_ram(self.type, ctx)
         if self.vram == 0:
             self.vram = default_ram(self.type, ctx)
-        self.ram = _round_up_pow2(self.ram)
+        # Zero rounds to zero: most videos have no ram, so skip the call for it.
+        if self.ram:
+            self.ram = _round_up_pow2(self.ram)
         self.vram = _round_up_pow2(self.vram)
 
     def clear_for_none(self) -> None:
@@ -165,7 +167,7 @@ class VideoDef(DeviceDef):
             )
         if self.resolution is not None and 0 in self.resolution:
             fail(ErrorNumber.CONFIG_UNSUPPORTED, "video resolution values must be greater than 0")
-        if self.type != "qxl":
+        if self.type != "qxl" and (self.ram or self.vram64 or self.vgamem):
             for name in ("ram", "vram64", "vgamem"):
                 if getattr(self, name):
                     fail(
