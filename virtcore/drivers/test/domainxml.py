@@ -520,15 +520,6 @@ def _write_optional_text(attr: str) -> Callable[[DomainDef, XMLWriter, str], Non
     return write
 
 
-def _write_optional_element(attr: str) -> Callable[[DomainDef, XMLWriter, str], None]:
-    def write(definition: DomainDef, out: XMLWriter, tag: str) -> None:
-        elem = getattr(definition, attr)
-        if elem is not None:
-            out.element(elem)
-
-    return write
-
-
 def _write_section(name: str) -> Callable[[DomainDef, XMLWriter, str], None]:
     def write(definition: DomainDef, out: XMLWriter, tag: str) -> None:
         kept = definition.sections[name]

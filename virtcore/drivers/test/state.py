@@ -188,12 +188,8 @@ class DomainObj:
 
     def persistent_def(self) -> DomainDef:
         """The definition that survives a stop, the running domain's own (see :meth:`unshare`)."""
-        new = self.new_def
-        if new is None:
-            return self.def_
-        if new is self.def_:  # shared: see unshare
-            new = self.new_def = new.copy()
-        return new
+        self.unshare()
+        return self.persistent_view()
 
     def persistent_view(self) -> DomainDef:
         """The persistent definition for reading only: it may be the live one itself."""
