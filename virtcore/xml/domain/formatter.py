@@ -51,6 +51,7 @@ from virtcore.xml.domain.misc import (
 )
 from virtcore.xml.domain.os import emit_bootloader, emit_idmap, emit_os
 from virtcore.xml.domain.outnode import Embedded, OutNode, serialize
+from virtcore.xml.domain.textformat import write_definition
 from virtcore.xml.domain.tuning import (
     emit_blkiotune,
     emit_cputune,
@@ -150,5 +151,14 @@ def format_definition(
     *,
     devices_formatter: DevicesFormatter | None = None,
 ) -> str:
-    """The text ``virDomainGetXMLDesc(flags)`` returns for *definition*."""
+    """The text ``virDomainGetXMLDesc(flags)`` returns for *definition*.
+
+    The usual definition is written straight from its records
+    (:func:`~virtcore.xml.domain.textformat.write_definition`); any other, and
+    any with a ``devices_formatter``, through :func:`build_element`.
+    """
+    if devices_formatter is None:
+        text = write_definition(definition, int(flags), RULES)
+        if text is not None:
+            return text
     return serialize(build_element(definition, flags, devices_formatter=devices_formatter), RULES)

@@ -39,7 +39,16 @@ from lxml import etree
 
 from virtcore.xml.format import FormatRules, escape, format_native, format_xml
 
-__all__ = ["AttrValue", "Embedded", "OutNode", "serialize"]
+__all__ = [
+    "AttrValue",
+    "Embedded",
+    "FormatFallback",
+    "OutNode",
+    "compiled_rules",
+    "needs_escaping",
+    "serialize",
+    "write_children",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -171,8 +180,8 @@ class Embedded(OutNode):
         return copy.deepcopy(self.source)
 
 
-class _Unsupported(Exception):
-    """The tree needs the general formatter."""
+class FormatFallback(Exception):
+    """The tree needs the general formatter (:func:`write_children` cannot write it)."""
 
 
 _Table = dict[str, tuple[tuple[str, ...], ...]]
@@ -210,7 +219,8 @@ def _matches(table: _Table, path: list[str]) -> bool:
 
 
 @functools.lru_cache(maxsize=32)
-def _compiled(rules: FormatRules) -> _Compiled:
+def compiled_rules(rules: FormatRules) -> _Compiled:
+    """*rules* in the form :func:`write_children` takes (made once per rules)."""
     return _Compiled(rules)
 
 
@@ -222,7 +232,7 @@ _CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f]")
 _KEPT_ASCII = bytes(c for c in range(128) if c == 0 or not _CONTROL.match(chr(c)))
 
 
-def _needs_escaping(values: str) -> bool:
+def needs_escaping(values: str) -> bool:
     """Whether :func:`~virtcore.xml.format.escape` changes *values* (NUL quotes aside)."""
     if "&" in values or "<" in values or ">" in values or '"' in values or "'" in values:
         return True
@@ -235,22 +245,22 @@ def _needs_escaping(values: str) -> bool:
 
 def serialize(root: OutNode, rules: FormatRules) -> str:
     """*root* as :func:`~virtcore.xml.format.format_xml` writes ``root.to_lxml()``."""
-    compiled = _compiled(rules)
+    compiled = compiled_rules(rules)
     try:
         if type(root) is Embedded or _matches(compiled.native, [root.tag]):
-            raise _Unsupported
+            raise FormatFallback
         # Values are written as they are, attribute values quoted by NUL (which no
         # XML text holds, and lxml refuses too), and checked all at once afterwards:
         # the rare document with something to escape is written again.
         values: list[str] = []
         out: list[str] = []
         _quoted(root, "", [root.tag], out, values, rules=compiled)
-        if not _needs_escaping("".join(values)):
+        if not needs_escaping("".join(values)):
             out.append("\n")
             return "".join(out).replace("\x00", "'")
         out = []
         _element(root, "", [root.tag], out, rules=compiled)
-    except _Unsupported:
+    except FormatFallback:
         return format_xml(root.to_lxml(), rules=rules)
     out.append("\n")
     return "".join(out)
@@ -293,11 +303,29 @@ def _quoted(
             out.append(f"<{tag}{attrs}/>")
         return
     if text and text.strip():
-        raise _Unsupported  # mixed content
+        raise FormatFallback  # mixed content
     gap = "\n\n" if tag in rules.spaced and _matches(rules.spaced, path) else "\n"
+    out.append(f"<{tag}{attrs}>{gap}")
+    write_children(children, indent + "  ", path, out, values, rules, gap)
+    out.append(f"{indent}</{tag}>")
+
+
+def write_children(  # noqa: PLR0917 - the serializer's state, passed down as _quoted passes it
+    children: Iterable[OutNode],
+    inner: str,
+    path: list[str],
+    out: list[str],
+    values: list[str],
+    rules: _Compiled,
+    gap: str = "\n",
+) -> None:
+    """Write *children* of the element *path* names at indent *inner*, each followed by
+    *gap*, as :func:`serialize` writes them: attribute values in NUL quotes, every value
+    collected in *values* for one check at the end (see :func:`needs_escaping`).
+
+    Raises :class:`FormatFallback` for what only the general formatter writes.
+    """
     write = out.append
-    write(f"<{tag}{attrs}>{gap}")
-    inner = indent + "  "
     native = rules.native
     # Leaves without a quirk, most of the elements, are written right here.
     quirky = rules.quirky
@@ -311,7 +339,7 @@ def _quoted(
                     source = copy.deepcopy(source)
                 write(inner + format_native(source, len(path) - 1) + gap)
             elif type(child) is Embedded:
-                raise _Unsupported
+                raise FormatFallback
             else:
                 write(inner)
                 _quoted(child, inner, path, out, values, rules=rules)
@@ -333,7 +361,6 @@ def _quoted(
             write(f"{inner}<{name}{attrs}>{text}</{name}>{gap}")
         else:
             write(f"{inner}<{name}{attrs}/>{gap}")
-    write(f"{indent}</{tag}>")
 
 
 def _start(node: OutNode) -> str:
@@ -377,7 +404,7 @@ def _element(
             out.append(start + "/>")
         return
     if text and text.strip():
-        raise _Unsupported  # mixed content
+        raise FormatFallback  # mixed content
     gap = "\n\n" if tag in rules.spaced and _matches(rules.spaced, path) else "\n"
     out.append(start + ">" + gap)
     inner = indent + "  "
@@ -393,7 +420,7 @@ def _element(
                     source = copy.deepcopy(source)
                 out.append(inner + format_native(source, len(path) - 1) + gap)
             elif type(child) is Embedded:
-                raise _Unsupported
+                raise FormatFallback
             else:
                 out.append(inner)
                 _element(child, inner, path, out, rules=rules)
