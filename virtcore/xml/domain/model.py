@@ -258,7 +258,10 @@ class Domain(XMLNode):
             domain.genid = format_uuid(definition.genid)
         if inactive and root.get("id") is not None:
             del domain.id
-        domain.keep_definition(definition, validated=validate)
+        # No one but this method has touched the tree yet: the definition is kept without
+        # the snapshot that detects later changes until someone can make them (_find).
+        domain.__dict__["_kept_definitions"] = {False: (None, definition, validate)}
+        domain._sealed = True
         return domain
 
     def validate(self) -> Definition:
@@ -288,18 +291,42 @@ class Domain(XMLNode):
         one is validated again before it is formatted); *live* whether it
         was read as a running domain's definition (:meth:`definition`).
         """
-        kept: dict[bool, tuple[str, Definition, bool]] = self.__dict__.setdefault(
+        kept: dict[bool, tuple[str | None, Definition, bool]] = self.__dict__.setdefault(
             "_kept_definitions", {}
         )
         kept[live] = (_snapshot(self.element), definition, validated)
 
+    _sealed = False
+    """Whether the tree is as :meth:`parse` left it, unseen by anyone else: its kept
+    definition then has no snapshot yet (see :meth:`_find`)."""
+
+    def _find(self) -> etree._Element | None:
+        """The element, as :class:`~virtcore.xml.node.XMLNode` finds it.
+
+        Every way to the tree - :attr:`element`, the properties, the child
+        models, XPath queries - passes here. A tree just parsed is handed
+        out for the first time here: the snapshot its kept definition is
+        compared with (to notice changes) is taken now, before any change.
+        """
+        if self._sealed:
+            self._sealed = False
+            kept = self.__dict__.get("_kept_definitions")
+            if kept and self._element is not None:
+                snapshot = _snapshot(self._element)
+                for live, (text, definition, validated) in list(kept.items()):
+                    if text is None:
+                        kept[live] = (snapshot, definition, validated)
+        return super()._find()
+
     def _checked(self, *, live: bool = False) -> Definition:
         """The validated definition of the current tree, read again only when it changed."""
-        kept: dict[bool, tuple[str, Definition, bool]] = self.__dict__.setdefault(
+        kept: dict[bool, tuple[str | None, Definition, bool]] = self.__dict__.setdefault(
             "_kept_definitions", {}
         )
-        snapshot = _snapshot(self.element)
         cached = kept.get(live)
+        if self._sealed and cached is not None and cached[2]:
+            return cached[1]  # nothing could change the tree since parse() kept it
+        snapshot = _snapshot(self.element)
         if cached is not None and cached[2] and cached[0] == snapshot:
             return cached[1]
         definition = self.definition(live=live)
