@@ -117,7 +117,7 @@ def clark(name: str, namespaces: Mapping[str, str]) -> str:
 
 def insert_element(parent: etree._Element, child: etree._Element, order: Sequence[str]) -> None:
     """Insert *child* into *parent* at its canonical place (*order* in Clark notation)."""
-    rank = _element_ranks(tuple(order))
+    rank = _ranks(order)
     mine = rank.get(child.tag) if isinstance(child.tag, str) else None
     if mine is None:
         parent.append(child)
@@ -145,6 +145,24 @@ def insert_element(parent: etree._Element, child: etree._Element, order: Sequenc
 @functools.lru_cache(maxsize=1024)
 def _element_ranks(order: tuple[str, ...]) -> dict[str, int]:
     return {name: i for i, name in enumerate(order) if not name.startswith("@")}
+
+
+_RANKS_BY_IDENTITY: dict[int, tuple[tuple[str, ...], dict[str, int]]] = {}
+"""Rank tables of the order tuples seen, by identity: the models hand out the same tuple
+for a path each time, and hashing a long tuple for the cache above costs more than the
+insertion itself. Each entry holds its tuple, so the identity stays that tuple's."""
+
+
+def _ranks(order: Sequence[str]) -> dict[str, int]:
+    if type(order) is not tuple:
+        return _element_ranks(tuple(order))
+    found = _RANKS_BY_IDENTITY.get(id(order))
+    if found is not None and found[0] is order:
+        return found[1]
+    ranks = _element_ranks(order)
+    if len(_RANKS_BY_IDENTITY) < 1024:
+        _RANKS_BY_IDENTITY[id(order)] = (order, ranks)
+    return ranks
 
 
 def set_attribute(element: etree._Element, name: str, value: str, order: Sequence[str]) -> None:

@@ -351,7 +351,8 @@ class Domain(XMLNode):
             if not ifname:
                 continue
             target: etree._Element | None = None
-            for candidate in all_children(node, "target"):
+            # lxml's own search: no index of the interface's children is built for it.
+            for candidate in node.iterchildren("target"):
                 if candidate.get("dev") is not None:
                     break  # named in the document
                 if target is None:
