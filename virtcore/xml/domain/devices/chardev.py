@@ -45,6 +45,7 @@ from virtcore.xml.builder import XMLProperty
 from virtcore.xml.domain.devices.support import (
     INACTIVE,
     SECURE,
+    UNASSIGNED,
     DeviceContext,
     DeviceDef,
     DeviceInfo,
@@ -79,8 +80,10 @@ __all__ = [
     "Console",
     "Parallel",
     "Serial",
+    "chardev_copies",
     "chr_type",
     "resolve_chardevs",
+    "resolve_copies",
 ]
 
 logger = logging.getLogger(__name__)
@@ -149,7 +152,7 @@ class ChrSourceDef:
         *seclabels* reads ``<seclabel>`` overrides inside ``<source>`` (only
         the four character devices have them).
         """
-        src = cls(type=kind)
+        src = _new_source(kind) if cls is ChrSourceDef else cls(type=kind)
         if not len(node):
             return src  # no child element: no source, log or protocol to read
         sources = children(node, "source")
@@ -443,7 +446,8 @@ class ChrDef(DeviceDef):
 
     def validate(self, ctx: DeviceContext) -> None:
         """``virDomainChrDefValidate``."""
-        super().validate(ctx)
+        if self.info.address_type == UNASSIGNED:  # the one address the device info refuses
+            self.info.validate()
         self.source.validate(ctx, self)
 
     def to_element(self, flags: int = 0) -> OutNode:
@@ -532,15 +536,21 @@ class ChardevModel(DeviceModel):
         if device not in ("parallel", "serial", "console", "channel"):
             fail(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown character device type: {device}")
         result = _read_record(device)
-        target = child(node, "target")
+        # Without child elements (a bare console, say) there is no target, source or device
+        # info to read: the record's defaults stand.
+        nested = len(node) != 0
+        target = child(node, "target") if nested else None
         if target is not None:
             _parse_target(result, target, ctx)
         else:
             result.target_type = _default_target(device)
-        result.source = ChrSourceDef.parse(node, kind, ctx, seclabels=True)
+        if nested:
+            result.source = ChrSourceDef.parse(node, kind, ctx, seclabels=True)
+        else:
+            result.source = _new_source(kind)
         if kind == "spicevmc" and result.target_type != "virtio":
             fail(ErrorNumber.CONFIG_UNSUPPORTED, "spicevmc device type only supports virtio")
-        result.info = DeviceInfo.parse(node, ctx)
+        result.info = DeviceInfo.parse(node, ctx) if nested else DeviceInfo()
         if (
             device == "serial"
             and result.target_type == "usb-serial"
@@ -571,7 +581,19 @@ class ChardevModel(DeviceModel):
 
 
 _CHR_TEMPLATE = field_defaults(ChrDef)
+_SOURCE_TEMPLATE = field_defaults(ChrSourceDef)
 _new_object = object.__new__
+
+
+def _new_source(kind: str) -> ChrSourceDef:
+    """``ChrSourceDef(type=kind)``, without running the dataclass ``__init__`` (every
+    character device has one): the fields copied at once from their defaults."""
+    source = _new_object(ChrSourceDef)
+    values = _SOURCE_TEMPLATE.copy()
+    values["type"] = kind
+    values["seclabels"] = []
+    source.__dict__ = values
+    return source
 
 
 def _read_record(device: str) -> ChrDef:
@@ -732,8 +754,8 @@ def _as_console(serial: ChrDef) -> ChrDef:
 def _copy(dev: ChrDef) -> ChrDef:
     """A shallow copy of *dev*, as ``dataclasses.replace(dev)`` makes (:class:`ChrDef` has no
     ``__post_init__`` and no field left out of ``__init__``), without the keyword call."""
-    copied = object.__new__(type(dev))
-    copied.__dict__.update(dev.__dict__)
+    copied = _new_object(dev.__class__)
+    copied.__dict__ = dev.__dict__.copy()
     return copied
 
 
@@ -755,14 +777,39 @@ def resolve_chardevs(
     device. Raises libvirt's errors; the inputs are not modified.
     """
     ctx = ctx or DeviceContext()
+    result = resolve_copies(
+        chardev_copies(parallels),
+        chardev_copies(serials),
+        chardev_copies(consoles),
+        chardev_copies(channels),
+        ctx,
+    )
+    if validate:
+        for dev in result.all():
+            dev.validate(ctx)
+    return result
+
+
+def chardev_copies(devices: Sequence[object]) -> list[ChrDef]:
+    """Shallow copies of the character devices among *devices*, for :func:`resolve_copies`."""
     # Most kinds are absent: no copying loop for them.
-    par = [_copy(d) for d in parallels] if parallels else []
-    ser = [_copy(d) for d in serials] if serials else []
-    con = [_copy(d) for d in consoles] if consoles else []
-    chan = [_copy(d) for d in channels] if channels else []
-    for index, dev in enumerate(par):
-        if dev.port == -1:
-            dev.port = max((p.port for p in par[:index]), default=-1) + 1
+    return [_copy(d) for d in devices if isinstance(d, ChrDef)] if devices else []
+
+
+def resolve_copies(
+    par: list[ChrDef],
+    ser: list[ChrDef],
+    con: list[ChrDef],
+    chan: list[ChrDef],
+    ctx: DeviceContext,
+) -> Chardevs:
+    """:func:`resolve_chardevs` without validation, of lists of devices the caller owns
+    (:func:`chardev_copies`): the lists and their devices are changed in place and kept
+    by the result."""
+    if par:
+        for index, dev in enumerate(par):
+            if dev.port == -1:
+                dev.port = max((p.port for p in par[:index]), default=-1) + 1
     for index, dev in enumerate(con):
         dev.port = index
     if ser:  # only serial ports are placed on the ISA bus
@@ -772,11 +819,7 @@ def resolve_chardevs(
     _console_compat(ser, con, ctx)
     if ser:
         _post_parse_one(ser[0], ser, par, con, ctx)
-    result = Chardevs(par, ser, con, chan, ctx.os_type)
-    if validate:
-        for dev in result.all():
-            dev.validate(ctx)
-    return result
+    return Chardevs(par, ser, con, chan, ctx.os_type)
 
 
 def _isa_serial_ports(serials: list[ChrDef]) -> None:
@@ -833,9 +876,10 @@ def _post_parse_one(
 
 
 def _console_compat(serials: list[ChrDef], consoles: list[ChrDef], ctx: DeviceContext) -> None:
-    for console in consoles[1:]:
-        if console.target_type == "serial":
-            fail(ErrorNumber.CONFIG_UNSUPPORTED, "Only the first console can be a serial port")
+    if len(consoles) > 1:
+        for console in consoles[1:]:
+            if console.target_type == "serial":
+                fail(ErrorNumber.CONFIG_UNSUPPORTED, "Only the first console can be a serial port")
     hvm = ctx.os_type == "hvm"
     if consoles and hvm and consoles[0].target_type in ("serial", "none"):
         if not serials:
@@ -853,19 +897,12 @@ def _console_compat(serials: list[ChrDef], consoles: list[ChrDef], ctx: DeviceCo
         consoles.insert(0, _stub_console())
 
 
-_SOURCE_TEMPLATE = field_defaults(ChrSourceDef)
-
-
 def _stub_console() -> ChrDef:
     """``ChrDef(device_type="console", target_type="serial")`` (every domain with a serial
     console makes one), without running the dataclass ``__init__`` of the record and of
     its source."""
-    source = _new_object(ChrSourceDef)
-    values = _SOURCE_TEMPLATE.copy()
-    values["seclabels"] = []
-    source.__dict__ = values
     made = _read_record("console")
     made.target_type = "serial"
-    made.source = source
+    made.source = _new_source("pty")
     made.info = DeviceInfo()
     return made

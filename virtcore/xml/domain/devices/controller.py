@@ -36,6 +36,7 @@ from virtcore.enums.errors import ErrorNumber
 from virtcore.xml.builder import INT, XMLChild, XMLProperty
 from virtcore.xml.domain.devices.address import Address, DeviceInfo
 from virtcore.xml.domain.devices.support import (
+    UNASSIGNED,
     DeviceContext,
     DeviceDef,
     DeviceModel,
@@ -131,7 +132,8 @@ class ControllerDef(DeviceDef):
 
     def validate(self, ctx: DeviceContext) -> None:
         """The device-info checks, then ``virDomainControllerDefValidate``."""
-        self.info.validate()
+        if self.info.address_type == UNASSIGNED:  # the one address the device info refuses
+            self.info.validate()
         if self.type != "pci":
             return
         if self.model in ("pci-root", "pcie-root") and self.info.address_type != "none":
@@ -448,9 +450,7 @@ def check_controllers(controllers: Sequence[ControllerDef]) -> None:
 def check_usb_masters(controllers: Sequence[ControllerDef]) -> None:
     """USB companion controllers need a controller that is no companion."""
     usb = [c for c in controllers if c.type == "usb"]
-    if any(c.info.master_startport is not None for c in usb) and all(
-        c.info.master_startport is not None for c in usb
-    ):
+    if usb and all(c.info.master_startport is not None for c in usb):
         fail(ErrorNumber.XML_DETAIL, "No master USB controller specified")
 
 

@@ -68,6 +68,7 @@ from virtcore.xml.domain.devices.source import (
     parse_source,
 )
 from virtcore.xml.domain.devices.support import (
+    UNASSIGNED,
     DeviceContext,
     DeviceDef,
     DeviceModel,
@@ -134,7 +135,6 @@ _DRIVER_ENUMS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 _DISK_PREFIXES = ("fd", "hd", "vd", "sd", "xvd", "ubd")
 _BUS_BY_PREFIX = (("hd", "ide"), ("sd", "scsi"), ("vd", "virtio"), ("xvd", "xen"), ("ubd", "uml"))
-_DRIVE_BUSES = ("ide", "fdc", "scsi", "sata")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -159,14 +159,20 @@ def disk_name_index(name: str) -> int | None:
 
 def drive_address_for(bus: str, index: int) -> DriveAddress | None:
     """The drive address libvirt gives the disk number *index* on *bus* (narrow SCSI)."""
+    numbers = _drive_numbers(bus, index)
+    return None if numbers is None else DriveAddress(*numbers)
+
+
+def _drive_numbers(bus: str, index: int) -> tuple[int, int, int, int] | None:
+    """:func:`drive_address_for` as a plain tuple (equal to the address, and hashed alike)."""
     if bus == "scsi":
-        return DriveAddress(index // 7, 0, 0, index % 7)
+        return (index // 7, 0, 0, index % 7)
     if bus == "ide":
-        return DriveAddress(index // 4, (index % 4) // 2, 0, index % 2)
+        return (index // 4, (index % 4) // 2, 0, index % 2)
     if bus == "sata":
-        return DriveAddress(index // 6, 0, 0, index % 6)
+        return (index // 6, 0, 0, index % 6)
     if bus == "fdc":
-        return DriveAddress(index // 2, 0, 0, index % 2)
+        return (index // 2, 0, 0, index % 2)
     return None
 
 
@@ -253,31 +259,30 @@ class DiskDef(DeviceDef):
     def assign_address(self, used_by_hostdevs: set[DriveAddress]) -> None:
         """``virDomainDiskDefAssignAddress``: a drive address derived from the target name."""
         dst = self.dst
-        if self.info.address_type != "none" or dst is None:
+        info = self.info
+        if info.address_type != "none" or dst is None:
             return
         index = disk_name_index(dst)
         if index is None:
             fail(ErrorNumber.XML_ERROR, f"Unknown disk name '{dst}' and no address specified")
-        bus = self.bus
-        if bus not in _DRIVE_BUSES:
-            return  # no drive address on this bus
-        address = drive_address_for(bus, index)
+        address = _drive_numbers(self.bus, index)
         if address is None:
-            return
-        if bus == "scsi" and address in used_by_hostdevs:
+            return  # no drive address on this bus
+        controller, bus, target, unit = address
+        if self.bus == "scsi" and address in used_by_hostdevs:
             fail(
                 ErrorNumber.CONFIG_UNSUPPORTED,
                 f"using disk target name '{self.dst}' conflicts with SCSI host device address "
-                f"controller='{address.controller}' bus='{address.bus}' "
-                f"target='{address.target}' unit='{address.unit}",
+                f"controller='{controller}' bus='{bus}' target='{target}' unit='{unit}",
             )
-        self.info.set_drive(*address)
+        info.set_drive(controller, bus, target, unit)
 
     # -- validation -------------------------------------------------------------------
 
     def validate(self, ctx: DeviceContext) -> None:
         """The device-info checks, then ``virDomainDiskDefValidate`` (see :mod:`.disk_check`)."""
-        self.info.validate()
+        if self.info.address_type == UNASSIGNED:  # the one address the device info refuses
+            self.info.validate()
         validate_disk(self)
 
     # -- output -----------------------------------------------------------------------
@@ -571,8 +576,7 @@ class Disk(DeviceModel):
         src = new_source(kind)
         source = get("source")
         if source is not None:
-            parse_source(source, src, ctx)
-            if source.get("startupPolicy") is not None:
+            if parse_source(source, src, ctx) and source.get("startupPolicy") is not None:
                 src.startup_policy = prop_enum(
                     source, "startupPolicy", STARTUP_POLICIES, nonzero=True
                 )

@@ -38,6 +38,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 from lxml import etree
 
@@ -411,27 +412,41 @@ class Graphics(DeviceModel):
     @classmethod
     def read(cls, node: etree._Element, ctx: DeviceContext) -> GraphicsDef:
         """:meth:`parse` of *node*, without a model around it."""
-        kind = prop_enum(node, "type", TYPES, required=True)
-        assert kind is not None
+        # The attributes at once: a display has several, read by the listens and the type.
+        attrs = cast("dict[str, str]", dict(node.items()))
+        kind = attrs.get("type")
+        if kind is None or kind not in TYPES:
+            kind = prop_enum(node, "type", TYPES, required=True)  # raises libvirt's error
+            assert kind is not None
         result = _new_graphics(kind)
         if kind in ("vnc", "rdp", "spice"):
-            result.listens = _parse_listens(node, result, ctx)
-        _PARSERS[kind](node, result, ctx)
+            result.listens = _parse_listens(node, attrs, result, ctx)
+        if kind == "vnc":
+            _parse_vnc(node, attrs, result, ctx)
+        else:
+            _PARSERS[kind](node, result, ctx)
         return result
 
 
 def _parse_listens(
-    node: etree._Element, result: GraphicsDef, ctx: DeviceContext
+    node: etree._Element, attrs: dict[str, str], result: GraphicsDef, ctx: DeviceContext
 ) -> list[ListenDef]:
-    listens = [
-        _parse_listen(item, result.type, node if index == 0 else None, ctx)
-        for index, item in enumerate(children(node, "listen"))
-    ]
-    socket_path = prop(node, "socket") if result.type == "vnc" else None
+    """The ``<listen>`` children of *node* (*attrs*: its attributes), or the one its
+    legacy ``listen``/``socket`` attribute makes."""
+    # Without child elements (the usual display) there is no <listen> to look for.
+    listens = (
+        [
+            _parse_listen(item, result.type, node if index == 0 else None, ctx)
+            for index, item in enumerate(children(node, "listen"))
+        ]
+        if len(node)
+        else []
+    )
+    socket_path = attrs.get("socket") if result.type == "vnc" else None
     if socket_path is not None:
         legacy = ListenDef(type="socket", socket=socket_path)
     else:
-        legacy = ListenDef(type="address", address=prop(node, "listen") or None)
+        legacy = ListenDef(type="address", address=attrs.get("listen") or None)
     if not listens:
         listens.append(legacy)
     elif listens[0].type in ("address", "network") and legacy.type == "socket":
@@ -495,16 +510,24 @@ def _parse_listen(
     return result
 
 
-def _parse_port(node: etree._Element, result: GraphicsDef, what: str) -> bool:
-    """Read ``port``; True when it asks for an automatic port."""
-    port = prop(node, "port")
+def _parse_port(port: str | None, result: GraphicsDef, what: str) -> bool:
+    """Read *port* (the ``port`` attribute); True when it asks for an automatic port."""
     if port is None:
         return True
+    digits = port[1:] if port[:1] == "-" else port
+    if len(digits) <= _PLAIN_DIGITS and digits.isascii() and digits.isdigit():
+        # A few plain digits, maybe negative (the usual, -1 among them): C's value at once.
+        result.port = int(port)
+        return result.port == -1
     try:
         result.port = units.parse_int(port)
     except ValueError:
         fail(ErrorNumber.INTERNAL_ERROR, f"cannot parse {what} port {port}")
     return result.port == -1
+
+
+_PLAIN_DIGITS = 9
+"""Up to this many decimal digits fit a C ``int`` whatever the sign."""
 
 
 def _parse_auth(node: etree._Element, result: GraphicsDef) -> None:
@@ -535,17 +558,21 @@ _PLAIN_VNC = frozenset({"type", "port", "autoport", "listen", "socket"})
 """The attributes of the usual VNC display: the port's, and the listens' (read apart)."""
 
 
-def _parse_vnc(node: etree._Element, result: GraphicsDef, ctx: DeviceContext) -> None:
-    if _parse_port(node, result, "vnc"):
+def _parse_vnc(
+    node: etree._Element, attrs: dict[str, str], result: GraphicsDef, ctx: DeviceContext
+) -> None:
+    """A VNC display's own attributes and children (*attrs*: the attributes of *node*)."""
+    port = attrs.get("port")
+    if _parse_port(port, result, "vnc"):
         result.autoport = True
-        if ctx.inactive or prop(node, "port") is None:
+        if ctx.inactive or port is None:
             result.port = 0
-    autoport = prop(node, "autoport")
+    autoport = attrs.get("autoport")
     if autoport in ("yes", "no"):
         result.autoport = autoport == "yes"
     if autoport is not None and result.autoport and ctx.inactive:
         result.port = 0
-    if not len(node) and _PLAIN_VNC.issuperset(node.keys()):
+    if not len(node) and _PLAIN_VNC.issuperset(attrs):
         return  # none of the attributes and children below: their defaults stand
     result.websocket = prop_int(node, "websocket") or 0
     result.websocket_generated = prop(node, "websocketGenerated") == "yes"
@@ -566,7 +593,7 @@ def _parse_sdl(node: etree._Element, result: GraphicsDef, ctx: DeviceContext) ->
 
 
 def _parse_rdp(node: etree._Element, result: GraphicsDef, ctx: DeviceContext) -> None:
-    if _parse_port(node, result, "rdp"):
+    if _parse_port(prop(node, "port"), result, "rdp"):
         result.autoport = True
     if prop(node, "autoport") == "yes":
         result.autoport = True
@@ -645,7 +672,6 @@ def _parse_dbus(node: etree._Element, result: GraphicsDef, ctx: DeviceContext) -
 
 
 _PARSERS: dict[str, Callable[[etree._Element, GraphicsDef, DeviceContext], None]] = {
-    "vnc": _parse_vnc,
     "sdl": _parse_sdl,
     "rdp": _parse_rdp,
     "desktop": _parse_desktop,
@@ -653,4 +679,5 @@ _PARSERS: dict[str, Callable[[etree._Element, GraphicsDef, DeviceContext], None]
     "egl-headless": _parse_egl,
     "dbus": _parse_dbus,
 }
-"""The reader of each graphics type's own attributes and children."""
+"""The reader of each graphics type's own attributes and children (VNC's apart: it reads
+the attributes the display's reader has read already)."""

@@ -38,7 +38,7 @@ from lxml import etree
 
 from virtcore.enums.errors import ErrorNumber
 from virtcore.xml.builder import XMLChild, XMLProperty
-from virtcore.xml.domain.devices.address import Address, DeviceInfo
+from virtcore.xml.domain.devices.address import INFO_CHILDREN, Address, DeviceInfo
 from virtcore.xml.domain.devices.hostdev import SubsysSource, parse_subsys
 from virtcore.xml.domain.devices.netconf import (
     Bandwidth,
@@ -54,6 +54,7 @@ from virtcore.xml.domain.devices.netconf import (
 )
 from virtcore.xml.domain.devices.support import (
     INACTIVE,
+    UNASSIGNED,
     DeviceContext,
     DeviceDef,
     DeviceModel,
@@ -191,8 +192,9 @@ class InterfaceDef(DeviceDef):
 
     def validate(self, ctx: DeviceContext) -> None:
         """``virDomainNetDefValidate`` and the device-info checks."""
-        self.info.validate()
-        if self.host_ip and self.type != "ethernet":
+        if self.info.address_type == UNASSIGNED:  # the one address the device info refuses
+            self.info.validate()
+        if self.type != "ethernet" and self.host_ip:
             fail(
                 ErrorNumber.CONFIG_UNSUPPORTED,
                 "Invalid attempt to set network interface host-side IP route and/or address "
@@ -216,7 +218,7 @@ class InterfaceDef(DeviceDef):
             )
         if self.isolated:
             self._check_isolated()
-        if not self.is_virtio and self.virtio is not None:
+        if self.virtio is not None and not self.is_virtio:
             self.virtio.check_absent()
         if self.backend_type is not None:
             # The test driver has no passt support.
@@ -414,15 +416,20 @@ class Interface(DeviceModel):
         """:meth:`parse` of *node*, without a model around it."""
         # Most of the twenty-odd children asked for are absent: one pass finds them all.
         kids = first_children(node)
-        net = new_interface(prop_enum(node, "type", TYPES) or "user")
-        net.trust_guest_rx_filters = prop_tristate(node, "trustGuestRxFilters")
+        kind = prop_enum(node, "type", TYPES)
+        net = new_interface(kind or "user")
+        # Most interfaces have no attribute but type=: the others are only looked for then.
+        if len(node.attrib) != (kind is not None):
+            net.trust_guest_rx_filters = prop_tristate(node, "trustGuestRxFilters")
         mac = kids.get("mac")
         if mac is not None:
-            address = prop(mac, "address")
+            address = mac.get("address")
             if address is not None:
                 net.mac = parse_mac(address)
-            net.mac_type = prop_enum(mac, "type", ("", "generated", "static"), nonzero=True)
-            net.mac_check = prop_tristate(mac, "check")
+            # Most <mac> elements have their address only.
+            if len(mac.attrib) != (address is not None):
+                net.mac_type = prop_enum(mac, "type", ("", "generated", "static"), nonzero=True)
+                net.mac_check = prop_tristate(mac, "check")
         _parse_source(node, kids, net, ctx)
         virtualport = kids.get("virtualport")
         if virtualport is not None:
@@ -436,11 +443,15 @@ class Interface(DeviceModel):
                 require_all=net.type != "network",
                 uuid_factory=ctx.new_uuid,
             )
-        _parse_target(kids, net, ctx)
+        if "target" in kids or "guest" in kids:
+            _parse_target(kids, net, ctx)
         _parse_model_and_driver(kids, net)
         if not _MISC_TAGS.isdisjoint(kids):
             _parse_misc(node, kids, net)
-        net.info = DeviceInfo.parse(node, ctx, boot=True, rom=True, kids=kids)
+        if INFO_CHILDREN.isdisjoint(kids):
+            net.info = DeviceInfo()  # none of the children the device info reads
+        else:
+            net.info = DeviceInfo.parse(node, ctx, boot=True, rom=True, kids=kids)
         return net
 
 
@@ -456,10 +467,10 @@ def _parse_source(
         return
     kind = net.type
     if kind == "network":
-        net.source = [
-            ("network", prop_required(source, "network")),
-            ("portgroup", prop(source, "portgroup")),
-        ]
+        network = source.get("network")
+        if network is None:
+            prop_required(source, "network")  # libvirt's error
+        net.source = [("network", network), ("portgroup", source.get("portgroup"))]
         # A port binding only exists while the domain runs.
         if not ctx.inactive:
             net.portid = prop(source, "portid")
@@ -550,9 +561,10 @@ def _parse_target(kids: dict[str, etree._Element], net: InterfaceDef, ctx: Devic
 
 def _parse_model_and_driver(kids: dict[str, etree._Element], net: InterfaceDef) -> None:
     model = kids.get("model")
-    model_type = prop(model, "type") if model is not None else None
+    model_type = model.get("type") if model is not None else None
     if model_type:  # read through XPath string(): empty is absent
-        if not _MODEL_CHARS.match(model_type):
+        # The virtio models (the usual) are valid names: no pattern to match them against.
+        if model_type not in VIRTIO_MODELS and not _MODEL_CHARS.match(model_type):
             fail(ErrorNumber.INVALID_ARG, "Model name contains invalid characters")
         net.model = model_type
     driver = kids.get("driver")
@@ -703,11 +715,17 @@ def _parse_coalesce(coalesce: etree._Element, net: InterfaceDef) -> None:
 
 def assign_test_ifnames(interfaces: list[InterfaceDef], prefix: str = "testnet") -> None:
     """``testDomainGenerateIfnames``: name each interface without a target ``testnet<N>``."""
+    # The names in use: those of the document, then those given here one by one.
+    used: set[str | None] | None = None
     for net in interfaces:
         if net.ifname is not None:
             continue
-        used = {other.ifname for other in interfaces}
+        if used is None:
+            used = {other.ifname for other in interfaces}
         number = 0
-        while f"{prefix}{number}" in used:
+        name = f"{prefix}0"
+        while name in used:
             number += 1
-        net.ifname = f"{prefix}{number}"
+            name = f"{prefix}{number}"
+        net.ifname = name
+        used.add(name)

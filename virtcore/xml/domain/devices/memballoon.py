@@ -31,6 +31,7 @@ from virtcore.xml.domain.devices.support import (
     VirtioOptions,
     child,
     element,
+    field_defaults,
     onoff,
     optional_element,
     prop_enum,
@@ -108,15 +109,33 @@ class MemBalloon(DeviceModel):
         """:meth:`parse` of *node*, without a model around it."""
         model = prop_enum(node, "model", MODELS, required=True)
         assert model is not None
-        result = MemBalloonDef(
-            model=model,
-            autodeflate=prop_switch(node, "autodeflate"),
-            free_page_reporting=prop_switch(node, "freePageReporting"),
-        )
+        result = _new_memballoon(model)
+        # The usual balloon has model= alone: the switches are only looked for beside it.
+        if len(node.attrib) != 1:
+            result.autodeflate = prop_switch(node, "autodeflate")
+            result.free_page_reporting = prop_switch(node, "freePageReporting")
+        if not len(node):
+            # No child element: no statistics, device info or driver to read.
+            result.info = DeviceInfo()
+            return result
         stats = child(node, "stats")
         if stats is not None:
             result.period = max(prop_int(stats, "period", base=0) or 0, 0)
-        if model != "none":
-            result.info = DeviceInfo.parse(node, ctx)
+        result.info = DeviceInfo.parse(node, ctx) if model != "none" else DeviceInfo()
         result.virtio = VirtioOptions.parse(child(node, "driver"))
         return result
+
+
+_MEMBALLOON_TEMPLATE = field_defaults(MemBalloonDef)
+_new_object = object.__new__
+
+
+def _new_memballoon(model: str) -> MemBalloonDef:
+    """``MemBalloonDef(model=model)`` without the generated ``__init__``: the fields copied
+    at once from their defaults, but the device info, which the reader sets (None until
+    then)."""
+    made = _new_object(MemBalloonDef)
+    values = _MEMBALLOON_TEMPLATE.copy()
+    values["model"] = model
+    made.__dict__ = values
+    return made

@@ -35,9 +35,10 @@ from typing import TypeVar, cast
 from lxml import etree
 
 from virtcore.enums.errors import ErrorNumber
+from virtcore.xml.childindex import _INDEXES, group_by_name
 from virtcore.xml.domain.devices.address import DriveAddress, check_unique_aliases
 from virtcore.xml.domain.devices.audio import AudioDef, check_audio_ids
-from virtcore.xml.domain.devices.chardev import Chardevs, ChrDef, resolve_chardevs
+from virtcore.xml.domain.devices.chardev import Chardevs, chardev_copies, resolve_copies
 from virtcore.xml.domain.devices.controller import (
     ControllerDef,
     assign_indexes,
@@ -108,9 +109,6 @@ _ITERATION = (
 )  # fmt: skip
 _CHARDEVS = ("parallel", "serial", "console", "channel")
 _CHARDEVS_SET = frozenset(_CHARDEVS)
-_ALWAYS_VISITED = frozenset({"video", "serial"})
-"""Kinds :func:`validate_devices` visits even when absent (the implicit video card; the
-character devices as resolved)."""
 _BOOTABLE = ("disk", "interface", "hostdev", "filesystem", "redirdev")
 """The kinds that may have a ``<boot order>``, in the order libvirt checks them."""
 _POST_PARSED_APART = frozenset({"video", "parallel", "console", "channel"})
@@ -245,16 +243,16 @@ def _always_shown(kind: type[DeviceDef]) -> bool:
 
 
 def _nodes(node: etree._Element) -> dict[str, list[etree._Element]]:
-    """The device elements of *node* by name (elements in a namespace left out)."""
-    found: dict[str, list[etree._Element]] = {}
-    for item in node:
-        tag = item.tag
-        if tag.__class__ is str and not tag.startswith("{"):
-            items = found.get(tag)
-            if items is None:
-                found[tag] = [item]
-            else:
-                items.append(item)
+    """The child elements of *node* by name, as the read's child index groups them.
+
+    Within :func:`~virtcore.xml.childindex.indexed_reading` the domain's
+    reader has indexed ``<devices>`` already: its index is that table, and
+    is only read. Elements in a namespace are kept under ``{uri}name``,
+    which no device name matches.
+    """
+    found = _INDEXES.get(node)
+    if found is None:
+        found = group_by_name((node,))
     return found
 
 
@@ -262,7 +260,7 @@ def parse_devices(node: etree._Element, ctx: DeviceContext) -> DevicesDef:
     """Parse every device of ``<devices>`` *node* in libvirt's parse order."""
     nodes = _nodes(node)
     emulator = nodes.get("emulator")
-    defs = DevicesDef(emulator=text_of(emulator[0]) if emulator is not None else None)
+    defs = _new_devices(text_of(emulator[0]) if emulator is not None else None)
     # Only the kinds present are visited, in libvirt's order; others are unknown elements.
     tags = sorted(nodes.keys() & _PARSE_INDEX.keys(), key=_PARSE_INDEX.__getitem__)
     if "controller" not in nodes:
@@ -271,73 +269,125 @@ def parse_devices(node: etree._Element, ctx: DeviceContext) -> DevicesDef:
     by_tag = defs.by_tag
     for tag in tags:
         items = nodes[tag]
-        single = SINGLE.get(tag)
-        if single is not None and len(items) > 1:
-            fail(*single)
-        if tag == "tpm" and len(items) > 2:
-            fail(*TPM_LIMIT)
-        model = BY_TAG[tag].model
+        if len(items) > 1:
+            single = SINGLE.get(tag)
+            if single is not None:
+                fail(*single)
+            if tag == "tpm" and len(items) > 2:
+                fail(*TPM_LIMIT)
+        read = _READERS[tag]
         if tag not in _PARSED_APART:
             found = by_tag[tag]
             for item in items:
-                found.append(model.read(item, ctx))
-            continue
-        for item in items:
-            parsed = model.read(item, ctx)
+                found.append(read(item, ctx))
+        elif tag == "disk":
+            _read_disks(items, ctx, by_tag["disk"])
+        else:
+            for item in items:
+                parsed = read(item, ctx)
+                if tag == "controller":
+                    assert isinstance(parsed, ControllerDef)
+                    _add_controller(
+                        defs, parsed, keep_order=getattr(ctx, "keep_controller_order", False)
+                    )
+                elif tag == "hostdev":
+                    assert isinstance(parsed, HostdevDef)
+                    _add_hostdev(defs, parsed, ctx)
+                elif ctx.usb_disabled:  # a hub
+                    fail(
+                        ErrorNumber.CONFIG_UNSUPPORTED,
+                        "Can't add USB hub: USB is disabled for this domain",
+                    )
+                else:
+                    by_tag[tag].append(parsed)
             if tag == "controller":
-                assert isinstance(parsed, ControllerDef)
-                _add_controller(
-                    defs, parsed, keep_order=getattr(ctx, "keep_controller_order", False)
+                ctx.usb_disabled = any(
+                    c.type == "usb" and c.model == "none" for c in defs.controllers
                 )
-            elif tag == "disk":
-                assert isinstance(parsed, DiskDef)
-                insert_disk(by_tag["disk"], parsed)
-            elif tag == "hostdev":
-                assert isinstance(parsed, HostdevDef)
-                _add_hostdev(defs, parsed, ctx)
-            elif ctx.usb_disabled:  # a hub
-                fail(
-                    ErrorNumber.CONFIG_UNSUPPORTED,
-                    "Can't add USB hub: USB is disabled for this domain",
-                )
-            else:
-                by_tag[tag].append(parsed)
-        if tag == "controller":
-            ctx.usb_disabled = any(c.type == "usb" and c.model == "none" for c in defs.controllers)
     return defs
 
 
 _PARSE_INDEX = {tag: index for index, tag in enumerate(PARSE_ORDER)}
+_READERS = {tag: BY_TAG[tag].model.read for tag in PARSE_ORDER}
+"""Each kind's reader (``DeviceModel.read``), looked up once."""
 _PARSED_APART = frozenset({"controller", "disk", "hostdev", "hub"})
 """The kinds :func:`parse_devices` does more with than append them to their list."""
 
 
-def insert_disk(disks: list[DeviceDef], new: DiskDef) -> None:
-    """``virDomainDiskInsert``: disks on one bus are kept in the order of their names.
+def _new_devices(emulator: str | None) -> DevicesDef:
+    """``DevicesDef(emulator=emulator)``, without the generated ``__init__`` and its default
+    factory: every domain read makes one."""
+    defs = _new_object(DevicesDef)
+    defs.__dict__ = {
+        "emulator": emulator,
+        "by_tag": {tag: [] for tag in FORMAT_ORDER},
+        "chardevs": None,
+    }
+    return defs
+
+
+_new_object = object.__new__
+
+
+def _read_disks(items: list[etree._Element], ctx: DeviceContext, disks: list[DeviceDef]) -> None:
+    """Read the ``<disk>`` elements *items* into *disks*, each inserted as
+    ``virDomainDiskInsert`` inserts it: disks on one bus are kept in the order of their names.
 
     The bus is the one the document gives (libvirt infers missing buses
     later), so disks without a bus are ordered among themselves. A disk
-    without a target name (refused later, by validation) goes last.
+    without a target name (refused later, by validation) goes last, and
+    counts as index -1 for the disks inserted after it.
+
+    libvirt looks at every disk of the bus; while the disks of each bus are
+    in the order of their names, which holds until a disk without a name
+    is appended, the last disk of the bus whose name does not come after
+    the new one ends the search (no disk before it comes after the new
+    one either).
     """
-    if new.dst is None:
-        disks.append(new)
-        return
-    mine = disk_name_index(new.dst)
-    mine = -1 if mine is None else mine
-    insert_at = -1
-    for position in range(len(disks) - 1, -1, -1):
-        current = disks[position]
-        if not isinstance(current, DiskDef) or current.bus != new.bus:
+    read = _READERS["disk"]
+    keys: list[tuple[str, int]] = []  # (bus, name index) of each disk of *disks*
+    buses: set[str] = set()  # the buses of *disks*
+    ordered = True  # the disks of each bus are in the order of their names
+    for item in items:
+        new = read(item, ctx)
+        assert isinstance(new, DiskDef)
+        bus = new.bus
+        dst = new.dst
+        if dst is None:
+            disks.append(new)
+            keys.append((bus, -1))
+            buses.add(bus)
+            ordered = False
             continue
-        theirs = disk_name_index(current.dst or "")
-        if (-1 if theirs is None else theirs) > mine:
-            insert_at = position
-        elif insert_at == -1:
-            insert_at = position + 1
-    if insert_at == -1:
-        disks.append(new)
-    else:
-        disks.insert(insert_at, new)
+        mine = disk_name_index(dst)
+        if mine is None:
+            mine = -1
+        # Usually the disk goes last: it is the first of its bus, or the last disk is of its
+        # bus and does not come after it in name order.
+        if bus not in buses or (ordered and keys[-1][0] == bus and keys[-1][1] <= mine):
+            disks.append(new)
+            keys.append((bus, mine))
+            buses.add(bus)
+            continue
+        insert_at = -1
+        for position in range(len(keys) - 1, -1, -1):
+            their_bus, theirs = keys[position]
+            if their_bus != bus:
+                continue
+            if theirs > mine:
+                insert_at = position
+            elif insert_at == -1:
+                insert_at = position + 1
+                if ordered:
+                    break
+            elif ordered:
+                break
+        if insert_at == -1:
+            disks.append(new)
+            keys.append((bus, mine))
+        else:
+            disks.insert(insert_at, new)
+            keys.insert(insert_at, (bus, mine))
 
 
 def _add_hostdev(defs: DevicesDef, hostdev: HostdevDef, ctx: DeviceContext) -> None:
@@ -368,41 +418,62 @@ def _add_controller(defs: DevicesDef, parsed: ControllerDef, *, keep_order: bool
 
 def post_parse_devices(defs: DevicesDef, ctx: DeviceContext) -> None:
     """libvirt's post-parse of the devices (``virDomainDefPostParse``)."""
-    if not any(defs.by_tag.values()):
+    by_tag = defs.by_tag
+    if not any(by_tag.values()):
         # Nothing to fill in, number, address or add controllers for.
         defs.chardevs = _resolve_chardevs(defs, ctx)
         return
-    by_tag = defs.by_tag
-    controllers = defs.controllers
-    assign_indexes(controllers)
-    disks = defs.disks if by_tag["disk"] else []
+    # A list of the domain's own (the implicit controllers are added to it).
+    controllers = defs.controllers if by_tag["controller"] else []
+    if controllers:
+        assign_indexes(controllers)
     hostdevs = defs.hostdevs if by_tag["hostdev"] else []
-    for tag in _ITERATION:
-        if not by_tag[tag] and tag != "serial":
-            continue  # absent (the serial ports stand for all character devices, present or not)
-        if tag == "serial":
-            defs.chardevs = _resolve_chardevs(defs, ctx)
-        elif tag in _POST_PARSED_APART:
-            continue  # handled apart: video cards with the implicit devices
-        elif tag == "disk":
+    # The kinds in libvirt's iteration order: the disks, the kinds up to the host devices,
+    # the host devices, the kinds up to the serial ports, the character devices together
+    # (present or not), then the others. Video cards are handled with the implicit devices.
+    disks = defs.disks if by_tag["disk"] else []
+    if disks:
+        if hostdevs:
             explicit = {h.info.drive for h in hostdevs if h.is_scsi and h.info.drive is not None}
-            for disk in disks:
-                disk.post_parse(ctx)
-                disk.assign_address(explicit)
-                if disk.group_name is not None:  # only grouped disks share limits
-                    expand_group_iotune(disk, disks)
-        elif tag == "hostdev":
-            _hostdev_addresses(disks, hostdevs, ctx)
         else:
-            for device in by_tag[tag]:
-                device.post_parse(ctx)
+            explicit = set()
+        for disk in disks:
+            disk.post_parse(ctx)
+            disk.assign_address(explicit)
+            if disk.group_name is not None:  # only grouped disks share limits
+                expand_group_iotune(disk, disks)
+    for tag in _BEFORE_HOSTDEVS:
+        for device in by_tag[tag]:
+            device.post_parse(ctx)
+    if hostdevs:
+        _hostdev_addresses(disks, hostdevs, ctx)
+    for tag in _BEFORE_SERIALS:
+        for device in by_tag[tag]:
+            device.post_parse(ctx)
+    defs.chardevs = _resolve_chardevs(defs, ctx)
+    for tag in _AFTER_SERIALS:
+        for device in by_tag[tag]:
+            device.post_parse(ctx)
     if by_tag["interface"] and getattr(ctx, "test_ifnames", False):
         assign_test_ifnames(defs.interfaces)
     _common_checks(defs, controllers, ctx)
     _implicit_controllers(defs, disks, controllers)
-    defs.by_tag["controller"] = list(controllers)
-    for graphics in defs.by_tag["graphics"]:
+    by_tag["controller"] = cast("list[DeviceDef]", controllers)  # a list of its own already
+    for graphics in by_tag["graphics"]:
         graphics.post_parse(ctx)
+
+
+def _between(first: str | None, last: str | None, *, skip: frozenset[str]) -> tuple[str, ...]:
+    """The kinds of :data:`_ITERATION` after *first* and before *last* (None: from the start,
+    to the end), without those of *skip*."""
+    start = 0 if first is None else _ITERATION.index(first) + 1
+    end = len(_ITERATION) if last is None else _ITERATION.index(last)
+    return tuple(tag for tag in _ITERATION[start:end] if tag not in skip)
+
+
+_BEFORE_HOSTDEVS = _between("disk", "hostdev", skip=_POST_PARSED_APART)
+_BEFORE_SERIALS = _between("hostdev", "serial", skip=_POST_PARSED_APART)
+_AFTER_SERIALS = _between("serial", None, skip=_POST_PARSED_APART)
 
 
 def _hostdev_addresses(
@@ -433,18 +504,17 @@ def _hostdev_addresses(
 def _resolve_chardevs(defs: DevicesDef, ctx: DeviceContext) -> Chardevs:
     """Ports, the serial console and ISA serial ports (``resolve_chardevs``), unvalidated."""
     by_tag = defs.by_tag
-    # Most kinds are absent: no filtering pass over their empty lists.
+    # Most kinds are absent: no copying call for them.
     parallels = by_tag["parallel"]
     serials = by_tag["serial"]
     consoles = by_tag["console"]
     channels = by_tag["channel"]
-    return resolve_chardevs(
-        _typed(parallels, ChrDef) if parallels else [],
-        _typed(serials, ChrDef) if serials else [],
-        _typed(consoles, ChrDef) if consoles else [],
-        _typed(channels, ChrDef) if channels else [],
-        ctx=ctx,
-        validate=False,
+    return resolve_copies(
+        chardev_copies(parallels) if parallels else [],
+        chardev_copies(serials) if serials else [],
+        chardev_copies(consoles) if consoles else [],
+        chardev_copies(channels) if channels else [],
+        ctx,
     )
 
 
@@ -489,25 +559,28 @@ def _implicit_controllers(
     """``virDomainDefAddImplicitControllers``."""
     highest: dict[str, int] = {}
     for disk in disks:
-        if disk.info.address_type != "drive":
+        info = disk.info
+        if info.address_type != "drive":
             continue  # no drive address: no controller it needs
         # Only the controller number matters: no whole DriveAddress is built for it.
-        controller = int(disk.info.address["controller"])
+        controller = int(info.address["controller"])
         if controller > highest.get(disk.bus, -1):
             highest[disk.bus] = controller
     if highest:
         for kind, bus in _DISK_CONTROLLERS:
-            for index in range(highest.get(bus, -1) + 1):
-                ensure_controller(controllers, kind, index)
+            top = highest.get(bus)
+            if top is not None:
+                for index in range(top + 1):
+                    ensure_controller(controllers, kind, index)
     chardevs = defs.chardevs
-    virtio_chardevs = [*chardevs.channels, *chardevs.consoles] if chardevs is not None else []
-    for dev in virtio_chardevs:
-        if dev.target_type != "virtio":
-            continue
-        index = 0
-        if dev.info.address_type == "virtio-serial":
-            index = int(dev.info.address.get("controller", "0"))
-        ensure_controller(controllers, "virtio-serial", index)
+    if chardevs is not None and (chardevs.channels or chardevs.consoles):
+        for dev in (*chardevs.channels, *chardevs.consoles):
+            if dev.target_type != "virtio":
+                continue
+            index = 0
+            if dev.info.address_type == "virtio-serial":
+                index = int(dev.info.address.get("controller", "0"))
+            ensure_controller(controllers, "virtio-serial", index)
     if defs.by_tag["smartcard"]:
         for index in assign_ccid_addresses(_typed(defs.by_tag["smartcard"], SmartcardDef)):
             ensure_controller(controllers, "ccid", index)
@@ -543,35 +616,40 @@ def _implicit_scsi_for_hostdevs(
 
 def validate_devices(defs: DevicesDef, ctx: DeviceContext) -> None:
     """libvirt's validation of the devices (``virDomainDefValidate``)."""
-    if not any(defs.by_tag.values()):
-        return  # no device, and none added without graphics: nothing to check
     by_tag = defs.by_tag
-    graphics = bool(by_tag["graphics"])
-    for tag in _ITERATION:
-        if not by_tag[tag] and tag not in _ALWAYS_VISITED:
-            continue  # absent: no device to validate and no domain check follows
-        if tag == "video":
-            _resolve_videos(defs, graphics, ctx)
-        elif tag == "serial":
-            if defs.chardevs is not None:
-                for dev in defs.chardevs.all():
-                    dev.validate(ctx)
-        elif tag in _CHARDEVS_SET:
-            continue  # validated with the serial ports
-        elif tag == "controller":
-            for device in by_tag[tag]:
-                device.validate(ctx)
-            check_usb_masters(defs.controllers)
-        elif tag == "redirdev":
-            for device in by_tag[tag]:
-                device.validate(ctx)
-            check_usb(
-                [r for r in by_tag[tag] if isinstance(r, RedirdevDef)],
-                has_usb(defs.controllers),
-            )
-        else:
-            for device in by_tag[tag]:
-                device.validate(ctx)
+    if not any(by_tag.values()):
+        return  # no device, and none added without graphics: nothing to check
+    # Each device in libvirt's iteration order; the video cards (the implicit one too),
+    # controllers, character devices and redirected devices with the checks that follow them.
+    for tag in _VALIDATED_BEFORE_VIDEOS:
+        for device in by_tag[tag]:
+            device.validate(ctx)
+    _resolve_videos(defs, bool(by_tag["graphics"]), ctx)
+    controllers = by_tag["controller"]
+    if controllers:
+        for device in controllers:
+            device.validate(ctx)
+        check_usb_masters(defs.controllers)
+    for device in by_tag["smartcard"]:
+        device.validate(ctx)
+    chardevs = defs.chardevs
+    if chardevs is not None:
+        for dev in chardevs.all():
+            dev.validate(ctx)
+    for tag in _VALIDATED_BEFORE_REDIRDEVS:
+        for device in by_tag[tag]:
+            device.validate(ctx)
+    redirdevs = by_tag["redirdev"]
+    if redirdevs:
+        for device in redirdevs:
+            device.validate(ctx)
+        check_usb(
+            [r for r in redirdevs if isinstance(r, RedirdevDef)],
+            has_usb(defs.controllers),
+        )
+    for tag in _VALIDATED_LAST:
+        for device in by_tag[tag]:
+            device.validate(ctx)
     for device in by_tag["graphics"]:
         device.validate(ctx)
     for iommu in by_tag["iommu"]:
@@ -579,9 +657,11 @@ def validate_devices(defs: DevicesDef, ctx: DeviceContext) -> None:
             iommu.validate_domain(ctx)
     if by_tag["disk"]:
         check_duplicates(defs.disks)
-    interface_hostdevs = (
-        [n.hostdev for n in defs.interfaces if n.hostdev is not None] if by_tag["interface"] else []
-    )
+    interface_hostdevs = [
+        n.hostdev
+        for n in by_tag["interface"]
+        if isinstance(n, InterfaceDef) and n.hostdev is not None
+    ]
     if by_tag["hostdev"] or interface_hostdevs:
         check_duplicate_hostdevs(defs.hostdevs, interface_hostdevs)
     if _any_alias(by_tag):
@@ -590,6 +670,12 @@ def validate_devices(defs: DevicesDef, ctx: DeviceContext) -> None:
         check_filesystems(_typed(by_tag["filesystem"], FilesystemDef))
     if by_tag["audio"]:
         check_audio_ids(_typed(by_tag["audio"], AudioDef))
+
+
+_VALIDATED_APART = frozenset({"video", "controller", "smartcard", "redirdev", *_CHARDEVS})
+_VALIDATED_BEFORE_VIDEOS = _between(None, "video", skip=_VALIDATED_APART)
+_VALIDATED_BEFORE_REDIRDEVS = _between("serial", "redirdev", skip=_VALIDATED_APART)
+_VALIDATED_LAST = _between("redirdev", None, skip=_VALIDATED_APART)
 
 
 def _any_alias(by_tag: dict[str, list[DeviceDef]]) -> bool:

@@ -418,8 +418,12 @@ def backing_store_node(src: StorageSource, flags: int) -> OutNode | None:
 # -- parsing -----------------------------------------------------------------------------
 
 
-def parse_source(node: etree._Element, src: StorageSource, ctx: DeviceContext) -> None:
-    """``virDomainStorageSourceParse``: read ``<source>`` *node* into *src* (its type set)."""
+def parse_source(node: etree._Element, src: StorageSource, ctx: DeviceContext) -> bool:
+    """``virDomainStorageSourceParse``: read ``<source>`` *node* into *src* (its type set).
+
+    Returns whether *node* has more than the path of a local image (False: no other
+    attribute, no child element, so nothing else for a caller to look for either).
+    """
     kind = src.type
     path_attr = _PATH_ATTRS.get(kind)
     if path_attr is not None and not len(node):
@@ -427,7 +431,7 @@ def parse_source(node: etree._Element, src: StorageSource, ctx: DeviceContext) -
         if len(node.attrib) == (path is not None):
             # A local image named and nothing else, as most are: an empty name is no media.
             src.path = path or None
-            return
+            return False
     if kind == "file":
         src.path = node.get("file")
         src.fdgroup = node.get("fdgroup")
@@ -473,6 +477,7 @@ def parse_source(node: etree._Element, src: StorageSource, ctx: DeviceContext) -
             offset = _slice_number(item, "offset")
             size = _slice_number(item, "size")
             src.slices = [(offset, size)]
+    return True
 
 
 def _parse_index(text: str, message: str) -> int:

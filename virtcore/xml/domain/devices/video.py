@@ -38,6 +38,7 @@ from virtcore.enums.errors import ErrorNumber
 from virtcore.xml import units
 from virtcore.xml.builder import XMLProperty
 from virtcore.xml.domain.devices.support import (
+    UNASSIGNED,
     DeviceContext,
     DeviceDef,
     DeviceInfo,
@@ -46,6 +47,7 @@ from virtcore.xml.domain.devices.support import (
     child,
     element,
     fail,
+    field_defaults,
     first_children,
     is_ppc64,
     prop,
@@ -152,7 +154,8 @@ class VideoDef(DeviceDef):
 
     def validate(self, ctx: DeviceContext) -> None:
         """``virDomainVideoDefValidate`` (the check against other videos is in resolve_videos)."""
-        super().validate(ctx)
+        if self.info.address_type == UNASSIGNED:  # the one address the device info refuses
+            self.info.validate()
         if self.type == "default":
             fail(ErrorNumber.INTERNAL_ERROR, "missing video model and cannot determine default")
         if self.backend == "vhostuser" and self.type != "virtio":
@@ -238,6 +241,36 @@ def _uint_value(text: str | None, code: int, what: str) -> int:
 
 _Attributes = dict[str, str]
 _NO_ATTRIBUTES: _Attributes = {}
+_INFO_CHILDREN = frozenset({"alias", "master", "acpi", "address"})
+"""The children :meth:`DeviceInfo.parse` reads."""
+_VIDEO_TEMPLATE = field_defaults(VideoDef)
+_new_object = object.__new__
+
+
+def _new_video() -> VideoDef:
+    """``VideoDef()`` without the generated ``__init__``: the fields copied at once from
+    their defaults, but the device info, which the reader sets (None until then)."""
+    made = _new_object(VideoDef)
+    made.__dict__ = _VIDEO_TEMPLATE.copy()
+    return made
+
+
+def _parse_model_children(model: etree._Element, result: VideoDef) -> None:
+    """``<acceleration>`` and ``<resolution>`` of *model*, into *result*."""
+    accel = child(model, "acceleration")
+    if accel is not None:
+        rendernode = prop(accel, "rendernode")
+        result.accel3d = prop_tristate(accel, "accel3d")
+        result.accel2d = prop_tristate(accel, "accel2d")
+        if rendernode is None and result.accel3d is None and result.accel2d is None:
+            fail(ErrorNumber.CONFIG_UNSUPPORTED, "missing values for acceleration")
+        result.has_accel = True
+        result.rendernode = sanitize_path(rendernode) if rendernode is not None else None
+    res = child(model, "resolution")
+    if res is not None:
+        x = prop_uint(res, "x", required=True) or 0
+        y = prop_uint(res, "y", required=True) or 0
+        result.resolution = (x, y)
 
 
 class Video(DeviceModel):
@@ -278,44 +311,43 @@ class Video(DeviceModel):
         """:meth:`parse` of *node*, without a model around it."""
         kids = first_children(node)
         model = kids.get("model")
-        result = VideoDef()
-        primary = prop(model, "primary") if model is not None else None
-        result.primary = primary == "yes"
+        result = _new_video()
+        # The model's attributes, read at once (a plain name finds no namespaced attribute).
+        sizes = cast(_Attributes, dict(model.items())) if model is not None else _NO_ATTRIBUTES
+        result.primary = sizes.get("primary") == "yes"
         # A bare <model> (the usual) has neither child to look for.
-        accel = child(model, "acceleration") if model is not None and len(model) else None
-        if accel is not None:
-            rendernode = prop(accel, "rendernode")
-            result.accel3d = prop_tristate(accel, "accel3d")
-            result.accel2d = prop_tristate(accel, "accel2d")
-            if rendernode is None and result.accel3d is None and result.accel2d is None:
-                fail(ErrorNumber.CONFIG_UNSUPPORTED, "missing values for acceleration")
-            result.has_accel = True
-            result.rendernode = sanitize_path(rendernode) if rendernode is not None else None
-        res = child(model, "resolution") if model is not None and len(model) else None
-        if res is not None:
-            x = prop_uint(res, "x", required=True) or 0
-            y = prop_uint(res, "y", required=True) or 0
-            result.resolution = (x, y)
+        if model is not None and len(model):
+            _parse_model_children(model, result)
         driver = kids.get("driver")
         if driver is not None:
             result.backend = prop_enum(driver, "name", BACKENDS, nonzero=True) or "default"
             result.virtio = VirtioOptions.parse(driver)
-        # The model's attributes, read at once (a plain name finds no namespaced attribute).
-        sizes = cast(_Attributes, dict(model.items())) if model is not None else _NO_ATTRIBUTES
         kind = sizes.get("type")
         if kind:
             if kind not in TYPES:
                 fail(ErrorNumber.CONFIG_UNSUPPORTED, f"unknown video model '{kind}'")
             result.type = kind
+        # Absent or empty sizes are 0, the record's default: only those given are read.
         xml_error = ErrorNumber.XML_ERROR
-        result.ram = _uint_value(sizes.get("ram"), xml_error, "ram")
-        result.vram = _uint_value(sizes.get("vram"), xml_error, "vram")
-        result.vram64 = _uint_value(sizes.get("vram64"), xml_error, "vram64")
-        result.vgamem = _uint_value(sizes.get("vgamem"), xml_error, "vgamem")
+        ram = sizes.get("ram")
+        if ram:
+            result.ram = _uint_value(ram, xml_error, "ram")
+        vram = sizes.get("vram")
+        if vram:
+            result.vram = _uint_value(vram, xml_error, "vram")
+        vram64 = sizes.get("vram64")
+        if vram64:
+            result.vram64 = _uint_value(vram64, xml_error, "vram64")
+        vgamem = sizes.get("vgamem")
+        if vgamem:
+            result.vgamem = _uint_value(vgamem, xml_error, "vgamem")
         heads = sizes.get("heads")
         if heads:
             result.heads = _uint_value(heads, ErrorNumber.INTERNAL_ERROR, "heads")
-        result.info = DeviceInfo.parse(node, ctx, kids=kids)
+        if _INFO_CHILDREN.isdisjoint(kids):
+            result.info = DeviceInfo()  # none of the children the device info reads
+        else:
+            result.info = DeviceInfo.parse(node, ctx, kids=kids)
         if driver is not None:
             vgaconf = prop(driver, "vgaconf")
             # libvirt drops the whole <driver vgaconf> quietly when it is invalid.
@@ -352,15 +384,21 @@ def resolve_videos(
             ordered.append(video)
     for video in ordered:
         video.post_parse(ctx)
-    if not ordered and graphics:
-        ordered.append(VideoDef())
     if ordered:
         first = ordered[0]
         if first.type == "none":
             first.clear_for_none()
         else:
             first.primary = True
-            first.post_parse(ctx)
+            # libvirt post-parses the primary video once more. After the first post-parse
+            # that changes nothing but a size still 0 where a default applies (the sizes
+            # set are powers of two by now, which rounding keeps): only then is it run.
+            if not first.vram or (not first.ram and first.type == "qxl"):
+                first.post_parse(ctx)
+    elif graphics:
+        implicit = VideoDef(primary=True)
+        implicit.post_parse(ctx)
+        ordered.append(implicit)
     if not validate:
         return ordered
     for video in ordered:
@@ -370,6 +408,6 @@ def resolve_videos(
                 ErrorNumber.CONFIG_UNSUPPORTED,
                 "a 'none' video type must be the only video device defined for the domain",
             )
-    if ordered and ordered[0].primary and any(v.primary for v in ordered[1:]):
+    if len(ordered) > 1 and ordered[0].primary and any(v.primary for v in ordered[1:]):
         fail(ErrorNumber.CONFIG_UNSUPPORTED, "Only one primary video device is supported")
     return ordered
