@@ -7,7 +7,8 @@ walks the children again. Within :func:`indexed_reading` the children of
 every element asked are grouped by name once, on the first question, and
 :func:`first_child`, :func:`all_children` and, for paths of plain names
 (``"os/type"``), :func:`first_at` and :func:`all_at` answer from that
-index.
+index; :func:`children_by_name` hands out an element's index itself, for a
+reader that asks about many names at once.
 
 Contract: the answers are exactly lxml's. Names are matched like
 ``iterchildren(name)``: a plain name finds elements of that name in no
@@ -34,7 +35,16 @@ from contextvars import ContextVar
 
 from lxml import etree
 
-__all__ = ["all_at", "all_children", "first_at", "first_child", "group_by_name", "indexed_reading"]
+__all__ = [
+    "all_at",
+    "all_children",
+    "children_by_name",
+    "first_at",
+    "first_child",
+    "group_by_name",
+    "in_indexed_reading",
+    "indexed_reading",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +53,8 @@ _Index = dict[str, list[etree._Element]]
 _INDEXES: dict[etree._Element, _Index] = {}
 """The index of each element read by some block. The key keeps lxml's proxy alive, so
 the element keeps its identity while it is indexed."""
+
+_NO_CHILDREN: _Index = {}  # never written to
 
 _OWNED: ContextVar[list[etree._Element] | None] = ContextVar(
     "virtcore_child_index_owner", default=None
@@ -69,6 +81,15 @@ class indexed_reading:  # noqa: N801 - used like the function it replaces, in a 
         self._owned.clear()
 
 
+def in_indexed_reading() -> bool:
+    """Whether the caller is within an :class:`indexed_reading` block.
+
+    A reader that opens a block of its own can use the enclosing one instead:
+    the elements it indexes are then forgotten when that block ends.
+    """
+    return _OWNED.get() is not None
+
+
 def group_by_name(elements: Iterable[etree._Element]) -> dict[str, list[etree._Element]]:
     """The children of *elements*, in document order, by name.
 
@@ -93,9 +114,37 @@ def _index_one(element: etree._Element) -> _Index | None:
     owned = _OWNED.get()
     if owned is None:
         return None
-    index = group_by_name((element,))
+    # group_by_name((element,)), written out: an index is made per element read.
+    index: _Index = {}
+    for node in element:
+        tag = node.tag
+        if tag.__class__ is str:
+            found = index.get(tag)
+            if found is None:
+                index[tag] = [node]
+            else:
+                found.append(node)
     _INDEXES[element] = index
     owned.append(element)
+    return index
+
+
+def children_by_name(element: etree._Element) -> dict[str, list[etree._Element]]:
+    """The child elements of *element* by name, as :func:`group_by_name` groups them.
+
+    Within a block this is the element's index itself, made on the first
+    question: one dict that answers "which sections are there" for a reader
+    asking about many names at once. The caller must not change it (nor its
+    lists); outside any block it is a new dict each time.
+    """
+    index = _INDEXES.get(element)
+    if index is not None:
+        return index
+    if not len(element):
+        return _NO_CHILDREN
+    index = _index_one(element)
+    if index is None:
+        return group_by_name((element,))
     return index
 
 
@@ -135,7 +184,6 @@ def all_children(element: etree._Element, name: str) -> list[etree._Element]:
 
 _UNKNOWN: tuple[str, ...] = ("",)  # a marker, compared by identity
 _STEPS: dict[str, tuple[str, ...] | None] = {}
-_NO_CHILDREN: _Index = {}  # never written to
 
 
 def _steps(path: str) -> tuple[str, ...] | None:

@@ -137,12 +137,14 @@ def parse_document(
     if nul >= 0:
         data = data[:nul]
     # Refuse a DOCTYPE before the parser sees it: libxml2 reads an external
-    # subset from local files even when told not to load DTDs.
-    if _has_doctype(data):
+    # subset from local files even when told not to load DTDs. A document that
+    # starts with its root element has no prolog, so no DOCTYPE, to look at.
+    prolog = not _starts_with_root(data)
+    if prolog and _has_doctype(data):
         _refuse_doctype(name, error_domain)
     tree = _parse_bytes(data, url, error_domain)
-    if _docinfo_has_doctype(tree.getroottree().docinfo):  # pragma: no cover - caught above
-        _refuse_doctype(name, error_domain)
+    if prolog and _docinfo_has_doctype(tree.getroottree().docinfo):  # pragma: no cover
+        _refuse_doctype(name, error_domain)  # caught above
     if max_depth < MAX_DEPTH and etree.XPath("/*" + "/*" * max_depth)(tree):
         raise XMLError(
             f"document {name} nests elements deeper than {max_depth} levels", domain=error_domain
@@ -176,9 +178,14 @@ _PROLOG_ITEM = re.compile(rb"[ \t\r\n]+|<!--.*?-->|<\?.*?\?>", re.DOTALL)
 _BOM = b"\xef\xbb\xbf"
 
 
+def _starts_with_root(data: bytes) -> bool:
+    """Whether *data* opens with its root element's tag (no BOM, XML declaration, ...)."""
+    return data[:1] == b"<" and data[1:2] not in (b"!", b"?")
+
+
 def _has_doctype(data: bytes) -> bool:
-    if data[:1] == b"<" and data[1:2] not in (b"!", b"?"):
-        return False  # the document starts with its root element: nothing precedes it
+    if _starts_with_root(data):
+        return False  # nothing precedes the root element
     pos = len(_BOM) if data.startswith(_BOM) else 0
     while (item := _PROLOG_ITEM.match(data, pos)) is not None:
         pos = item.end()

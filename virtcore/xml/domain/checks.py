@@ -23,6 +23,13 @@ for it, with libvirt's code, error domain and wording, e.g.:
 The result is a :class:`Definition`, the record
 :mod:`virtcore.xml.domain.formatter` writes libvirt's output from. The
 element itself is never modified.
+
+Most documents have a few of the sections libvirt knows: the root's child
+index (:func:`~virtcore.xml.childindex.children_by_name`) tells which are
+there, the readers of absent ones are not called (their defaults are made
+directly: such a reader could raise nothing) and a check whose section
+holds nothing it looks at is not called either. Errors and their order stay
+those of reading every section.
 """
 
 from __future__ import annotations
@@ -40,10 +47,11 @@ from lxml import etree
 from virtcore.enums.errors import ErrorNumber
 from virtcore.errors import VirtError
 from virtcore.xml import units
-from virtcore.xml.childindex import all_children, indexed_reading
+from virtcore.xml.childindex import children_by_name, in_indexed_reading, indexed_reading
 from virtcore.xml.domain.clock import ClockInfo, check_timers, read_clock
 from virtcore.xml.domain.common import (
     DOM,
+    Grouped,
     child,
     internal,
     parse_uuid,
@@ -70,6 +78,7 @@ from virtcore.xml.domain.devices import (
 from virtcore.xml.domain.features import FeaturesInfo, read_features
 from virtcore.xml.domain.memory import MemoryInfo, read_memory, validate_memory, validate_pages
 from virtcore.xml.domain.misc import (
+    TEST_ELEMENTS,
     LaunchSecurityData,
     SecLabelData,
     SysInfoData,
@@ -127,6 +136,7 @@ VIRT_TYPES = (
     "vbox", "phyp", "parallels", "bhyve", "vz", "hvf",
 )  # fmt: skip
 """Domain types libvirt 9.0 knows (``none`` is refused like an unknown one)."""
+_VIRT_TYPE_SET = frozenset(VIRT_TYPES)
 
 UUIDFactory = Callable[[], bytes]
 """Makes the 16 bytes of a new UUID (``virUUIDGenerate``)."""
@@ -181,25 +191,28 @@ def _no_name() -> VirtError:
 
 
 def _read_ids(
-    root: etree._Element, uuid_factory: UUIDFactory, inactive: bool
+    root: etree._Element, index: Grouped, uuid_factory: UUIDFactory, inactive: bool
 ) -> tuple[str, int | None, str, bytes, bytes | None, bool]:
-    """``virDomainDefParseIDs``: type, id, name, uuid and genid."""
+    """``virDomainDefParseIDs``: type, id, name, uuid and genid (*index*: root's children)."""
     virt_type = root.get("type")
     if virt_type is None:
         raise internal("missing domain type attribute")
-    if virt_type not in VIRT_TYPES:
+    if virt_type not in _VIRT_TYPE_SET:
         raise unsupported(f"invalid domain type {virt_type}")
     ident: int | None = None
-    raw_id = root.get("id")
-    if not inactive and raw_id is not None:
-        try:
-            ident = units.parse_int(raw_id)
-        except ValueError:
-            ident = None
-    name = text_of(root, "name")
+    if not inactive:
+        raw_id = root.get("id")
+        if raw_id is not None:
+            try:
+                ident = units.parse_int(raw_id)
+            except ValueError:
+                ident = None
+    found = index.get("name")
+    name = text_of(found[0]) if found is not None else None
     if not name:
         raise _no_name()
-    text = text_of(root, "uuid")
+    found = index.get("uuid")
+    text = text_of(found[0]) if found is not None else None
     generated = text is None
     if text is None:
         raw = uuid_factory()
@@ -209,10 +222,10 @@ def _read_ids(
             raise internal("malformed uuid element")
         raw = parsed
     genid: bytes | None = None
-    genids = all_children(root, "genid")
-    if len(genids) > 1:
-        raise xml_error("element 'genid' can only appear once")
-    if genids:
+    genids = index.get("genid")
+    if genids is not None:
+        if len(genids) > 1:
+            raise xml_error("element 'genid' can only appear once")
         genid_text = text_of(genids[0])
         if genid_text is None:
             genid = uuid_factory()
@@ -295,7 +308,13 @@ def read_definition(
     then complete the definition before ``virDomainDefValidate`` checks it
     (read it again with *validate*). The defaults the validation step fills
     in as it goes (the primary video card) are still applied.
+
+    The tree's child lookups go through an index
+    (:class:`~virtcore.xml.childindex.indexed_reading`): the caller's, when it
+    reads within a block of its own, else one made for the call.
     """
+    if in_indexed_reading():
+        return _read_definition(root, uuid_factory, inactive, device_options, validate)
     with indexed_reading():
         return _read_definition(root, uuid_factory, inactive, device_options, validate)
 
@@ -307,128 +326,128 @@ def _read_definition(
     device_options: dict[str, Any] | None,
     validate: bool,
 ) -> Definition:
-    virt_type, ident, name, raw_uuid, genid, generated = _read_ids(root, uuid_factory, inactive)
+    # Which sections the document has, from the index every reader shares: a reader
+    # of a section that is absent would only look for it and return its default,
+    # which is made here instead (each such reader raises nothing then).
+    index = children_by_name(root)
+    virt_type, ident, name, raw_uuid, genid, generated = _read_ids(
+        root, index, uuid_factory, inactive
+    )
     # The sections are read into locals and the record made once they are all there:
     # a record made first would build every section's default only to replace it.
-    os_info = read_os_type(root)
-    title = text_of(root, "title")
-    if title is not None and "\n" in title:
-        raise xml_error("Domain title can't contain newlines")
-    description = text_of(root, "description")
-    metadata = _metadata(root)
-    seclabels = read_seclabels(root)
-    memory = read_memory(root)
-    vcpus = read_vcpus(root)
-    iothreads = read_iothreads(root)
-    blkio = read_blkiotune(root)
-    cputune = read_cputune(root, vcpus, iothreads)
-    cpu = read_cpu(root)
-    numa = read_numa(root)
-    check_numa_cpus(numa, vcpus.maximum)
-    numatune = read_numatune(root)
-    read_memnodes(root, numatune, len(numa.cells))
-    link_placement(numatune, vcpus)
-    resource = read_resource(root)
-    features = read_features(root)
-    lifecycle = read_lifecycle(root)
-    pm = read_pm(root)
-    perf = read_perf(root)
-    clock = read_clock(root)
-    read_os(root, os_info)
-    idmap = read_idmap(root)
+    os_info = read_os_type(root, index)
+    title = description = metadata = None
+    if not _DESCRIBED.isdisjoint(index):
+        title = text_of(root, "title")
+        if title is not None and "\n" in title:
+            raise xml_error("Domain title can't contain newlines")
+        description = text_of(root, "description")
+        metadata = _metadata(root)
+    seclabels = read_seclabels(root) if "seclabel" in index else []
+    memory = read_memory(root, index)
+    vcpus = read_vcpus(root, index)
+    iothreads = IOThreadInfo() if _IOTHREADS.isdisjoint(index) else read_iothreads(root)
+    if _TUNED.isdisjoint(index):
+        blkio = BlkioInfo()
+        cputune = CPUTuneInfo()
+        cpu = CPUInfo()
+        numa = NumaInfo()
+        if not vcpus.vcpus:  # no cells: only a count of zero vCPUs is refused
+            check_numa_cpus(numa, 0)
+        numatune = NumaTuneInfo()
+        resource = None
+    else:
+        blkio = read_blkiotune(root)
+        cputune = read_cputune(root, vcpus, iothreads)
+        cpu = read_cpu(root)
+        numa = read_numa(root)
+        check_numa_cpus(numa, vcpus.maximum)
+        numatune = read_numatune(root)
+        read_memnodes(root, numatune, len(numa.cells))
+        resource = read_resource(root)
+    if numatune.present or vcpus.placement == "auto":  # else nothing to link
+        link_placement(numatune, vcpus)
+    features = read_features(root, index)
+    lifecycle = read_lifecycle(root, index)
+    pm = read_pm(root) if "pm" in index else (None, None)
+    perf = read_perf(root) if "perf" in index else {}
+    clock = read_clock(root, index)
+    read_os(root, os_info, index)
+    idmap = read_idmap(root) if "idmap" in index else ([], [])
+    found = index.get("devices")
+    # By position, in the order of the fields (tests pin it): a definition is made per
+    # document, and positions cost less than names.
     definition = Definition(
-        virt_type,
-        ident,
-        name,
-        raw_uuid,
-        genid,
-        title=title,
-        description=description,
-        metadata=metadata,
-        memory=memory,
-        blkio=blkio,
-        vcpus=vcpus,
-        iothreads=iothreads,
-        cputune=cputune,
-        numatune=numatune,
-        resource=resource,
-        os=os_info,
-        idmap=idmap,
-        features=features,
-        cpu=cpu,
-        numa=numa,
-        clock=clock,
-        lifecycle=lifecycle,
-        pm=pm,
-        perf=perf,
-        seclabels=seclabels,
-        devices=child(root, "devices"),
-    )
-    devices = _DeviceSteps(definition, device_options)
-    definition.sysinfo = read_sysinfo(root, None if generated else raw_uuid)
-    if generated:
-        from_sysinfo = sysinfo_uuid(root)
-        if from_sysinfo is not None:
-            definition.uuid = from_sysinfo
-    definition.launch_security = read_launch_security(root)
-    definition.keywrap = read_keywrap(root)
-    definition.test = read_test_namespace(root)
-    devices.post_parse()
+        virt_type, ident, name, raw_uuid, genid, title, description, metadata,
+        memory, blkio, vcpus, iothreads, cputune, numatune, resource,
+        [],  # sysinfo, read after the devices
+        os_info, idmap, features, cpu, numa, clock, lifecycle, pm, perf, seclabels,
+        None, None,  # keywrap and launch security, read after the devices
+        found[0] if found is not None else None,
+    )  # fmt: skip
+    ctx = _device_context(definition, device_options)
+    source = definition.devices
+    defs = parse_devices(source if source is not None else _NO_DEVICES, ctx)
+    if "sysinfo" in index:
+        definition.sysinfo = read_sysinfo(root, None if generated else raw_uuid)
+        if generated:
+            from_sysinfo = sysinfo_uuid(root)
+            if from_sysinfo is not None:
+                definition.uuid = from_sysinfo
+    if "launchSecurity" in index:
+        definition.launch_security = read_launch_security(root)
+    if "keywrap" in index:
+        definition.keywrap = read_keywrap(root)
+    if not TEST_ELEMENTS.isdisjoint(index):
+        definition.test = read_test_namespace(root)
+    # The devices' post-parse (defaults, implicit controllers, addresses), then the domain's.
+    post_parse_devices(defs, ctx)
     _post_parse(definition)
+    definition.devices_def = defs
     if not validate:
-        devices.finish()
-        definition.devices_def = devices.defs
+        finish_devices(defs, ctx)  # the defaults of the validation step, without its checks
         return definition
-    devices.validate(definition)
-    definition.devices_def = devices.defs
+    # The last step: no earlier one reads the context again, so it changes in place.
+    ctx.memory_kib = definition.memory.total
+    validate_devices(defs, ctx)
     _validate(definition)
     return definition
+
+
+# Root children that only some documents have, each read by the readers skipped
+# without them (see _read_definition).
+_DESCRIBED = frozenset(("title", "description", "metadata"))
+_IOTHREADS = frozenset(("iothreads", "defaultiothread", "iothreadids"))
+_TUNED = frozenset(("blkiotune", "cputune", "cpu", "numatune", "resource"))
+_NO_DEVICES = etree.Element("devices")
+"""What a document without ``<devices>`` has: read, never changed (the tree is not)."""
 
 
 _CONTEXT_FIELDS = frozenset(f.name for f in dataclasses.fields(DomainDeviceContext))
 
 
-class _DeviceSteps:
-    """The devices' processing (:mod:`virtcore.xml.domain.devices`), step by step."""
-
-    __slots__ = ("ctx", "defs")
-
-    def __init__(self, definition: Definition, options: dict[str, Any] | None) -> None:
-        ctx = context_for(definition)  # a new context: its options are set in place
-        source = definition.devices
-        if source is None:
-            source = etree.Element("devices")
-        else:
+def _device_context(definition: Definition, options: dict[str, Any] | None) -> DomainDeviceContext:
+    """The devices' processing context (:mod:`virtcore.xml.domain.devices`) for *definition*."""
+    ctx = context_for(definition)  # a new context: its options are set in place
+    source = definition.devices
+    if source is not None:
+        audios = children_by_name(source).get("audio")
+        if audios is not None:
             audio_ids: set[int] = set()
-            for audio in all_children(source, "audio"):
+            for audio in audios:
                 try:
                     audio_ids.add(units.parse_int(audio.get("id") or ""))
                 except ValueError:
                     continue
             if audio_ids:
                 ctx.audio_ids = frozenset(audio_ids)
-        if definition.seclabels:
-            ctx.seclabel_relabel = {s.model: s.relabel for s in definition.seclabels if s.model}
-        if options:
-            for name, value in options.items():
-                if name in _CONTEXT_FIELDS:
-                    setattr(ctx, name, value)
-        self.ctx = ctx
-        self.defs = parse_devices(source, ctx)
-
-    def post_parse(self) -> None:
-        """The devices' post-parse (defaults, implicit controllers, addresses)."""
-        post_parse_devices(self.defs, self.ctx)
-
-    def finish(self) -> None:
-        """The defaults of the validation step, without its checks."""
-        finish_devices(self.defs, self.ctx)
-
-    def validate(self, definition: Definition) -> None:
-        """The devices' validation, with the domain's final memory size."""
-        # The last step: no earlier one reads the context again, so it changes in place.
-        self.ctx.memory_kib = definition.memory.total
-        validate_devices(self.defs, self.ctx)
+    if definition.seclabels:
+        ctx.seclabel_relabel = {s.model: s.relabel for s in definition.seclabels if s.model}
+    if options:
+        for name, value in options.items():
+            if name in _CONTEXT_FIELDS:
+                setattr(ctx, name, value)
+    return ctx
 
 
 def _device_boot_order(devices: etree._Element | None) -> bool:
@@ -446,25 +465,48 @@ def _device_boot_order(devices: etree._Element | None) -> bool:
 
 def _post_parse(definition: Definition) -> None:
     """``virDomainDefPostParse``: defaults that depend on several parts."""
-    validate_memory(definition.memory, len(definition.numa.cells), definition.numa.memory)
-    finish_vcpus(definition.vcpus)
-    check_os(definition.os)
+    cells = definition.numa.cells
+    validate_memory(definition.memory, len(cells), definition.numa.memory if cells else 0)
+    vcpus = definition.vcpus
+    if vcpus.individual:  # else no vCPU has a flag to fill in
+        finish_vcpus(vcpus)
+    os_info = definition.os
+    if os_info.type == "exe":  # the only type with a check
+        check_os(os_info)
     device_boot = _device_boot_order(definition.devices)
-    if device_boot and definition.os.boot:
+    if device_boot and os_info.boot:
         raise unsupported("per-device boot elements cannot be used together with os/boot elements")
-    default_boot(definition.os, device_boot)
+    if not os_info.boot:  # else the boot order stands
+        default_boot(os_info, device_boot)
     if "/" in definition.name:
         raise xml_error(f"name {definition.name} cannot contain '/'")
 
 
 def _validate(definition: Definition) -> None:
-    """``virDomainDefValidate``: checks across the whole definition."""
+    """``virDomainDefValidate``: checks across the whole definition.
+
+    A check whose section holds nothing it looks at (no huge pages, no loader,
+    no bandwidth values ...) cannot fail and is not called.
+    """
     check_lifecycle(definition.lifecycle)
-    validate_pages(definition.memory.pages, len(definition.numa.cells))
-    check_loader(definition.os)
-    validate_cputune(definition.cputune)
-    validate_iothreads(definition.iothreads)
-    check_boot(definition.os)
-    validate_blkiotune(definition.blkio)
-    check_idmap(definition.idmap)
-    check_timers(definition.clock)
+    memory = definition.memory
+    if memory.pages:
+        validate_pages(memory.pages, len(definition.numa.cells))
+    os_info = definition.os
+    if os_info.loader is not None:
+        check_loader(os_info)
+    cputune = definition.cputune
+    if cputune.shares or cputune.values:
+        validate_cputune(cputune)
+    iothreads = definition.iothreads
+    if iothreads.threads or iothreads.default is not None:
+        validate_iothreads(iothreads)
+    if os_info.bootmenu_timeout is not None or os_info.bios_reboot_timeout is not None:
+        check_boot(os_info)
+    if len(definition.blkio.devices) > 1:
+        validate_blkiotune(definition.blkio)
+    uids, gids = definition.idmap
+    if uids or gids:
+        check_idmap(definition.idmap)
+    if definition.clock.timers:
+        check_timers(definition.clock)

@@ -20,13 +20,14 @@ from lxml import etree
 
 from virtcore.xml import units
 from virtcore.xml.builder import UINT, ULLONG, YESNO, XMLChildList, XMLNode, XMLProperty
+from virtcore.xml.childindex import children_by_name
 from virtcore.xml.domain.common import (
+    Grouped,
     attr_bool,
     attr_enum,
     attr_uint,
     attr_ullong,
     child,
-    children,
     group_children,
     internal,
     sub,
@@ -105,11 +106,14 @@ class ClockInfo:
     timers: list[TimerInfo] = field(default_factory=list)
 
 
-def read_clock(root: etree._Element) -> ClockInfo:
-    """``virDomainClockDefParse`` and ``virDomainTimerDefParseXML``."""
+def read_clock(root: etree._Element, index: Grouped | None = None) -> ClockInfo:
+    """``virDomainClockDefParse`` and ``virDomainTimerDefParseXML``.
+
+    *index* is :func:`~virtcore.xml.childindex.children_by_name` of *root*, when known.
+    """
     info = ClockInfo()
-    clocks = children(root, "clock")
-    if not clocks:
+    clocks = (index if index is not None else children_by_name(root)).get("clock")
+    if clocks is None:
         return info
     clock = clocks[0]
     offset = clock.get("offset")

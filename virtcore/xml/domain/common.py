@@ -58,6 +58,7 @@ __all__ = [
     "attr_ullong",
     "child",
     "children",
+    "default_record",
     "format_bitmap",
     "format_uuid",
     "fresh_record",
@@ -562,7 +563,8 @@ def on_off(value: bool | None) -> str | None:
 
 
 _Record = TypeVar("_Record")
-_FACTORIES: dict[type, tuple[tuple[str, Callable[[], Any]], ...]] = {}
+_MAKERS: dict[type, Callable[[], Any]] = {}
+_FULL_MAKERS: dict[type, Callable[[], Any]] = {}
 
 
 def fresh_record(cls: type[_Record]) -> _Record:
@@ -573,16 +575,64 @@ def fresh_record(cls: type[_Record]) -> _Record:
     fields with a default factory are made here. Every field of *cls* must
     have a default.
     """
-    factories = _FACTORIES.get(cls)
-    if factories is None:
-        made: list[tuple[str, Callable[[], Any]]] = []
-        for spec in dataclasses.fields(cls):  # type: ignore[arg-type]
-            if spec.default_factory is not dataclasses.MISSING:
-                made.append((spec.name, spec.default_factory))
-            elif spec.default is dataclasses.MISSING:
-                raise TypeError(f"{cls.__name__}.{spec.name} has no default")
-        factories = _FACTORIES[cls] = tuple(made)
-    record: _Record = object.__new__(cls)
-    for name, factory in factories:
-        setattr(record, name, factory())
+    maker = _MAKERS.get(cls)
+    if maker is None:
+        maker = _MAKERS[cls] = _record_maker(cls, every_field=False)
+    record: _Record = maker()
     return record
+
+
+def default_record(cls: type[_Record]) -> _Record:
+    """A dataclass record of *cls* at its defaults, holding every field as ``__init__`` does.
+
+    Like :func:`fresh_record`, without the generated ``__init__`` and its
+    arguments, but each field is in the instance dictionary, where the output
+    code looks first: the plain defaults are copied from one dictionary made
+    per class, the mutable ones made anew. Every field of *cls* must have a
+    default.
+    """
+    maker = _FULL_MAKERS.get(cls)
+    if maker is None:
+        maker = _FULL_MAKERS[cls] = _record_maker(cls, every_field=True)
+    record: _Record = maker()
+    return record
+
+
+def _record_maker(cls: type, *, every_field: bool) -> Callable[[], Any]:
+    """A function making records of *cls* at their defaults, written out per class.
+
+    As dataclasses write ``__init__``: empty lists and dicts are made by
+    literals, other factories called; each field name is a dataclass field,
+    so an identifier. With *every_field* the record's dictionary starts as a
+    copy of the plain defaults, in field order; without, it holds only the
+    fields made by factories.
+    """
+    template: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls, "template": template}
+    made: list[tuple[str, str]] = []
+    for number, spec in enumerate(dataclasses.fields(cls)):
+        factory = spec.default_factory
+        if factory is dataclasses.MISSING:
+            if spec.default is dataclasses.MISSING:
+                raise TypeError(f"{cls.__name__}.{spec.name} has no default")
+            template[spec.name] = spec.default
+            continue
+        template[spec.name] = None  # its place in the field order
+        if factory is list:
+            made.append((spec.name, "[]"))
+        elif factory is dict:
+            made.append((spec.name, "{}"))
+        else:
+            made.append((spec.name, f"factory{number}()"))
+            namespace[f"factory{number}"] = factory
+    lines = ["def make():", "    record = new(cls)"]
+    if every_field:
+        lines.append("    values = template.copy()")
+        lines += [f"    values[{name!r}] = {value}" for name, value in made]
+        lines.append("    record.__dict__ = values")
+    else:
+        lines += [f"    record.{name} = {value}" for name, value in made]
+    lines.append("    return record")
+    exec("\n".join(lines), namespace)  # the code above names fields only
+    maker: Callable[[], Any] = namespace["make"]
+    return maker

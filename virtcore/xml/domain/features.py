@@ -29,12 +29,13 @@ from lxml import etree
 from virtcore.errors import VirtError
 from virtcore.xml import units
 from virtcore.xml.builder import ONOFF, UINT, XMLFlag, XMLNode, XMLProperty
+from virtcore.xml.childindex import children_by_name
 from virtcore.xml.domain.common import (
+    Grouped,
     attr_enum,
     attr_switch,
     attr_uint,
     child,
-    children,
     fresh_record,
     on_off,
     string_value,
@@ -193,11 +194,14 @@ class FeaturesInfo:
         return self.values.get("ioapic")
 
 
-def read_features(root: etree._Element) -> FeaturesInfo:
-    """``virDomainFeaturesDefParse``: every feature element, in document order."""
+def read_features(root: etree._Element, index: Grouped | None = None) -> FeaturesInfo:
+    """``virDomainFeaturesDefParse``: every feature element, in document order.
+
+    *index* is :func:`~virtcore.xml.childindex.children_by_name` of *root*, when known.
+    """
     info = fresh_record(FeaturesInfo)
-    sections = children(root, "features")
-    if not sections:
+    sections = (index if index is not None else children_by_name(root)).get("features")
+    if sections is None:
         return info
     info.present = True
     values = info.values

@@ -36,9 +36,10 @@ from virtcore.xml.builder import (
     XMLProperty,
     XMLScaled,
 )
-from virtcore.xml.childindex import first_child
+from virtcore.xml.childindex import children_by_name
 from virtcore.xml.domain.common import (
     DOM,
+    Grouped,
     attr_switch,
     child,
     children,
@@ -185,11 +186,17 @@ def _limit(root: etree._Element, tag: str) -> int:
     return MEMORY_UNLIMITED if size is None else -(-size // 1024)
 
 
-def read_memory(root: etree._Element) -> MemoryInfo:
-    """The memory section of *root*, checked as ``virDomainDefParseMemory`` checks it."""
+def read_memory(root: etree._Element, index: Grouped | None = None) -> MemoryInfo:
+    """The memory section of *root*, checked as ``virDomainDefParseMemory`` checks it.
+
+    *index* is :func:`~virtcore.xml.childindex.children_by_name` of *root*, when known.
+    """
     info = fresh_record(MemoryInfo)
-    memory = first_child(root, "memory")
-    if memory is not None:
+    if index is None:
+        index = children_by_name(root)
+    found = index.get("memory")
+    if found is not None:
+        memory = found[0]
         size = memory_kib(
             string_value(memory), memory.get("unit"), where="./memory[1]", capped=True
         )
@@ -197,8 +204,9 @@ def read_memory(root: etree._Element) -> MemoryInfo:
             info.total = size
         if memory.get("dumpCore") is not None:
             info.dump_core = attr_switch(memory, "dumpCore")
-    max_memory = first_child(root, "maxMemory")
-    if max_memory is not None:
+    found = index.get("maxMemory")
+    if found is not None:
+        max_memory = found[0]
         info.max_memory = _size(max_memory, "./maxMemory[1]")
         slots = max_memory.get("slots")
         if slots:
@@ -206,15 +214,17 @@ def read_memory(root: etree._Element) -> MemoryInfo:
                 info.slots = read_uint(slots)
             except ValueError:
                 raise xml_error("Failed to parse memory slot count") from None
-    current = first_child(root, "currentMemory")
-    if current is not None:
+    found = index.get("currentMemory")
+    if found is not None:
+        current = found[0]
         size = memory_kib(
             string_value(current), current.get("unit"), where="./currentMemory[1]", capped=True
         )
         if size:
             info.current = size
-    _read_backing(root, info)
-    if first_child(root, "memtune") is not None:
+    if "memoryBacking" in index:
+        _read_backing(root, info)
+    if "memtune" in index:
         # Without <memtune> the limits keep their defaults: unlimited, no guarantee.
         for tag in ("hard_limit", "soft_limit", "min_guarantee", "swap_hard_limit"):
             value = _limit(root, tag)
@@ -223,8 +233,6 @@ def read_memory(root: etree._Element) -> MemoryInfo:
 
 
 def _read_backing(root: etree._Element, info: MemoryInfo) -> None:
-    if first_child(root, "memoryBacking") is None:
-        return
     info.backing = True
     if child(root, "memoryBacking/hugepages") is not None:
         info.hugepages = True
@@ -280,7 +288,8 @@ def validate_memory(info: MemoryInfo, numa_cells: int, numa_memory: int) -> None
         raise xml_error("both maximum memory size and memory slot count must be specified")
     if info.max_memory and info.max_memory < info.total:
         raise xml_error("maximum memory size must be equal or greater than the actual memory size")
-    strip_default_node(info, numa_cells)
+    if info.pages:
+        strip_default_node(info, numa_cells)
 
 
 def validate_pages(pages: list[Page], numa_cells: int) -> None:

@@ -22,9 +22,10 @@ from virtcore.enums.errors import ErrorDomain
 from virtcore.errors import InternalError, XMLDetailError, XMLError
 from virtcore.xml import units
 from virtcore.xml.builder import YESNO, XMLChildList, XMLNode, XMLProperty
-from virtcore.xml.childindex import first_child
+from virtcore.xml.childindex import children_by_name, first_child
 from virtcore.xml.domain.common import (
     DOM,
+    Grouped,
     attr_bool,
     attr_enum,
     attr_switch,
@@ -43,6 +44,7 @@ from virtcore.xml.domain.outnode import OutNode
 
 __all__ = [
     "PERF_EVENTS",
+    "TEST_ELEMENTS",
     "KeyWrap",
     "LaunchSecurity",
     "PowerManagement",
@@ -165,19 +167,25 @@ class LaunchSecurity(XMLNode):
 # -- lifecycle -------------------------------------------------------------------------
 
 
-def read_lifecycle(root: etree._Element) -> dict[str, str | None]:
-    """``on_poweroff``, ``on_reboot``, ``on_crash`` and ``on_lockfailure``."""
+def read_lifecycle(root: etree._Element, index: Grouped | None = None) -> dict[str, str | None]:
+    """``on_poweroff``, ``on_reboot``, ``on_crash`` and ``on_lockfailure``.
+
+    *index* is :func:`~virtcore.xml.childindex.children_by_name` of *root*, when known.
+    """
     actions: dict[str, str | None] = {}
+    if index is None:
+        index = children_by_name(root)
     for tag in ("on_reboot", "on_poweroff", "on_crash"):
-        element = first_child(root, tag)
-        value = (string_value(element) or None) if element is not None else None
+        found = index.get(tag)
+        value = (string_value(found[0]) or None) if found is not None else None
         if value is None:
             actions[tag] = LIFECYCLE_DEFAULTS[tag]
             continue
         if value not in LIFECYCLE_ACTIONS:
             raise unsupported(f"unknown {tag} action: {value}")
         actions[tag] = value
-    value = text_of(root, "on_lockfailure")
+    found = index.get("on_lockfailure")
+    value = text_of(found[0]) if found is not None else None
     if value is not None and value not in LOCK_FAILURE_ACTIONS:
         raise unsupported(f"unknown on_lockfailure action: {value}")
     actions["on_lockfailure"] = value
@@ -511,6 +519,8 @@ def _test_error(detail: str) -> XMLError:
 _TRANSIENT = f"{{{TEST_NS}}}transient"
 _MANAGED_SAVE = f"{{{TEST_NS}}}hasmanagedsave"
 _RUNSTATE = f"{{{TEST_NS}}}runstate"
+TEST_ELEMENTS = frozenset((_TRANSIENT, _MANAGED_SAVE, _RUNSTATE))
+"""The root children :func:`read_test_namespace` reads: without them its result is the default."""
 
 
 def read_test_namespace(root: etree._Element) -> TestNamespace:

@@ -31,7 +31,7 @@ from lxml import etree
 from virtcore.errors import XMLDetailError
 from virtcore.xml import units
 from virtcore.xml.builder import INT, UINT, YESNO, XMLChildList, XMLFlag, XMLNode, XMLProperty
-from virtcore.xml.childindex import first_child
+from virtcore.xml.childindex import children_by_name, first_child
 from virtcore.xml.domain.common import (
     DOM,
     Grouped,
@@ -41,7 +41,7 @@ from virtcore.xml.domain.common import (
     attr_uint,
     child,
     children,
-    fresh_record,
+    default_record,
     group_children,
     string_value,
     sub,
@@ -90,6 +90,7 @@ SMBIOS_MODES = ("emulate", "host", "sysinfo")
 FIRMWARES = ("bios", "efi")
 FIRMWARE_FEATURES = ("enrolled-keys", "secure-boot")
 LOADER_TYPES = ("rom", "pflash")
+_ARCH_SET = frozenset(ARCHES)  # looked up once per document
 
 
 # -- views -----------------------------------------------------------------------------
@@ -238,17 +239,27 @@ class OSInfo:
     bootloader_args: str | None = None
 
 
-def read_os_type(root: etree._Element) -> OSInfo:
-    """``virDomainDefParseCaps``: the OS type, architecture and machine."""
-    info = fresh_record(OSInfo)
-    os = first_child(root, "os")
-    type_element = first_child(os, "type") if os is not None else None
-    if type_element is None and os is not None:
-        type_element = child(root, "os/type")  # in a later <os>, if any
+def read_os_type(root: etree._Element, index: Grouped | None = None) -> OSInfo:
+    """``virDomainDefParseCaps``: the OS type, architecture and machine.
+
+    *index* is :func:`~virtcore.xml.childindex.children_by_name` of *root*, when known.
+    """
+    # Every field in the instance dictionary, where the output code looks first.
+    info = default_record(OSInfo)
+    if index is None:
+        index = children_by_name(root)
+    oses = index.get("os")
+    type_element = None
+    if oses is not None:
+        # The index of the first <os> serves read_os too (its elements stay made); a
+        # <type> in a later <os> counts when the first has none.
+        found = children_by_name(oses[0]).get("type")
+        type_element = found[0] if found is not None else child(root, "os/type")
     kind = (string_value(type_element) or None) if type_element is not None else None
     if kind is None:
         # A guest that boots with a host-side boot loader is a Xen guest.
-        if text_of(root, "bootloader") is None:
+        loaders = index.get("bootloader")
+        if loaders is None or text_of(loaders[0]) is None:
             raise xml_error("an os <type> must be specified")
         kind = "xen"
     if kind not in OS_TYPES:
@@ -258,7 +269,7 @@ def read_os_type(root: etree._Element) -> OSInfo:
         return info
     arch = type_element.get("arch")
     if arch:
-        if arch not in ARCHES:
+        if arch not in _ARCH_SET:
             raise unsupported(f"Unknown architecture {arch}")
         info.arch = arch
     info.machine = type_element.get("machine") or None
@@ -278,16 +289,31 @@ def _text(grouped: Grouped, tag: str) -> str | None:
     return string_value(found[0]) or None
 
 
-def read_os(root: etree._Element, info: OSInfo) -> None:
-    """``virDomainDefParseBootOptions``: the rest of ``<os>`` and ``<bootloader>``."""
-    oses = children(root, "os")
-    # The children of every <os>, as libvirt's "./os/..." XPaths see them.
-    grouped = group_children(oses) if oses else _NOTHING
-    info.bootloader = text_of(root, "bootloader")
-    info.bootloader_args = text_of(root, "bootloader_args")
+def read_os(root: etree._Element, info: OSInfo, index: Grouped | None = None) -> None:
+    """``virDomainDefParseBootOptions``: the rest of ``<os>`` and ``<bootloader>``.
+
+    *index* is :func:`~virtcore.xml.childindex.children_by_name` of *root*, when known.
+    """
+    if index is None:
+        index = children_by_name(root)
+    oses = index.get("os")
+    # The children of every <os>, as libvirt's "./os/..." XPaths see them (a lone
+    # <os> has them in its index, made by read_os_type).
+    if oses is None:
+        grouped = _NOTHING
+    elif len(oses) == 1:
+        grouped = children_by_name(oses[0])
+    else:
+        grouped = group_children(oses)
+    if "bootloader" in index:
+        info.bootloader = text_of(root, "bootloader")
+    if "bootloader_args" in index:
+        info.bootloader_args = text_of(root, "bootloader_args")
     kind = info.type
-    if kind == "hvm" and oses:
-        _read_firmware(oses[0], "firmware" in grouped, info)
+    if kind == "hvm" and oses is not None:
+        any_firmware = "firmware" in grouped
+        if any_firmware or oses[0].get("firmware"):  # else nothing to read
+            _read_firmware(oses[0], any_firmware, info)
     if grouped.keys() <= _TYPE_AND_BOOT:
         # The usual <os>: the type (read already) and the boot order; nothing else to read.
         if kind == "hvm" and "boot" in grouped:

@@ -24,8 +24,9 @@ from lxml import etree
 
 from virtcore.xml import units
 from virtcore.xml.builder import INT, UINT, YESNO, XMLNode, XMLProperty
-from virtcore.xml.childindex import first_child
+from virtcore.xml.childindex import children_by_name
 from virtcore.xml.domain.common import (
+    Grouped,
     attr_bool,
     attr_enum,
     attr_uint,
@@ -128,13 +129,20 @@ class Vcpus:
         return sum(1 for vcpu in self.vcpus if vcpu.online)
 
 
-def read_vcpus(root: etree._Element) -> Vcpus:
-    """``virDomainVcpuParse`` and ``virDomainDefParseVcpus``: the vCPU counts and masks."""
-    info = Vcpus()
-    vcpu = first_child(root, "vcpu")
+def read_vcpus(root: etree._Element, index: Grouped | None = None) -> Vcpus:
+    """``virDomainVcpuParse`` and ``virDomainDefParseVcpus``: the vCPU counts and masks.
+
+    *index* is :func:`~virtcore.xml.childindex.children_by_name` of *root*, when known.
+    """
+    if index is None:
+        index = children_by_name(root)
+    found = index.get("vcpu")
     maximum = 1
     current: int | None = None
-    if vcpu is not None:
+    placement: str | None = None
+    cpumask: frozenset[int] | None = None
+    if found is not None:
+        vcpu = found[0]
         try:
             maximum = read_uint(string_value(vcpu))
         except ValueError:
@@ -146,17 +154,19 @@ def read_vcpus(root: etree._Element) -> Vcpus:
             placement = attr_enum(vcpu, "placement", PLACEMENTS)  # raises libvirt's error
         cpuset = vcpu.get("cpuset") if placement != "auto" else None
         if cpuset is not None:
-            info.cpumask = parse_cpuset(cpuset)
-            info.placement = "static"
-        if placement is not None:
-            info.placement = placement
-            info.placement_given = True
+            cpumask = parse_cpuset(cpuset)
     if current is None:
         current = maximum
     if maximum < current:
         raise unsupported("maximum vCPU count must not be less than current vCPU count")
-    info.vcpus = [Vcpu(i < current) for i in range(maximum)]
-    if first_child(root, "vcpus") is not None:
+    # The record made once its parts are known (a placement written is kept as given).
+    info = Vcpus(
+        placement or "static",
+        placement is not None,
+        cpumask,
+        [Vcpu(i < current) for i in range(maximum)],
+    )
+    if "vcpus" in index:
         _read_individual(root, info)
     return info
 
@@ -273,21 +283,23 @@ def read_iothreads(root: etree._Element) -> IOThreadInfo:
     """``virDomainDefParseIOThreads``: the IOThread count, ids and thread pools."""
     info = IOThreadInfo()
     count = 0
-    element = first_child(root, "iothreads")
-    text = string_value(element) if element is not None else ""
+    index = children_by_name(root)
+    found = index.get("iothreads")
+    text = string_value(found[0]) if found is not None else ""
     if text:
         try:
             count = read_uint(text)
         except ValueError:
             raise xml_error(f"invalid iothreads count '{text}'") from None
-    default = first_child(root, "defaultiothread")
-    if default is not None:
+    found = index.get("defaultiothread")
+    if found is not None:
+        default = found[0]
         info.default = (
             _pool_value(default, "thread_pool_min"),
             _pool_value(default, "thread_pool_max"),
         )
-    ids = children(root, "iothreadids")
-    for entry in group_children(ids).get("iothread", ()) if ids else ():
+    ids = index.get("iothreadids")
+    for entry in group_children(ids).get("iothread", ()) if ids is not None else ():
         ident = attr_uint(entry, "id", required=True, nonzero=True)
         assert ident is not None
         thread = IOThread(ident, pool_min=_pool_value(entry, "thread_pool_min"))

@@ -35,7 +35,7 @@ from typing import TypeVar, cast
 from lxml import etree
 
 from virtcore.enums.errors import ErrorNumber
-from virtcore.xml.childindex import _INDEXES, group_by_name
+from virtcore.xml.childindex import children_by_name
 from virtcore.xml.domain.devices.address import DriveAddress, check_unique_aliases
 from virtcore.xml.domain.devices.audio import AudioDef, check_audio_ids
 from virtcore.xml.domain.devices.chardev import Chardevs, chardev_copies, resolve_copies
@@ -250,10 +250,7 @@ def _nodes(node: etree._Element) -> dict[str, list[etree._Element]]:
     is only read. Elements in a namespace are kept under ``{uri}name``,
     which no device name matches.
     """
-    found = _INDEXES.get(node)
-    if found is None:
-        found = group_by_name((node,))
-    return found
+    return children_by_name(node)
 
 
 def parse_devices(node: etree._Element, ctx: DeviceContext) -> DevicesDef:
