@@ -8,6 +8,8 @@ tree is taken; the first hand-out takes it, before any change.
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from virtcore.xml.domain import Domain, model
@@ -87,4 +89,20 @@ def test_an_unchanged_tree_handed_out_keeps_its_definition(snapshots: list[str])
 
 def test_a_document_parsed_without_validation_is_validated_before_formatting() -> None:
     domain = Domain.parse(DOCUMENT, validate=False)
+    assert "<name>sealed</name>" in domain.format()
+
+
+def test_a_change_through_a_shallow_copy_is_formatted_by_the_original() -> None:
+    domain = Domain.parse(DOCUMENT)
+    clone = copy.copy(domain)
+    clone.name = "through-copy"
+    assert "<name>through-copy</name>" in domain.format()
+
+
+def test_a_deep_copy_formats_as_the_original_and_changes_alone() -> None:
+    domain = Domain.parse(DOCUMENT)
+    clone = copy.deepcopy(domain)
+    assert clone.format() == domain.format()
+    clone.name = "deep"
+    assert "<name>deep</name>" in clone.format()
     assert "<name>sealed</name>" in domain.format()

@@ -136,6 +136,17 @@ def find_error(
     document), *tree* the document it built, if any, and *recovered* whether
     that took recovery mode because of errors libvirt does not consider fatal.
     """
+    if (
+        fatal is None
+        and not recovered
+        and data.isascii()
+        and not data.startswith(b"<?")
+        and (len(data) < _SHALLOW_SIZE or data.count(b"<") < MAX_DEPTH)
+    ):
+        # The usual document: parsed, plain ASCII (nothing to decode, no byte order
+        # mark), no XML declaration (no encoding named), too short or with too few tags
+        # to nest too deep.
+        return None
     error: tuple[int, str] | None = None
     report_line: int | None = None
     if fatal is not None:
@@ -248,6 +259,10 @@ def _sequence_length(data: bytes, pos: int) -> int:
 
 # -- structure: depth, text runs, what follows the root ---------------------------------
 
+_SHALLOW_SIZE = 7 * MAX_DEPTH + 4
+"""The size of the shortest well-formed document nesting deeper than :data:`MAX_DEPTH`
+levels: a start and an end tag (``<a>``, ``</a>``) for each of the first
+:data:`MAX_DEPTH` levels, an empty tag (``<a/>``) for the one below."""
 _DEPTH_MESSAGE = f"Excessive depth in document: {MAX_DEPTH - 1} use XML_PARSE_HUGE option"
 _TOO_DEEP = etree.XPath("/*" + "/*" * MAX_DEPTH)
 

@@ -33,6 +33,7 @@ from typing import Any, Self
 from lxml import etree
 
 from virtcore.enums.errors import ErrorDomain
+from virtcore.errors import VirtError
 from virtcore.xml.builder import (
     INT,
     UINT,
@@ -41,7 +42,7 @@ from virtcore.xml.builder import (
     XMLNode,
     XMLProperty,
 )
-from virtcore.xml.childindex import all_children, first_child, indexed_reading
+from virtcore.xml.childindex import all_children
 from virtcore.xml.domain.checks import Definition, UUIDFactory, new_uuid, read_definition
 from virtcore.xml.domain.clock import Clock
 from virtcore.xml.domain.common import format_uuid
@@ -94,6 +95,22 @@ _TEST_IFNAMES: dict[str, Any] = {"test_ifnames": True}
 """Device options naming interfaces as libvirt's test driver does (never changed)."""
 
 
+class _MacMissing(Exception):
+    """An interface without a MAC address was reached by the first read of a parse."""
+
+
+def _no_mac() -> str:
+    """The MAC generator of a parse's first read: the tree must have the address first."""
+    raise _MacMissing
+
+
+_FIRST_READ: dict[str, Any] = {"mac_generator": _no_mac}
+"""Device options of a parse's first read (never changed)."""
+
+_FIRST_READ_TEST_IFNAMES: dict[str, Any] = {"mac_generator": _no_mac, "test_ifnames": True}
+"""Device options of a parse's first read naming interfaces (never changed)."""
+
+
 def _snapshot(root: etree._Element) -> str:
     """The whole tree as text: a kept definition stands while this stays the same.
 
@@ -105,7 +122,7 @@ def _snapshot(root: etree._Element) -> str:
 
 
 def _macs_missing(root: etree._Element) -> bool:
-    """Whether an interface lacks ``<mac address=...>`` (a quick look before the model's)."""
+    """Whether an interface lacks ``<mac address=...>`` (as the model's look would find)."""
     for devices in all_children(root, "devices"):
         for interface in all_children(devices, "interface"):
             for mac in all_children(interface, "mac"):
@@ -222,47 +239,73 @@ class Domain(XMLNode):
         """
         domain = cls.from_xml(text, validate_schema=validate_schema)
         root = domain.element
+        # The usual document gives every interface its MAC address: it is read once, by a
+        # read that stops at the first interface without one (the generator is the
+        # caller's only once the addresses are in the tree, as libvirt's define keeps
+        # them). The factory's UUIDs are recorded, so that a read made again gets them.
+        made: list[bytes] = []
 
-        def read() -> Definition:
-            return read_definition(
+        def recording() -> bytes:
+            value = uuid_factory()
+            made.append(value)
+            return value
+
+        options = _FIRST_READ_TEST_IFNAMES if test_ifnames else _FIRST_READ
+        try:
+            definition: Definition | None = read_definition(
                 root,
-                uuid_factory=uuid_factory,
+                uuid_factory=recording,
                 inactive=inactive,
-                device_options=_TEST_IFNAMES if test_ifnames else None,
+                device_options=options,
                 validate=validate,
             )
-
-        # One index of the tree serves the look for missing MAC addresses, the
-        # reading and the storing of interface names (the index's elements keep their
-        # identity, so no element is looked up twice); adding addresses changes the
-        # tree, which is then indexed anew. The names are stored last in the block:
-        # nothing reads the index of an interface once its <target> is added.
-        with indexed_reading():
-            definition = None if _macs_missing(root) else read()
-            # What the uuid property reads (the first <uuid>'s string value), without its XPath.
-            uuid_node = first_child(root, "uuid")
-            if definition is not None and test_ifnames:
-                domain._store_ifnames(definition)
+        except _MacMissing:
+            definition = None
+        except VirtError:
+            if not _macs_missing(root):
+                raise
+            definition = None  # the read of the completed tree raises what libvirt does
         if definition is None:
             if mac_generator is not None:
                 domain.devices.assign_macs(mac_generator)
             else:
                 domain.devices.assign_macs()
-            definition = read()
-            uuid_node = first_child(root, "uuid")
-            if test_ifnames:
-                domain._store_ifnames(definition)
-        if uuid_node is None or not _string_value(uuid_node).strip():
-            domain.uuid = format_uuid(definition.uuid)
-        if definition.genid is not None and not domain.genid:
-            domain.genid = format_uuid(definition.genid)
-        if inactive and root.get("id") is not None:
-            del domain.id
+            replay = iter(made)
+
+            def replaying() -> bytes:
+                value = next(replay, None)
+                return uuid_factory() if value is None else value
+
+            definition = read_definition(
+                root,
+                uuid_factory=replaying,
+                inactive=inactive,
+                device_options=_TEST_IFNAMES if test_ifnames else None,
+                validate=validate,
+            )
         # No one but this method has touched the tree yet: the definition is kept without
-        # the snapshot that detects later changes until someone can make them (_find).
+        # the snapshot that detects later changes, and what the define stores in the tree
+        # (the generated UUID and names, the id dropped) is written, until someone can see
+        # the tree (_find).
         domain.__dict__["_kept_definitions"] = {False: (None, definition, validate)}
+        domain.__dict__["_unstored"] = (definition, test_ifnames, inactive)
         domain._sealed = True
         return domain
+
+    def _store_generated(self, definition: Definition, test_ifnames: bool, inactive: bool) -> None:
+        """Write into the tree what :meth:`parse` generated for *definition*."""
+        root = self._element
+        assert root is not None
+        if test_ifnames:
+            self._store_ifnames(definition)
+        # What the uuid property reads (the first <uuid>'s string value), without its XPath.
+        uuid_node = next(root.iterchildren("uuid"), None)
+        if uuid_node is None or not _string_value(uuid_node).strip():
+            self.uuid = format_uuid(definition.uuid)
+        if definition.genid is not None and not self.genid:
+            self.genid = format_uuid(definition.genid)
+        if inactive and root.get("id") is not None:
+            del self.id
 
     def validate(self) -> Definition:
         """Validate the document as it is now (libvirt's ``virDomainDefValidate``).
@@ -297,19 +340,26 @@ class Domain(XMLNode):
         kept[live] = (_snapshot(self.element), definition, validated)
 
     _sealed = False
-    """Whether the tree is as :meth:`parse` left it, unseen by anyone else: its kept
-    definition then has no snapshot yet (see :meth:`_find`)."""
+    """Whether the tree is as :meth:`parse` read it, unseen by anyone else: its kept
+    definition then has no snapshot yet, and what the parse generated is not in the tree
+    yet (see :meth:`_find`)."""
 
     def _find(self) -> etree._Element | None:
         """The element, as :class:`~virtcore.xml.node.XMLNode` finds it.
 
         Every way to the tree - :attr:`element`, the properties, the child
         models, XPath queries - passes here. A tree just parsed is handed
-        out for the first time here: the snapshot its kept definition is
-        compared with (to notice changes) is taken now, before any change.
+        out for the first time here: what the parse generated (UUID,
+        generation id, interface names; the ``id`` dropped) is written into
+        it, then the snapshot its kept definition is compared with (to
+        notice changes) is taken, before any change.
         """
         if self._sealed:
             self._sealed = False
+            # Taken once: the first caller writes what the parse generated.
+            unstored = self.__dict__.pop("_unstored", None)
+            if unstored is not None:
+                self._store_generated(*unstored)
             kept = self.__dict__.get("_kept_definitions")
             if kept and self._element is not None:
                 snapshot = _snapshot(self._element)
@@ -317,6 +367,13 @@ class Domain(XMLNode):
                     if text is None:
                         kept[live] = (snapshot, definition, validated)
         return super()._find()
+
+    def __copy__(self) -> Self:
+        """A model sharing this one's tree: the tree counts as handed out (see :meth:`_find`)."""
+        self._find()
+        clone = type(self).__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        return clone
 
     def _checked(self, *, live: bool = False) -> Definition:
         """The validated definition of the current tree, read again only when it changed."""
