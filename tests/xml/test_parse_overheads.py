@@ -1,10 +1,10 @@
 """The cheap paths of a domain parse behave exactly like the general ones they replace.
 
-A parse reuses its thread's XML parser, answers child lookups from an index
-shared by the look for missing MAC addresses and the reading, reads the
-generated UUID's place directly, and keeps the
-definition with a snapshot of the tree that later changes are detected
-against. Each of these must be invisible: the same answers, the same
+A parse reuses its thread's XML parser, answers child lookups from an index,
+reads the document once unless an interface lacks a MAC address, reads the
+generated UUID's place directly, and keeps the definition, with a snapshot
+of the tree that later changes are detected against once the tree is handed
+out. Each of these must be invisible: the same answers, the same
 errors, and a definition read again whenever the tree changed.
 """
 
