@@ -6,7 +6,10 @@ print it. The corpus tests compare both routes over every domain document
 of the suites, with each flag; the perturbation tests change one field of
 a device record at a time and require a writer either to decline the
 device or to print what its ``to_element`` prints - so a field a writer
-does not know cannot be dropped silently.
+does not know cannot be dropped silently, and a field a writer leaves
+untested as a setting of other types is shown not to matter. Further tests
+pin the shortcuts for the usual records (device info, driver options, the
+console showing a serial port) and for the parts around the devices.
 """
 
 from __future__ import annotations
@@ -23,11 +26,14 @@ from virtcore.errors import VirtError
 from virtcore.xml.domain import Domain
 from virtcore.xml.domain.checks import Definition
 from virtcore.xml.domain.devices import textwrite
+from virtcore.xml.domain.devices.address import DeviceInfo as AddressedInfo
 from virtcore.xml.domain.devices.chardev import ChrDef
-from virtcore.xml.domain.devices.support import DeviceDef
+from virtcore.xml.domain.devices.disk import DiskDef
+from virtcore.xml.domain.devices.support import DeviceDef, DeviceInfo, VirtioOptions
 from virtcore.xml.domain.formatter import RULES, build_element, format_definition
 from virtcore.xml.domain.outnode import compiled_rules, serialize, write_children
 from virtcore.xml.domain.textformat import write_definition
+from virtcore.xml.format import FormatRules
 
 _DATA = Path(__file__).parents[1] / "data"
 _QEMU_DATA = Path(__file__).parents[2] / "backends" / "qemu" / "tests" / "data"
@@ -199,18 +205,20 @@ def _perturbed(device: DeviceDef) -> Iterator[tuple[str, DeviceDef]]:
 
 
 def _typical_devices() -> list[DeviceDef]:
-    found: dict[type, DeviceDef] = {}
+    """A written device of each kind; of disks, one per source type written."""
+    found: dict[tuple[type, str], DeviceDef] = {}
     for _, definition in DEFINITIONS:
         assert definition.devices_def is not None
         for devices in definition.devices_def.by_tag.values():
             for device in devices:
                 kind = device.__class__
+                key = (kind, device.src.type if isinstance(device, DiskDef) else "")
                 if (
                     kind in textwrite.WRITERS
-                    and kind not in found
+                    and key not in found
                     and textwrite.write_device(device, _INACTIVE, "    ", []) is not None
                 ):
-                    found[kind] = device
+                    found[key] = device
     return list(found.values())
 
 
@@ -221,7 +229,18 @@ def test_there_is_a_written_device_of_every_kind_to_perturb() -> None:
     assert {type(d) for d in TYPICAL_DEVICES} == set(textwrite.WRITERS)
 
 
-@pytest.mark.parametrize("device", TYPICAL_DEVICES, ids=lambda d: type(d).__name__)
+def _device_id(device: DeviceDef) -> str:
+    if isinstance(device, DiskDef):
+        return f"DiskDef-{device.src.type}"
+    return type(device).__name__
+
+
+def test_a_disk_of_each_local_source_type_is_perturbed() -> None:
+    types = {d.src.type for d in TYPICAL_DEVICES if isinstance(d, DiskDef)}
+    assert types == {"file", "block", "dir"}
+
+
+@pytest.mark.parametrize("device", TYPICAL_DEVICES, ids=_device_id)
 @pytest.mark.parametrize("flags", [0, _INACTIVE, int(DomainXMLFlags.MIGRATABLE)])
 def test_a_writer_declines_or_matches_to_element_whatever_field_changes(
     device: DeviceDef, flags: int
@@ -260,3 +279,205 @@ def test_console_writer_declines_or_matches_whatever_field_changes(flags: int) -
         written = textwrite.write_console(changed, True, flags, "    ", [])
         if written is not None:
             assert written == "".join(out).replace("\x00", "'"), label
+
+
+def _ignored_tests() -> list[textwrite.RestAtDefault]:
+    return [
+        rest
+        for rest in vars(textwrite).values()
+        if isinstance(rest, textwrite.RestAtDefault) and rest.ignored
+    ]
+
+
+def test_some_writers_leave_fields_of_other_types_untested() -> None:
+    assert {rest.cls.__name__ for rest in _ignored_tests()} >= {"StorageSource", "GraphicsDef"}
+
+
+def test_every_field_a_writer_leaves_untested_is_perturbed() -> None:
+    # The perturbation tests prove an untested field does not change the text only
+    # for the fields they change: each must have a value to change to.
+    perturbed = {
+        label.split("=", 1)[0] for device in TYPICAL_DEVICES for label, _ in _perturbed(device)
+    }
+    for rest in _ignored_tests():
+        for name in rest.ignored:
+            assert f"{rest.cls.__name__}.{name}" in perturbed
+
+
+# -- the all-defaults tests ----------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Record:
+    kind: str = "a"
+    size: int = 0
+    names: list[str] = dataclasses.field(default_factory=list)
+    note: str | None = None
+
+
+def test_rest_at_default_tests_every_field_not_written_nor_ignored() -> None:
+    rest = textwrite.RestAtDefault(_Record, ("kind",), ignored=("note",))
+    assert rest.names == ("size", "names")
+    assert rest.at_default(_Record(kind="b", note="x"))
+    assert not rest.at_default(_Record(size=1))
+    assert not rest.at_default(_Record(names=["x"]))
+
+
+def test_a_field_added_to_a_record_is_tested() -> None:
+    @dataclasses.dataclass
+    class Grown(_Record):
+        added: bool = False
+
+    rest = textwrite.RestAtDefault(Grown, ("kind",), ignored=("note",))
+    assert "added" in rest.names
+    assert not rest.at_default(Grown(added=True))
+
+
+def test_rest_at_default_reads_fields_a_record_keeps_on_its_class() -> None:
+    record = object.__new__(_Record)  # as common.fresh_record makes them: no dictionary entry
+    record.names = []
+    rest = textwrite.RestAtDefault(_Record, ("kind",))
+    assert rest.at_default(record)
+    record.size = 2
+    assert not rest.at_default(record)
+
+
+def test_rest_at_default_refuses_a_name_that_is_no_field() -> None:
+    with pytest.raises(TypeError):
+        textwrite.RestAtDefault(_Record, ("kind",), ignored=("colour",))
+
+
+def test_a_device_info_at_its_defaults_writes_nothing() -> None:
+    assert textwrite.write_info(DeviceInfo(), "      ", []) == ""
+    assert textwrite.write_info(AddressedInfo(), "      ", []) == ""
+
+
+def test_a_device_info_with_a_field_no_writer_knows_is_declined() -> None:
+    @dataclasses.dataclass
+    class Grown(AddressedInfo):
+        added: str | None = None
+
+    assert textwrite.write_info(Grown(), "      ", []) == ""
+    assert textwrite.write_info(Grown(added="x"), "      ", []) is None
+
+
+def test_a_device_info_whose_defaults_write_something_is_written() -> None:
+    @dataclasses.dataclass
+    class Aliased(DeviceInfo):
+        alias: str | None = "ua-default"
+
+    assert textwrite.write_info(Aliased(), "  ", []) == "  <alias name='ua-default'/>\n"
+
+
+def test_driver_options_all_unset_write_nothing_and_others_are_declined() -> None:
+    disk = next(d for d in TYPICAL_DEVICES if isinstance(d, DiskDef))
+    plain = copy.deepcopy(disk)
+    plain.virtio = VirtioOptions()
+    assert textwrite.write_device(plain, 0, "    ", []) == textwrite.write_device(
+        disk, 0, "    ", []
+    )
+    optioned = copy.deepcopy(disk)
+    optioned.virtio = VirtioOptions(iommu=True)
+    assert textwrite.write_device(optioned, 0, "    ", []) is None
+
+
+# -- the document around the devices -------------------------------------------------------------
+
+
+def _typical() -> Definition:
+    return next(d for label, d in DEFINITIONS if "live=False" in label and d.devices_def)
+
+
+def test_devices_of_a_table_lacking_kinds_are_written_in_libvirt_order() -> None:
+    for label, definition in DEFINITIONS[:80]:
+        devices = definition.devices_def
+        assert devices is not None
+        present = {tag: found for tag, found in devices.by_tag.items() if found}
+        shuffled = dict(reversed(present.items()))
+        for chardevs in (devices.chardevs, None):
+            changed = dataclasses.replace(
+                definition,
+                devices_def=dataclasses.replace(devices, by_tag=shuffled, chardevs=chardevs),
+            )
+            text = write_definition(changed, 0, RULES)
+            if text is not None:
+                assert text == _general(changed, 0), label
+
+
+@pytest.mark.parametrize(
+    "lifecycle",
+    [
+        {"on_poweroff": "destroy", "on_reboot": "restart", "on_crash": "destroy"},
+        {"on_crash": "destroy", "on_reboot": "restart", "on_poweroff": "destroy"},
+        {
+            "on_poweroff": "destroy",
+            "on_reboot": "restart",
+            "on_crash": "destroy",
+            "on_lockfailure": "pause",
+        },
+        {"on_poweroff": None, "on_reboot": "restart", "on_crash": None, "on_lockfailure": None},
+        {"on_reboot": "destroy"},
+        {},
+    ],
+)
+def test_lifecycle_actions_print_as_the_general_route_prints_them(
+    lifecycle: dict[str, str | None],
+) -> None:
+    definition = dataclasses.replace(_typical(), lifecycle=lifecycle)
+    assert write_definition(definition, 0, RULES) == _general(definition, 0)
+
+
+@pytest.mark.parametrize(
+    "names", [["apic", "acpi"], ["pae", "apic", "acpi"], ["viridian", "privnet"], ["acpi"]]
+)
+def test_flag_features_are_written_in_libvirt_order(names: list[str]) -> None:
+    definition = _typical()
+    features = dataclasses.replace(
+        definition.features, present=True, values=dict.fromkeys(names, "on")
+    )
+    changed = dataclasses.replace(definition, features=features)
+    text = write_definition(changed, 0, RULES)
+    assert text is not None
+    assert text == _general(changed, 0)
+
+
+def test_a_serial_port_with_an_alias_shows_it_in_its_console_too() -> None:
+    devices = "<serial type='pty'><alias name='ua-port'/></serial><console type='pty'/>"
+    definition = Domain.parse(domain_with(devices))._checked()
+    text = write_definition(definition, 0, RULES)
+    assert text is not None
+    assert text.count("<alias name='ua-port'/>") == 2
+    assert text == _general(definition, 0)
+
+
+@pytest.mark.parametrize("flags", [0, _INACTIVE])
+def test_a_console_from_the_serial_text_matches_the_console_writer(flags: int) -> None:
+    serials = [
+        d
+        for _, definition in DEFINITIONS
+        if definition.devices_def is not None and definition.devices_def.chardevs is not None
+        for d in definition.devices_def.chardevs.serials
+        if textwrite.write_serial(d, flags, "    ", []) is not None
+    ]
+    assert serials
+    checked = 0
+    for label, changed in _perturbed(serials[0]):
+        assert isinstance(changed, ChrDef)
+        written = textwrite.write_serial(changed, flags, "    ", [])
+        if written is None:
+            continue
+        console = textwrite.serial_console(changed, written[1], "    ")
+        assert console == textwrite.write_console(changed, True, flags, "    ", []), label
+        checked += 1
+    assert checked > 5
+
+
+def test_output_rules_given_are_the_rules_applied() -> None:
+    other = FormatRules(paired=frozenset({"entry"}))
+    for rules in (RULES, other, RULES):
+        applied = compiled_rules(rules)
+        assert applied is compiled_rules(rules)
+        assert set(applied.paired) == {p.rsplit("/", 1)[-1] for p in rules.paired}
+    assert compiled_rules(FormatRules(paired=frozenset({"entry"}))).paired == {
+        "entry": (("entry",),)
+    }

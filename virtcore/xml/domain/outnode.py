@@ -41,6 +41,7 @@ from virtcore.xml.format import FormatRules, escape, format_native, format_xml
 
 __all__ = [
     "AttrValue",
+    "CompiledRules",
     "Embedded",
     "FormatFallback",
     "OutNode",
@@ -187,8 +188,9 @@ class FormatFallback(Exception):
 _Table = dict[str, tuple[tuple[str, ...], ...]]
 
 
-class _Compiled:
-    """:class:`FormatRules` as look-ups by the last name of each path."""
+class CompiledRules:
+    """:class:`FormatRules` as look-ups by the last name of each path (see
+    :func:`compiled_rules`)."""
 
     def __init__(self, rules: FormatRules) -> None:
         self.native = self._table(rules.native)
@@ -219,9 +221,25 @@ def _matches(table: _Table, path: list[str]) -> bool:
 
 
 @functools.lru_cache(maxsize=32)
-def compiled_rules(rules: FormatRules) -> _Compiled:
+def _compiled_equal(rules: FormatRules) -> CompiledRules:
+    return CompiledRules(rules)
+
+
+_BY_IDENTITY: dict[int, tuple[FormatRules, CompiledRules]] = {}
+"""Compiled rules by the identity of their rules object (each entry holds it, so the
+identity stays its own): the documents' rules are module constants, and hashing them for
+the cache above costs more than the look-up by identity."""
+
+
+def compiled_rules(rules: FormatRules) -> CompiledRules:
     """*rules* in the form :func:`write_children` takes (made once per rules)."""
-    return _Compiled(rules)
+    found = _BY_IDENTITY.get(id(rules))
+    if found is not None and found[0] is rules:
+        return found[1]
+    compiled = _compiled_equal(rules)
+    if len(_BY_IDENTITY) < 64:
+        _BY_IDENTITY[id(rules)] = (rules, compiled)
+    return compiled
 
 
 # Characters escape() drops.
@@ -273,7 +291,7 @@ def _quoted(
     out: list[str],
     values: list[str],
     *,
-    rules: _Compiled,
+    rules: CompiledRules,
 ) -> None:
     """Write *node* (its name ends *path*) at *indent* as :func:`_element` does, attribute
     values in NUL quotes and every value collected in *values* (the usual case, made tight:
@@ -316,7 +334,7 @@ def write_children(  # noqa: PLR0917 - the serializer's state, passed down as _q
     path: list[str],
     out: list[str],
     values: list[str],
-    rules: _Compiled,
+    rules: CompiledRules,
     gap: str = "\n",
 ) -> None:
     """Write *children* of the element *path* names at indent *inner*, each followed by
@@ -384,7 +402,7 @@ def _element(
     path: list[str],
     out: list[str],
     *,
-    rules: _Compiled,
+    rules: CompiledRules,
 ) -> None:
     """Write *node* (its name ends *path*) at *indent*, without a newline after it, every
     value escaped (the rare document :func:`_quoted` found something to escape in)."""

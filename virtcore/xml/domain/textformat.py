@@ -21,23 +21,33 @@ returns None and the caller takes the general route for the whole document.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Sequence
+from itertools import chain
+from operator import attrgetter, itemgetter
 
 from virtcore.enums.domain import DomainXMLFlags
 from virtcore.xml.domain.checks import Definition
 from virtcore.xml.domain.clock import ClockInfo, emit_clock
 from virtcore.xml.domain.common import format_uuid
 from virtcore.xml.domain.cpu import emit_cpu
-from virtcore.xml.domain.devices.chardev import Chardevs
+from virtcore.xml.domain.devices.chardev import Chardevs, ChrDef
 from virtcore.xml.domain.devices.pipeline import (
     _ALWAYS_SHOWN,
     _CHARDEVS,
-    _CHARDEVS_SET,
-    _FORMAT_INDEX,
     DevicesDef,
     _always_shown,
 )
 from virtcore.xml.domain.devices.redirdev import RedirFilterDef
-from virtcore.xml.domain.devices.textwrite import RestAtDefault, write_console, write_device
+from virtcore.xml.domain.devices.registry import FORMAT_ORDER
+from virtcore.xml.domain.devices.support import DeviceDef
+from virtcore.xml.domain.devices.textwrite import (
+    WRITERS,
+    RestAtDefault,
+    serial_console,
+    write_console,
+    write_device,
+    write_serial,
+)
 from virtcore.xml.domain.features import _FEATURE_INDEX, _FLAG_SET, FeaturesInfo, emit_features
 from virtcore.xml.domain.memory import emit_memory, emit_memory_backing, emit_memtune
 from virtcore.xml.domain.misc import (
@@ -69,30 +79,37 @@ _INACTIVE = int(DomainXMLFlags.INACTIVE)
 _OS_REST = RestAtDefault(OSInfo, ("type", "arch", "machine", "boot"))
 _CLOCK_REST = RestAtDefault(ClockInfo, ("offset",))
 _LIFECYCLE = ("on_poweroff", "on_reboot", "on_crash", "on_lockfailure")
+_ONLINE = attrgetter("online")
 
 
 class _Text:
     """The text being written, and the parts built as nodes waiting for their turn."""
 
-    __slots__ = ("out", "pending", "rules", "values")
+    __slots__ = ("out", "pending", "rules", "serialized", "values")
 
     def __init__(self, rules: FormatRules) -> None:
         self.out: list[str] = []
         self.values: list[str] = []
         self.pending = OutNode("domain")
         """Top-level elements built by ``emit_*`` functions, written by :meth:`flush`."""
-        self.rules = compiled_rules(rules)
+        self.rules = rules
+        self.serialized = False
+        """Whether nodes were written: their text quotes with NUL, to replace at the end."""
 
     def flush(self) -> None:
         """Write the pending elements (the general route's serializer, at depth 1)."""
         pending = self.pending.children
         if pending:
-            write_children(pending, "  ", ["domain"], self.out, self.values, self.rules)
+            write_children(
+                pending, "  ", ["domain"], self.out, self.values, compiled_rules(self.rules)
+            )
             pending.clear()
+            self.serialized = True
 
     def nodes(self, nodes: list[OutNode], indent: str, path: list[str]) -> None:
         """Write *nodes*, children of the element *path* names, at *indent*."""
-        write_children(nodes, indent, path, self.out, self.values, self.rules)
+        write_children(nodes, indent, path, self.out, self.values, compiled_rules(self.rules))
+        self.serialized = True
 
 
 def write_definition(definition: Definition, flags: int, rules: FormatRules) -> str | None:
@@ -108,7 +125,8 @@ def write_definition(definition: Definition, flags: int, rules: FormatRules) -> 
         return None
     if needs_escaping("".join(text.values)):
         return None
-    return "".join(text.out).replace("\x00", "'")
+    written = "".join(text.out)
+    return written.replace("\x00", "'") if text.serialized else written
 
 
 def _write(definition: Definition, flags: int, text: _Text) -> None:
@@ -116,6 +134,7 @@ def _write(definition: Definition, flags: int, text: _Text) -> None:
     out = text.out
     values = text.values
     pending = text.pending
+    waiting = pending.children  # what flush() would write
     name = definition.name
     values.append(name)
     ident = "" if inactive or definition.id is None else f" id='{definition.id}'"
@@ -140,11 +159,13 @@ def _write(definition: Definition, flags: int, text: _Text) -> None:
     out.append(head)
     if definition.metadata is not None:
         pending.append(Embedded(definition.metadata))
-        text.flush()
+        if waiting:
+            text.flush()
     memory = definition.memory
     if memory.max_memory or memory.slots:
         emit_memory(memory, pending, hotplug=True)
-        text.flush()
+        if waiting:
+            text.flush()
     else:
         dump = memory.dump_core
         dump_attr = "" if dump is None else (" dumpCore='on'" if dump else " dumpCore='off'")
@@ -152,60 +173,106 @@ def _write(definition: Definition, flags: int, text: _Text) -> None:
             f"  <memory{dump_attr} unit='KiB'>{memory.total}</memory>\n"
             f"  <currentMemory unit='KiB'>{memory.current}</currentMemory>\n"
         )
-    emit_blkiotune(definition.blkio, pending)
+    # Sections most domains lack are not built: each emit_* below writes nothing when
+    # called without the content tested before it.
+    blkio = definition.blkio
+    if blkio.weight or blkio.devices:
+        emit_blkiotune(blkio, pending)
     emit_memtune(memory, pending)
     emit_memory_backing(memory, pending)
     vcpus = definition.vcpus
     if (
         vcpus.individual
         or (vcpus.cpumask is not None and vcpus.placement == "static")
-        or not all(vcpu.online for vcpu in vcpus.vcpus)
+        or not all(map(_ONLINE, vcpus.vcpus))
     ):
         emit_vcpus(vcpus, pending)
     else:
-        text.flush()
+        if waiting:
+            text.flush()
         placement = vcpus.placement
         attr = "" if placement is None else f" placement='{placement}'"
         out.append(f"  <vcpu{attr}>{vcpus.maximum}</vcpu>\n")
-    emit_iothreads(definition.iothreads, pending)
-    emit_cputune(definition.cputune, definition.vcpus, definition.iothreads, pending)
-    emit_numatune(definition.numatune, pending)
-    emit_resource(definition.resource, pending)
-    emit_sysinfo(definition.sysinfo, pending)
+    iothreads = definition.iothreads
+    if iothreads.threads or iothreads.default is not None:
+        emit_iothreads(iothreads, pending)
+    emit_cputune(definition.cputune, vcpus, iothreads, pending)
+    numatune = definition.numatune
+    if numatune.present or numatune.memnodes:
+        emit_numatune(numatune, pending)
+    if definition.resource is not None:
+        emit_resource(definition.resource, pending)
+    if definition.sysinfo:
+        emit_sysinfo(definition.sysinfo, pending)
     os_info = definition.os
     if _OS_REST.at_default(os_info):
-        text.flush()
+        if waiting:
+            text.flush()
         _write_os(os_info, out, values)
     else:
         emit_bootloader(os_info, pending)
         emit_os(os_info, pending)
-    emit_idmap(definition.idmap, pending)
+    if definition.idmap[0]:
+        emit_idmap(definition.idmap, pending)
     features = definition.features
     if not _write_features(features, text):
         emit_features(features, pending)
-    emit_cpu(definition.cpu, definition.numa, pending)
+    cpu = definition.cpu
+    if cpu.present or definition.numa.cells:
+        emit_cpu(cpu, definition.numa, pending)
     clock = definition.clock
     if clock.offset in ("utc", "localtime") and _CLOCK_REST.at_default(clock):
-        text.flush()
+        if waiting:
+            text.flush()
         out.append(f"  <clock offset='{clock.offset}'/>\n")
     else:
         emit_clock(clock, pending)
-    text.flush()
-    lifecycle = definition.lifecycle
+    if waiting:
+        text.flush()
+    _write_lifecycle(definition.lifecycle, out)
+    if definition.pm != (None, None):
+        emit_pm(definition.pm, pending)
+    if definition.perf:
+        emit_perf(definition.perf, pending)
+    if waiting:
+        text.flush()
+    assert definition.devices_def is not None
+    _write_devices(definition.devices_def, flags | (_INACTIVE if inactive else 0), text)
+    if definition.seclabels:
+        emit_seclabels(definition.seclabels, pending)
+    if definition.keywrap:
+        emit_keywrap(definition.keywrap, pending)
+    if definition.launch_security is not None:
+        emit_launch_security(definition.launch_security, pending)
+    if waiting:
+        text.flush()
+    out.append("</domain>\n")
+
+
+def _write_lifecycle(lifecycle: dict[str, str | None], out: list[str]) -> None:
+    """The lifecycle actions set, in libvirt's order."""
+    try:
+        poweroff, reboot, crash, lockfailure = _LIFECYCLE_ACTIONS(lifecycle)
+    except KeyError:
+        pass
+    else:
+        if poweroff is not None and reboot is not None and crash is not None:
+            # The usual domain: the three actions every definition has after its parse.
+            text = (
+                f"  <on_poweroff>{poweroff}</on_poweroff>\n  <on_reboot>{reboot}</on_reboot>\n"
+                f"  <on_crash>{crash}</on_crash>\n"
+            )
+            if lockfailure is not None:
+                text += f"  <on_lockfailure>{lockfailure}</on_lockfailure>\n"
+            out.append(text)
+            return
     for tag in _LIFECYCLE:
         action = lifecycle.get(tag)
         if action is not None:
             out.append(f"  <{tag}>{action}</{tag}>\n")
-    emit_pm(definition.pm, pending)
-    emit_perf(definition.perf, pending)
-    text.flush()
-    assert definition.devices_def is not None
-    _write_devices(definition.devices_def, flags | (_INACTIVE if inactive else 0), text)
-    emit_seclabels(definition.seclabels, pending)
-    emit_keywrap(definition.keywrap, pending)
-    emit_launch_security(definition.launch_security, pending)
-    text.flush()
-    out.append("</domain>\n")
+
+
+_LIFECYCLE_ACTIONS = itemgetter(*_LIFECYCLE)
 
 
 def _write_os(info: OSInfo, out: list[str], values: list[str]) -> None:
@@ -234,72 +301,157 @@ def _write_features(features: FeaturesInfo, text: _Text) -> bool:
     values = features.values
     if not values:
         return True  # nothing to write
-    names = []
-    for name in values:
-        if name not in _FLAG_SET and (name != "apic" or features.apic_eoi is not None):
-            return False
-        names.append(name)
-    if len(names) > 1:
-        names.sort(key=_FEATURE_INDEX.__getitem__)
+    lines = [line for name, line in _FLAG_LINES if name in values]
+    if len(lines) != len(values) or ("apic" in values and features.apic_eoi is not None):
+        return False  # a feature with a value, or <apic eoi=>
     text.flush()
-    text.out.append(
-        "  <features>\n" + "".join(f"    <{name}/>\n" for name in names) + "  </features>\n"
-    )
+    text.out.append("  <features>\n" + "".join(lines) + "  </features>\n")
     return True
+
+
+_FLAG_LINES = tuple(
+    (name, f"    <{name}/>\n")
+    for name in sorted((*_FLAG_SET, "apic"), key=_FEATURE_INDEX.__getitem__)
+)
+"""The features :func:`_write_features` writes, in libvirt's order, with their lines."""
 
 
 def _write_devices(devices: DevicesDef, flags: int, text: _Text) -> None:
     """``DevicesDef.to_element`` written: known shapes directly, others as nodes."""
     out = text.out
     values = text.values
-    out.append("  <devices>\n")
-    if devices.emulator is not None:
-        values.append(devices.emulator)
-        out.append(f"    <emulator>{devices.emulator}</emulator>\n")
+    emulator = devices.emulator
+    if emulator is not None:
+        values.append(emulator)
+        out.append(f"  <devices>\n    <emulator>{emulator}</emulator>\n")
+    else:
+        out.append("  <devices>\n")
     chardevs = devices.chardevs
-    by_tag = devices.by_tag
-    tags = [tag for tag, found in by_tag.items() if found and tag in _FORMAT_INDEX]
-    if chardevs is not None:
-        tags.extend(tag for tag in _CHARDEVS if tag not in tags)
-    tags.sort(key=_FORMAT_INDEX.__getitem__)
-    path = ["domain", "devices"]
-    for tag in tags:
-        if chardevs is not None and tag in _CHARDEVS_SET:
-            if tag == "console":
-                _write_consoles(chardevs, flags, text)
-                continue
-            found = devices._output(tag)
-        else:
-            found = by_tag[tag]
+    writer_of = _SHOWN_WRITERS.get
+    for found in _kinds(devices.by_tag, chardevs):
+        if found is _CHARDEV_LISTS:
+            assert chardevs is not None
+            _write_chardevs(chardevs, flags, text)
+            continue
         for device in found:
-            kind = device.__class__
-            shown = _ALWAYS_SHOWN.get(kind)
-            if shown is None:
-                shown = _ALWAYS_SHOWN[kind] = _always_shown(kind)
-            if not shown and (
-                device.hidden(flags) or (isinstance(device, RedirFilterDef) and not device.rules)
-            ):
+            writer = writer_of(device.__class__)
+            if writer is None:
+                _write_device(device, flags, text)
                 continue
-            written = write_device(device, flags, "    ", values)
+            written = writer(device, flags, "    ", values)
             if written is None:
-                text.nodes([device.to_element(flags)], "    ", path)
+                text.nodes([device.to_element(flags)], "    ", _DEVICES_PATH)
             else:
                 out.append(written)
     out.append("  </devices>\n")
 
 
-def _write_consoles(chardevs: Chardevs, flags: int, text: _Text) -> None:
-    """``Chardevs.console_elements`` written."""
+def _write_device(device: DeviceDef, flags: int, text: _Text) -> None:
+    """Write *device* unless its kind hides it: directly when its writer knows its
+    shape, else as its node."""
+    kind = device.__class__
+    shown = _ALWAYS_SHOWN.get(kind)
+    if shown is None:
+        shown = _ALWAYS_SHOWN[kind] = _always_shown(kind)
+    if not shown and (
+        device.hidden(flags) or (isinstance(device, RedirFilterDef) and not device.rules)
+    ):
+        return
+    written = write_device(device, flags, "    ", text.values)
+    if written is None:
+        text.nodes([device.to_element(flags)], "    ", _DEVICES_PATH)
+    else:
+        text.out.append(written)
+
+
+def _kinds(
+    by_tag: dict[str, list[DeviceDef]], chardevs: Chardevs | None
+) -> Iterable[Sequence[DeviceDef]]:
+    """The lists of devices to write, in libvirt's order, most empty ones left out
+    (:data:`_CHARDEV_LISTS` standing for the character devices when they are resolved:
+    those are written from *chardevs*, not *by_tag*)."""
+    try:
+        if chardevs is None:
+            return filter(None, _ALL_KINDS(by_tag))
+        return chain(
+            filter(None, _BEFORE_CHARDEVS(by_tag)),
+            (_CHARDEV_LISTS,),
+            filter(None, _AFTER_CHARDEVS(by_tag)),
+        )
+    except KeyError:  # a table of some kinds only: the kinds it lacks have no device
+        kinds: list[Sequence[DeviceDef]] = [
+            by_tag.get(tag, [])
+            for tag in FORMAT_ORDER
+            if chardevs is None or tag not in _CHARDEV_ORDER
+        ]
+        if chardevs is not None:
+            kinds.insert(_FIRST_CHARDEV, _CHARDEV_LISTS)
+        return kinds
+
+
+_CHARDEV_LISTS: list[DeviceDef] = []
+"""Stands for the resolved character devices in :func:`_kinds`."""
+
+
+def _write_chardevs(chardevs: Chardevs, flags: int, text: _Text) -> None:
+    """The serial and parallel ports, consoles and channels (``DevicesDef.to_element``
+    from ``Chardevs``); a console showing a serial port written directly takes the
+    port's text."""
+    shown: list[str | None] = []  # per serial port, its info's text when written directly
+    for serial in chardevs.serials:
+        if serial.__class__ is ChrDef and _CHR_SHOWN:
+            written = write_serial(serial, flags, "    ", text.values)
+            if written is not None:
+                text.out.append(written[0])
+                shown.append(written[1])
+                continue
+            text.nodes([serial.to_element(flags)], "    ", _DEVICES_PATH)
+        else:
+            _write_device(serial, flags, text)
+        shown.append(None)
+    for parallel in chardevs.parallels:
+        _write_device(parallel, flags, text)
+    _write_consoles(chardevs, flags, text, shown)
+    for channel in chardevs.channels:
+        _write_device(channel, flags, text)
+
+
+_DEVICES_PATH = ["domain", "devices"]
+_SHOWN_WRITERS = {kind: writer for kind, writer in WRITERS.items() if _always_shown(kind)}
+"""The device writers of the classes whose devices are always written (no ``hidden``)."""
+_CHR_SHOWN = ChrDef in _SHOWN_WRITERS
+_TagLists = Callable[[dict[str, list[DeviceDef]]], tuple[list[DeviceDef], ...]]
+_CHARDEV_ORDER = ("serial", "parallel", "console", "channel")
+"""The character devices' kinds as :func:`_kinds` gives them, consecutive in
+``FORMAT_ORDER`` between the kinds before and after them."""
+_FIRST_CHARDEV = FORMAT_ORDER.index(_CHARDEV_ORDER[0])
+_AFTER_CHARDEV = _FIRST_CHARDEV + len(_CHARDEV_ORDER)
+if FORMAT_ORDER[_FIRST_CHARDEV:_AFTER_CHARDEV] != _CHARDEV_ORDER or set(_CHARDEVS) != set(
+    _CHARDEV_ORDER
+):
+    raise ImportError("the character devices are no longer consecutive in FORMAT_ORDER")
+_ALL_KINDS: _TagLists = itemgetter(*FORMAT_ORDER)
+_BEFORE_CHARDEVS: _TagLists = itemgetter(*FORMAT_ORDER[:_FIRST_CHARDEV])
+_AFTER_CHARDEVS: _TagLists = itemgetter(*FORMAT_ORDER[_AFTER_CHARDEV:])
+
+
+def _write_consoles(chardevs: Chardevs, flags: int, text: _Text, shown: list[str | None]) -> None:
+    """``Chardevs.console_elements`` written; *shown* holds, per serial port, the text of
+    its device info when the port was written directly."""
     serials = chardevs.serials
     hvm = chardevs.os_type == "hvm"
     for index, console in enumerate(chardevs.consoles):
         if hvm and console.target_type in ("serial", "none") and index < len(serials):
-            shown, serial = serials[index], True
+            device, serial = serials[index], True
+            info = shown[index]
+            if info is not None:
+                text.out.append(serial_console(device, info, "    "))
+                continue
         else:
-            shown, serial = console, False
-        written = write_console(shown, serial, flags, "    ", text.values)
+            device, serial = console, False
+        written = write_console(device, serial, flags, "    ", text.values)
         if written is not None:
             text.out.append(written)
             continue
-        node = shown.console_element(flags) if serial else shown.to_element(flags)
-        text.nodes([node], "    ", ["domain", "devices"])
+        node = device.console_element(flags) if serial else device.to_element(flags)
+        text.nodes([node], "    ", _DEVICES_PATH)
