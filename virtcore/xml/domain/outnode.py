@@ -221,25 +221,9 @@ def _matches(table: _Table, path: list[str]) -> bool:
 
 
 @functools.lru_cache(maxsize=32)
-def _compiled_equal(rules: FormatRules) -> CompiledRules:
-    return CompiledRules(rules)
-
-
-_BY_IDENTITY: dict[int, tuple[FormatRules, CompiledRules]] = {}
-"""Compiled rules by the identity of their rules object (each entry holds it, so the
-identity stays its own): the documents' rules are module constants, and hashing them for
-the cache above costs more than the look-up by identity."""
-
-
 def compiled_rules(rules: FormatRules) -> CompiledRules:
     """*rules* in the form :func:`write_children` takes (made once per rules)."""
-    found = _BY_IDENTITY.get(id(rules))
-    if found is not None and found[0] is rules:
-        return found[1]
-    compiled = _compiled_equal(rules)
-    if len(_BY_IDENTITY) < 64:
-        _BY_IDENTITY[id(rules)] = (rules, compiled)
-    return compiled
+    return CompiledRules(rules)
 
 
 # Characters escape() drops.

@@ -262,14 +262,9 @@ def _disk(disk: DiskDef, flags: int, indent: str, values: list[str]) -> str | No
     if snapshot is not None and not (snapshot == "no" and readonly):
         return None
     inner = indent + "  "
-    record = disk.info
-    if _EMPTY_INFO.get(record.__class__) == record.__dict__:
-        info = ""  # the usual device: no boot order, alias or address
-    else:
-        found = write_info(record, inner, values)
-        if found is None:
-            return None
-        info = found
+    info = write_info(disk.info, inner, values)
+    if info is None:
+        return None
     name = disk.driver_name
     fmt = source.format
     if name is not None:
@@ -341,14 +336,9 @@ def _controller(
         or not _CONTROLLER_REST.at_default(controller)
     ):
         return None
-    record = controller.info
-    if _EMPTY_INFO.get(record.__class__) == record.__dict__:
-        info = ""  # the usual device: no boot order, alias or address
-    else:
-        found = write_info(record, indent + "  ", values)
-        if found is None:
-            return None
-        info = found
+    info = write_info(controller.info, indent + "  ", values)
+    if info is None:
+        return None
     model = controller.model
     if model is not None:
         attrs = f" type='{kind}' index='{controller.index}' model='{model}'"
@@ -379,14 +369,9 @@ def _interface(net: InterfaceDef, flags: int, indent: str, values: list[str]) ->
     if (virtio is not None and not _plain_virtio(virtio)) or not _INTERFACE_REST.at_default(net):
         return None
     inner = indent + "  "
-    record = net.info
-    if _EMPTY_INFO.get(record.__class__) == record.__dict__:
-        info = ""  # the usual device: no boot order, alias or address
-    else:
-        found = write_info(record, inner, values)
-        if found is None:
-            return None
-        info = found
+    info = write_info(net.info, inner, values)
+    if info is None:
+        return None
     kind = net.type
     mac = net.mac
     if mac is not None:
@@ -477,14 +462,9 @@ def write_serial(
     if device.device_type != "serial" or not _plain_pty(device, flags):
         return None
     inner = indent + "  "
-    record = device.info
-    if _EMPTY_INFO.get(record.__class__) == record.__dict__:
-        info = ""  # the usual device: no boot order, alias or address
-    else:
-        found = write_info(record, inner, values)
-        if found is None:
-            return None
-        info = found
+    info = write_info(device.info, inner, values)
+    if info is None:
+        return None
     target_type = device.target_type
     if target_type == "none":
         target = f"{inner}<target port='{device.port}'/>\n"
@@ -512,14 +492,9 @@ def write_console(
     if (not serial and device.device_type != "console") or not _plain_pty(device, flags):
         return None
     inner = indent + "  "
-    record = device.info
-    if _EMPTY_INFO.get(record.__class__) == record.__dict__:
-        info = ""  # the usual device: no boot order, alias or address
-    else:
-        found = write_info(record, inner, values)
-        if found is None:
-            return None
-        info = found
+    info = write_info(device.info, inner, values)
+    if info is None:
+        return None
     if serial:
         return serial_console(device, info, indent)
     return (
@@ -587,14 +562,9 @@ def _video(video: Any, flags: int, indent: str, values: list[str]) -> str | None
     if (virtio is not None and not _plain_virtio(virtio)) or not rest.at_default(video):
         return None
     inner = indent + "  "
-    record = video.info
-    if _EMPTY_INFO.get(record.__class__) == record.__dict__:
-        info = ""  # the usual device: no boot order, alias or address
-    else:
-        found = write_info(record, inner, values)
-        if found is None:
-            return None
-        info = found
+    info = write_info(video.info, inner, values)
+    if info is None:
+        return None
     attrs = f" type='{video.type}'"
     if video.ram:
         attrs += f" ram='{video.ram}'"
@@ -622,14 +592,9 @@ def _memballoon(balloon: MemBalloonDef, flags: int, indent: str, values: list[st
     virtio = balloon.virtio
     if (virtio is not None and not _plain_virtio(virtio)) or not _BALLOON_REST.at_default(balloon):
         return None
-    record = balloon.info
-    if _EMPTY_INFO.get(record.__class__) == record.__dict__:
-        info = ""  # the usual device: no boot order, alias or address
-    else:
-        found = write_info(record, indent + "  ", values)
-        if found is None:
-            return None
-        info = found
+    info = write_info(balloon.info, indent + "  ", values)
+    if info is None:
+        return None
     if not info:
         return f"{indent}<memballoon model='{balloon.model}'/>\n"
     return f"{indent}<memballoon model='{balloon.model}'>\n{info}{indent}</memballoon>\n"

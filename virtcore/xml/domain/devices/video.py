@@ -111,6 +111,10 @@ def _round_up_pow2(value: int) -> int:
     return 1 << (value - 1).bit_length()
 
 
+_SIZES = ("ram", "vram", "vram64", "vgamem")
+"""The model's size attributes read as unsigned numbers (``heads`` is read apart)."""
+
+
 @dataclass
 class VideoDef(DeviceDef):
     """A parsed ``<video>`` (``virDomainVideoDef``)."""
@@ -329,18 +333,10 @@ class Video(DeviceModel):
             result.type = kind
         # Absent or empty sizes are 0, the record's default: only those given are read.
         xml_error = ErrorNumber.XML_ERROR
-        ram = sizes.get("ram")
-        if ram:
-            result.ram = _uint_value(ram, xml_error, "ram")
-        vram = sizes.get("vram")
-        if vram:
-            result.vram = _uint_value(vram, xml_error, "vram")
-        vram64 = sizes.get("vram64")
-        if vram64:
-            result.vram64 = _uint_value(vram64, xml_error, "vram64")
-        vgamem = sizes.get("vgamem")
-        if vgamem:
-            result.vgamem = _uint_value(vgamem, xml_error, "vgamem")
+        for name in _SIZES:
+            value = sizes.get(name)
+            if value:
+                setattr(result, name, _uint_value(value, xml_error, name))
         heads = sizes.get("heads")
         if heads:
             result.heads = _uint_value(heads, ErrorNumber.INTERNAL_ERROR, "heads")
