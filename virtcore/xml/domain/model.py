@@ -26,7 +26,9 @@ devices model (:class:`~virtcore.xml.domain.devices.Devices`).
 
 from __future__ import annotations
 
+import copy
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any, Self
 
@@ -109,6 +111,10 @@ _FIRST_READ: dict[str, Any] = {"mac_generator": _no_mac}
 
 _FIRST_READ_TEST_IFNAMES: dict[str, Any] = {"mac_generator": _no_mac, "test_ifnames": True}
 """Device options of a parse's first read naming interfaces (never changed)."""
+
+
+_UNSEALING = threading.RLock()
+"""Held while a just-parsed tree is completed on its first hand-out (:meth:`Domain._find`)."""
 
 
 def _snapshot(root: etree._Element) -> str:
@@ -355,24 +361,46 @@ class Domain(XMLNode):
         notice changes) is taken, before any change.
         """
         if self._sealed:
-            self._sealed = False
-            # Taken once: the first caller writes what the parse generated.
-            unstored = self.__dict__.pop("_unstored", None)
-            if unstored is not None:
-                self._store_generated(*unstored)
-            kept = self.__dict__.get("_kept_definitions")
-            if kept and self._element is not None:
-                snapshot = _snapshot(self._element)
-                for live, (text, definition, validated) in list(kept.items()):
-                    if text is None:
-                        kept[live] = (snapshot, definition, validated)
+            # One thread completes the tree while others wait; the writes below come back
+            # here (the lock is re-entrant) and find the tree being completed.
+            with _UNSEALING:
+                if self._sealed and not self.__dict__.get("_unsealing"):
+                    self.__dict__["_unsealing"] = True
+                    try:
+                        self._unseal()
+                    finally:
+                        del self.__dict__["_unsealing"]
+                    self._sealed = False
         return super()._find()
+
+    def _unseal(self) -> None:
+        """Write what the parse generated into the tree, then take the kept definition's
+        snapshot (see :meth:`_find`)."""
+        unstored = self.__dict__.pop("_unstored", None)
+        if unstored is not None:
+            self._store_generated(*unstored)
+        kept = self.__dict__.get("_kept_definitions")
+        if kept and self._element is not None:
+            snapshot = _snapshot(self._element)
+            for live, (text, definition, validated) in list(kept.items()):
+                if text is None:
+                    kept[live] = (snapshot, definition, validated)
 
     def __copy__(self) -> Self:
         """A model sharing this one's tree: the tree counts as handed out (see :meth:`_find`)."""
         self._find()
         clone = type(self).__new__(type(self))
         clone.__dict__.update(self.__dict__)
+        return clone
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        """A model of a copy of this one's tree, completed first (see :meth:`_find`): what
+        the parse generated is then in the tree that is copied."""
+        self._find()
+        clone = type(self).__new__(type(self))
+        memo[id(self)] = clone
+        for key, value in self.__dict__.items():
+            clone.__dict__[key] = copy.deepcopy(value, memo)
         return clone
 
     def _checked(self, *, live: bool = False) -> Definition:
