@@ -173,11 +173,7 @@ def _write(definition: Definition, flags: int, text: _Text) -> None:
             f"  <memory{dump_attr} unit='KiB'>{memory.total}</memory>\n"
             f"  <currentMemory unit='KiB'>{memory.current}</currentMemory>\n"
         )
-    # Sections most domains lack are not built: each emit_* below writes nothing when
-    # called without the content tested before it.
-    blkio = definition.blkio
-    if blkio.weight or blkio.devices:
-        emit_blkiotune(blkio, pending)
+    emit_blkiotune(definition.blkio, pending)
     emit_memtune(memory, pending)
     emit_memory_backing(memory, pending)
     vcpus = definition.vcpus
@@ -194,16 +190,11 @@ def _write(definition: Definition, flags: int, text: _Text) -> None:
         attr = "" if placement is None else f" placement='{placement}'"
         out.append(f"  <vcpu{attr}>{vcpus.maximum}</vcpu>\n")
     iothreads = definition.iothreads
-    if iothreads.threads or iothreads.default is not None:
-        emit_iothreads(iothreads, pending)
+    emit_iothreads(iothreads, pending)
     emit_cputune(definition.cputune, vcpus, iothreads, pending)
-    numatune = definition.numatune
-    if numatune.present or numatune.memnodes:
-        emit_numatune(numatune, pending)
-    if definition.resource is not None:
-        emit_resource(definition.resource, pending)
-    if definition.sysinfo:
-        emit_sysinfo(definition.sysinfo, pending)
+    emit_numatune(definition.numatune, pending)
+    emit_resource(definition.resource, pending)
+    emit_sysinfo(definition.sysinfo, pending)
     os_info = definition.os
     if _OS_REST.at_default(os_info):
         if waiting:
@@ -212,14 +203,11 @@ def _write(definition: Definition, flags: int, text: _Text) -> None:
     else:
         emit_bootloader(os_info, pending)
         emit_os(os_info, pending)
-    if definition.idmap[0]:
-        emit_idmap(definition.idmap, pending)
+    emit_idmap(definition.idmap, pending)
     features = definition.features
     if not _write_features(features, text):
         emit_features(features, pending)
-    cpu = definition.cpu
-    if cpu.present or definition.numa.cells:
-        emit_cpu(cpu, definition.numa, pending)
+    emit_cpu(definition.cpu, definition.numa, pending)
     clock = definition.clock
     if clock.offset in ("utc", "localtime") and _CLOCK_REST.at_default(clock):
         if waiting:
@@ -230,20 +218,15 @@ def _write(definition: Definition, flags: int, text: _Text) -> None:
     if waiting:
         text.flush()
     _write_lifecycle(definition.lifecycle, out)
-    if definition.pm != (None, None):
-        emit_pm(definition.pm, pending)
-    if definition.perf:
-        emit_perf(definition.perf, pending)
+    emit_pm(definition.pm, pending)
+    emit_perf(definition.perf, pending)
     if waiting:
         text.flush()
     assert definition.devices_def is not None
     _write_devices(definition.devices_def, flags | (_INACTIVE if inactive else 0), text)
-    if definition.seclabels:
-        emit_seclabels(definition.seclabels, pending)
-    if definition.keywrap:
-        emit_keywrap(definition.keywrap, pending)
-    if definition.launch_security is not None:
-        emit_launch_security(definition.launch_security, pending)
+    emit_seclabels(definition.seclabels, pending)
+    emit_keywrap(definition.keywrap, pending)
+    emit_launch_security(definition.launch_security, pending)
     if waiting:
         text.flush()
     out.append("</domain>\n")
