@@ -41,6 +41,7 @@ from operator import attrgetter, itemgetter
 from typing import Any
 
 from virtcore.enums.domain import DomainXMLFlags
+from virtcore.xml.domain.common import default_record
 from virtcore.xml.domain.devices.chardev import ChrDef
 from virtcore.xml.domain.devices.controller import ControllerDef
 from virtcore.xml.domain.devices.disk import DiskDef
@@ -139,16 +140,8 @@ def _at_default(names: list[str], defaults: list[object]) -> Callable[[object], 
 
 
 def _default_dict(cls: type) -> dict[str, object]:
-    """The instance dictionary ``cls()`` has: every field at its default, in field order."""
-    made: dict[str, object] = {}
-    for item in fields(cls):
-        if item.default_factory is not MISSING:
-            made[item.name] = item.default_factory()
-        elif item.default is not MISSING:
-            made[item.name] = item.default
-        else:
-            raise TypeError(f"{cls.__name__}.{item.name} has no default")
-    return made
+    """The instance dictionary ``cls()`` has: every field at its default."""
+    return dict(vars(default_record(cls)))
 
 
 # -- device info ----------------------------------------------------------------------------
